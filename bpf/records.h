@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The whole BPF <-> user-space ABI of bpfmap_exporter.
+ *
+ * Iterator programs write these records with bpf_seq_write(); user space
+ * reads them as raw bytes. Fixed-width fields only, explicit padding, and
+ * sizes pinned by _Static_assert so both compilers agree on the layout.
+ */
+#ifndef BPFMAP_RECORDS_H
+#define BPFMAP_RECORDS_H
+
+#include <linux/types.h> /* __u32 and friends, on both sides */
+
+#define BPFMAP_NAME_LEN 16 /* BPF_OBJ_NAME_LEN */
+#define BPFMAP_TAG_LEN 8 /* BPF_TAG_SIZE */
+
+/*
+ * The kernel rejects programs that use more maps than this at load time
+ * (MAX_USED_MAPS is 64), but BPF_PROG_BIND_MAP can add more afterwards;
+ * the iterator writes up to this many ids and flags the record if a
+ * program holds even more.
+ */
+#define BPFMAP_MAX_PROG_MAPS 1024
+
+/* How map_record.entries was obtained. */
+enum bpfmap_count_method {
+	BPFMAP_COUNT_NONE = 0, /* the kernel keeps no count for this map */
+	BPFMAP_COUNT_KFUNC = 1, /* bpf_map_sum_elem_count() */
+};
+
+/* One per map, from SEC("iter/bpf_map"). */
+struct bpfmap_map_record {
+	__u32 id;
+	__u32 type; /* enum bpf_map_type */
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 flags; /* map_flags */
+	__u32 count_method; /* enum bpfmap_count_method */
+	__u32 pad;
+	__s64 entries; /* valid only if count_method != NONE */
+	char name[BPFMAP_NAME_LEN]; /* NUL-padded, may be empty */
+};
+
+/* record flags */
+#define BPFMAP_PROG_MAPS_TRUNCATED (1U << 0)
+#define BPFMAP_PROG_HAS_VERIFIED_INSNS (1U << 1)
+
+/*
+ * One per program, from SEC("iter/bpf_prog"), immediately followed by
+ * nr_map_ids __u32 map ids (the maps the program uses).
+ */
+struct bpfmap_prog_record {
+	__u32 id;
+	__u32 type; /* enum bpf_prog_type */
+	__u32 jited_len; /* bytes */
+	__u32 xlated_len; /* bytes */
+	__u32 verified_insns;
+	__u32 nr_map_ids; /* number of __u32 ids after this record */
+	__u32 flags; /* BPFMAP_PROG_* */
+	__u32 pad;
+	__u64 load_time_ns; /* CLOCK_BOOTTIME */
+	__u8 tag[BPFMAP_TAG_LEN];
+	char name[BPFMAP_NAME_LEN];
+};
+
+_Static_assert(sizeof(struct bpfmap_map_record) == 56, "map record ABI");
+_Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
+
+#endif /* BPFMAP_RECORDS_H */

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * bpfmap_exporter: flags -> config -> iterators -> HTTP -> wait for
+ * signals (SIGHUP reloads the config) -> teardown.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "config.h"
+#include "http.h"
+#include "iter.h"
+#include "log.h"
+
+#define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
+
+/* Flags given on the command line; they override the config file, on reloads too. */
+struct flags {
+	const char *config_file;
+	const char *listen_address;
+	const char *telemetry_path;
+	const char *log_level;
+	int collectors[COLLECTOR_MAX]; /* -1 unset, 0 off, 1 on */
+	bool check;
+	bool once;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bpfmap_exporter [flags]\n"
+		"\n"
+		"Prometheus exporter for every eBPF map and program on this host.\n"
+		"\n"
+		"  --config.file=PATH          YAML configuration (default: the embedded one)\n"
+		"  --config.check              validate the configuration and exit\n"
+		"  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
+		"  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
+		"  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
+		"  --once                      print one exposition to stdout and exit\n"
+		"  --version                   print the version and exit\n"
+		"  --help                      print this help and exit\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
+}
+
+/* "--name=value" or "--name value"; returns the value or NULL (and complains). */
+static const char *flag_value(int argc, char **argv, int *i, const char *arg, size_t name_len)
+{
+	if (arg[name_len] == '=')
+		return arg + name_len + 1;
+	if (arg[name_len] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	fprintf(stderr, "bpfmap_exporter: flag %.*s needs a value\n", (int)name_len, arg);
+	return NULL;
+}
+
+static bool is_flag(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+static int collector_flag(const char *arg, struct flags *flags)
+{
+	bool on = !strncmp(arg, "--collector.", 12);
+	const char *name = arg + (on ? 12 : 15);
+
+	if (!on && strncmp(arg, "--no-collector.", 15))
+		return -ENOENT;
+	for (int i = 0; i < COLLECTOR_MAX; i++) {
+		if (!strcmp(name, collector_names[i])) {
+			flags->collectors[i] = on;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* 0 to go on, or an exit code + 1 (so 0 stays free). */
+static int parse_flags(int argc, char **argv, struct flags *flags)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} valued[] = {
+		{ "--config.file", offsetof(struct flags, config_file) },
+		{ "--web.listen-address", offsetof(struct flags, listen_address) },
+		{ "--web.telemetry-path", offsetof(struct flags, telemetry_path) },
+		{ "--log.level", offsetof(struct flags, log_level) },
+	};
+
+	for (int i = 0; i < COLLECTOR_MAX; i++)
+		flags->collectors[i] = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		bool known = false;
+
+		for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++) {
+			const char **slot;
+
+			if (!is_flag(arg, valued[v].name))
+				continue;
+			slot = (const char **)((char *)flags + valued[v].offset);
+			*slot = flag_value(argc, argv, &i, arg, strlen(valued[v].name));
+			if (!*slot)
+				return EXIT_USAGE + 1;
+			known = true;
+		}
+		if (known)
+			continue;
+		if (!strcmp(arg, "--config.check")) {
+			flags->check = true;
+		} else if (!strcmp(arg, "--once")) {
+			flags->once = true;
+		} else if (!strcmp(arg, "--version")) {
+			printf("bpfmap_exporter version %s (revision %s, libbpf %u.%u)\n",
+			       BPFMAP_VERSION, BPFMAP_REVISION, libbpf_major_version(),
+			       libbpf_minor_version());
+			return EXIT_SUCCESS + 1;
+		} else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return EXIT_SUCCESS + 1;
+		} else if (collector_flag(arg, flags)) {
+			fprintf(stderr, "bpfmap_exporter: unknown flag %s (see --help)\n", arg);
+			return EXIT_USAGE + 1;
+		}
+	}
+	return 0;
+}
+
+/* Apply flags over a loaded config; flag values are validated like config values. */
+static int apply_flags(struct config *cfg, const struct flags *flags)
+{
+	if (flags->listen_address) {
+		char host[256], port[16];
+
+		if (http_split_address(flags->listen_address, host, sizeof(host), port,
+				       sizeof(port))) {
+			log_error("--web.listen-address=%s: want host:port, :port or [v6]:port",
+				  flags->listen_address);
+			return -EINVAL;
+		}
+		free(cfg->listen_address);
+		cfg->listen_address = strdup(flags->listen_address);
+	}
+	if (flags->telemetry_path) {
+		if (flags->telemetry_path[0] != '/' || !flags->telemetry_path[1] ||
+		    strpbrk(flags->telemetry_path, "\"<>&")) {
+			log_error("--web.telemetry-path=%s: must start with / and not be /",
+				  flags->telemetry_path);
+			return -EINVAL;
+		}
+		free(cfg->telemetry_path);
+		cfg->telemetry_path = strdup(flags->telemetry_path);
+	}
+	if (!cfg->listen_address || !cfg->telemetry_path)
+		return -ENOMEM;
+	if (flags->log_level && log_parse_level(flags->log_level, &cfg->log_level)) {
+		log_error("--log.level=%s: want debug, info, warn or error", flags->log_level);
+		return -EINVAL;
+	}
+	for (int i = 0; i < COLLECTOR_MAX; i++)
+		if (flags->collectors[i] >= 0)
+			cfg->collectors[i] = flags->collectors[i];
+	return 0;
+}
+
+static struct config *load_config(const struct flags *flags)
+{
+	char err[512];
+	struct config *cfg;
+
+	cfg = flags->config_file ? config__load_file(flags->config_file, err, sizeof(err)) :
+				   config__load_default(err, sizeof(err));
+	if (!cfg) {
+		log_error("bad configuration: %s", err);
+		return NULL;
+	}
+	if (apply_flags(cfg, flags)) {
+		config__free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static void reload(struct exporter *exp, const struct flags *flags)
+{
+	struct config *cfg = load_config(flags), *old;
+
+	if (!cfg) {
+		log_error("reload failed, keeping the running configuration");
+		return;
+	}
+	if (strcmp(cfg->listen_address, exp->cfg->listen_address) ||
+	    strcmp(cfg->telemetry_path, exp->cfg->telemetry_path))
+		log_warn("web.listen_address and web.telemetry_path change only on restart");
+	pthread_rwlock_wrlock(&exp->lock);
+	old = exp->cfg;
+	exp->cfg = cfg;
+	pthread_rwlock_unlock(&exp->lock);
+	log_set_level(cfg->log_level);
+	config__free(old);
+	log_info("configuration reloaded from %s",
+		 flags->config_file ? flags->config_file : "the embedded default");
+}
+
+static int scrape_cb(void *arg, struct expo *out)
+{
+	return exporter__scrape(arg, out);
+}
+
+static int print_once(struct exporter *exp)
+{
+	struct expo *out = expo__new();
+	const char *data;
+	size_t len;
+	int err;
+
+	if (!out)
+		return -ENOMEM;
+	err = exporter__scrape(exp, out);
+	if (!err) {
+		data = expo__data(out, &len);
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout))
+			err = -EIO;
+	}
+	expo__free(out);
+	return err;
+}
+
+/* Block the signals we wait for, before any thread starts, so only sigwait sees them. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a client hanging up is not our death */
+}
+
+static int serve(struct exporter *exp, const struct flags *flags, sigset_t *signals)
+{
+	struct http_opts opts = {
+		.listen_address = exp->cfg->listen_address,
+		.telemetry_path = exp->cfg->telemetry_path,
+		.max_connections = exp->cfg->max_connections,
+		.timeout_seconds = exp->cfg->timeout_seconds,
+		.scrape = scrape_cb,
+		.arg = exp,
+	};
+	struct http_server *srv = NULL;
+	int err, sig;
+
+	err = http_server__start(&srv, &opts);
+	if (err)
+		return err;
+	for (;;) {
+		if (sigwait(signals, &sig))
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload(exp, flags);
+	}
+	log_info("received %s, shutting down", strsignal(sig));
+	http_server__stop(srv);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct exporter exp = { .lock = PTHREAD_RWLOCK_INITIALIZER };
+	struct flags flags = {};
+	struct timespec now;
+	sigset_t signals;
+	int ret, err;
+
+	ret = parse_flags(argc, argv, &flags);
+	if (ret)
+		return ret - 1;
+
+	exp.cfg = load_config(&flags);
+	if (!exp.cfg)
+		return EXIT_USAGE;
+	log_set_level(exp.cfg->log_level);
+	if (flags.check) {
+		printf("%s: configuration is valid\n",
+		       flags.config_file ? flags.config_file : "<embedded>");
+		config__free(exp.cfg);
+		return EXIT_SUCCESS;
+	}
+
+	block_signals(&signals);
+	clock_gettime(CLOCK_REALTIME, &now);
+	exp.start_time = now.tv_sec + now.tv_nsec / 1e9;
+
+	err = iters__new(&exp.iters);
+	if (err) {
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	err = flags.once ? print_once(&exp) : serve(&exp, &flags, &signals);
+	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
+out:
+	iters__free(exp.iters);
+	config__free(exp.cfg);
+	return ret;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian packages that building and testing need.
+# Idempotent and quick when everything is present: apt runs only for
+# packages that are missing.
+set -euo pipefail
+
+packages=(
+	# build
+	make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
+	libyaml-dev libmicrohttpd-dev dpkg-dev
+	# tests
+	libcmocka-dev prometheus curl util-linux clang-format
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: need root to install packages (run with sudo)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Map series, from SEC("iter/bpf_map"), joined with this scrape's programs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+
+struct map_row {
+	const struct bpfmap_map_record *rec;
+	char id[12];
+	char name[BPFMAP_NAME_LEN + 1];
+	const char *type;
+	const char *values[MAP_LABEL_MAX]; /* the label schema's view of this row */
+};
+
+/*
+ * Writes the sorted, de-duplicated names of the programs using a map
+ * into out (sized by the caller for the worst case); returns its length.
+ */
+static size_t join_prog_names(const struct scrape *s, uint32_t map_id, char *out)
+{
+	const char *prev = NULL;
+	size_t first, n, len = 0;
+
+	out[0] = '\0';
+	if (!s->progs_valid)
+		return 0;
+	n = map_use_index__find(&s->uses, map_id, &first);
+	for (size_t i = first; i < first + n; i++) {
+		const char *name = s->progs.progs[s->uses.uses[i].prog_index].rec.name;
+		size_t name_len = strnlen(name, BPFMAP_NAME_LEN);
+
+		if (!name_len || (prev && !strncmp(prev, name, BPFMAP_NAME_LEN)))
+			continue;
+		if (len)
+			out[len++] = ',';
+		memcpy(out + len, name, name_len);
+		len += name_len;
+		prev = name;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/*
+ * The entry count is true only where the kernel keeps one for this map
+ * (hash family with the kfunc); other maps get no entries/pressure
+ * series at all rather than a made-up 0.
+ */
+static bool entries_known(const struct bpfmap_map_record *rec, uint64_t *entries)
+{
+	if (rec->count_method == BPFMAP_COUNT_NONE)
+		return false;
+	/* Per-CPU counters summed while others update may dip below 0 for an instant. */
+	*entries = rec->entries > 0 ? (uint64_t)rec->entries : 0;
+	return true;
+}
+
+static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	expo__family(s->out, "ebpf_map_info",
+		     "Static facts about a BPF map; always 1. Join on id.", EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		char key_size[12], value_size[12], flags[12];
+		const struct expo_label labels[] = {
+			{ "id", rows[i].id },
+			{ "name", rows[i].name },
+			{ "map_type", rows[i].type },
+			{ "key_size", key_size },
+			{ "value_size", value_size },
+			{ "flags", flags },
+		};
+
+		snprintf(key_size, sizeof(key_size), "%u", rows[i].rec->key_size);
+		snprintf(value_size, sizeof(value_size), "%u", rows[i].rec->value_size);
+		snprintf(flags, sizeof(flags), "0x%x", rows[i].rec->flags);
+		expo__sample(s->out, labels, 6, 1);
+	}
+}
+
+enum map_value { MAP_MAX_ENTRIES, MAP_ENTRIES, MAP_PRESSURE, MAP_SEED_ELEM_COUNT };
+
+static const struct {
+	const char *name, *help;
+} map_families[] = {
+	[MAP_MAX_ENTRIES] = { "ebpf_map_max_entries", "Capacity of the map, in entries." },
+	[MAP_ENTRIES] = { "ebpf_map_entries",
+			  "Entries in the map, where the kernel keeps a count (see README)." },
+	[MAP_PRESSURE] = { "ebpf_map_pressure", "Fill ratio of the map: entries / max_entries." },
+	[MAP_SEED_ELEM_COUNT] = { "ebpf_map_curr_elem_count",
+				  "Deprecated alias of ebpf_map_entries (compat.seed_metrics)." },
+};
+
+static void write_values(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	size_t nr_families = sizeof(map_families) / sizeof(map_families[0]);
+
+	if (!s->cfg->seed_metrics)
+		nr_families--; /* the alias is last */
+	for (size_t f = 0; f < nr_families; f++) {
+		expo__family(s->out, map_families[f].name, map_families[f].help, EXPO_GAUGE);
+		for (size_t i = 0; i < nr_rows; i++) {
+			const struct bpfmap_map_record *rec = rows[i].rec;
+			struct expo_label labels[LABELS_MAX];
+			size_t n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+			uint64_t entries;
+
+			if (f == MAP_MAX_ENTRIES) {
+				expo__sample_u64(s->out, labels, n, rec->max_entries);
+				continue;
+			}
+			if (!entries_known(rec, &entries))
+				continue;
+			if (f == MAP_PRESSURE) {
+				/* max_entries 0 (e.g. ring buffers, struct_ops) has no ratio. */
+				if (rec->max_entries)
+					expo__sample(s->out, labels, n,
+						     (double)entries / rec->max_entries);
+			} else {
+				expo__sample_u64(s->out, labels, n, entries);
+			}
+		}
+	}
+}
+
+static void write_program_pairs(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	if (!s->progs_valid)
+		return;
+	expo__family(s->out, "ebpf_map_program_info",
+		     "A program that uses a map; always 1, one series per pair.", EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		size_t first, n = map_use_index__find(&s->uses, rows[i].rec->id, &first);
+
+		for (size_t u = first; u < first + n; u++) {
+			const struct bpfmap_prog_record *prog =
+				&s->progs.progs[s->uses.uses[u].prog_index].rec;
+			char prog_id[12], prog_name[BPFMAP_NAME_LEN + 1];
+			const struct expo_label labels[] = {
+				{ "map_id", rows[i].id },
+				{ "map_name", rows[i].name },
+				{ "prog_id", prog_id },
+				{ "prog_name", prog_name },
+			};
+
+			snprintf(prog_id, sizeof(prog_id), "%u", prog->id);
+			records_name(prog_name, prog->name);
+			expo__sample(s->out, labels, 4, 1);
+		}
+	}
+}
+
+int collect_maps(struct scrape *s)
+{
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	struct map_row *rows = NULL;
+	char *prog_names = NULL, *next_names;
+	size_t nr_rows = 0;
+	int err;
+
+	err = iters__read(s->iters, ITER_MAPS, &s->buf);
+	if (!err)
+		err = records_decode_maps(s->buf.data, s->buf.len, &s->maps);
+	if (err)
+		return err;
+
+	/* Worst case of every map's joined program names, so no pointer moves. */
+	rows = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*rows));
+	prog_names = malloc(s->uses.nr * (BPFMAP_NAME_LEN + 1) + s->maps.nr + 1);
+	if (!rows || !prog_names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	next_names = prog_names;
+	for (size_t i = 0; i < s->maps.nr; i++) {
+		struct map_row *row = &rows[nr_rows];
+		const struct bpfmap_map_record *rec = &s->maps.maps[i];
+
+		row->rec = rec;
+		snprintf(row->id, sizeof(row->id), "%u", rec->id);
+		records_name(row->name, rec->name);
+		row->type = libbpf_bpf_map_type_str(rec->type);
+		if (!row->type)
+			row->type = "unknown"; /* a type newer than our libbpf */
+		row->values[MAP_LABEL_ID] = row->id;
+		row->values[MAP_LABEL_NAME] = row->name;
+		row->values[MAP_LABEL_TYPE] = row->type;
+		row->values[MAP_LABEL_PROG] = next_names;
+		if (!label_policy__keep(policy, row->values))
+			continue;
+		next_names += join_prog_names(s, rec->id, next_names) + 1;
+		nr_rows++;
+	}
+
+	write_info(s, rows, nr_rows);
+	write_values(s, rows, nr_rows);
+	write_program_pairs(s, rows, nr_rows);
+out:
+	free(prog_names);
+	free(rows);
+	return err;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Program series, from SEC("iter/bpf_prog"). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+
+struct prog_row {
+	const struct prog_entry *e;
+	char id[12];
+	char name[BPFMAP_NAME_LEN + 1];
+	char tag[2 * BPFMAP_TAG_LEN + 1];
+	const char *type;
+	const char *values[PROG_LABEL_MAX]; /* the label schema's view of this row */
+};
+
+static void prog_row_init(struct prog_row *row, const struct prog_entry *e)
+{
+	row->e = e;
+	snprintf(row->id, sizeof(row->id), "%u", e->rec.id);
+	records_name(row->name, e->rec.name);
+	for (int i = 0; i < BPFMAP_TAG_LEN; i++)
+		snprintf(row->tag + 2 * i, 3, "%02x", e->rec.tag[i]);
+	row->type = libbpf_bpf_prog_type_str(e->rec.type);
+	if (!row->type)
+		row->type = "unknown"; /* a type newer than our libbpf */
+	row->values[PROG_LABEL_ID] = row->id;
+	row->values[PROG_LABEL_NAME] = row->name;
+	row->values[PROG_LABEL_TYPE] = row->type;
+	row->values[PROG_LABEL_TAG] = row->tag;
+}
+
+static double clock_seconds(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The per-program value families, in output order. */
+enum prog_value { PROG_JITED, PROG_XLATED, PROG_VERIFIED, PROG_LOAD_TIME, PROG_MAPS };
+
+static const struct {
+	const char *name, *help;
+} prog_families[] = {
+	[PROG_JITED] = { "ebpf_prog_jited_bytes", "Size of the program's JIT-compiled code." },
+	[PROG_XLATED] = { "ebpf_prog_xlated_bytes",
+			  "Size of the program's translated BPF instructions." },
+	[PROG_VERIFIED] = { "ebpf_prog_verified_instructions",
+			    "Instructions the verifier processed to load the program (5.16+)." },
+	[PROG_LOAD_TIME] = { "ebpf_prog_load_time_seconds",
+			     "When the program was loaded, as Unix time." },
+	[PROG_MAPS] = { "ebpf_prog_maps", "Number of maps the program uses." },
+};
+
+int collect_programs(struct scrape *s)
+{
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_PROG];
+	struct prog_row *rows = NULL;
+	size_t nr_rows = 0;
+	double boot_to_unix;
+	int err;
+
+	err = iters__read(s->iters, ITER_PROGS, &s->buf);
+	if (!err)
+		err = records_decode_progs(s->buf.data, s->buf.len, &s->progs);
+	if (!err)
+		err = map_use_index__build(&s->uses, &s->progs);
+	if (err)
+		return err;
+	s->progs_valid = true;
+
+	rows = calloc(s->progs.nr ? s->progs.nr : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->progs.nr; i++) {
+		struct prog_row *row = &rows[nr_rows];
+
+		prog_row_init(row, &s->progs.progs[i]);
+		if (label_policy__keep(policy, row->values))
+			nr_rows++;
+	}
+
+	expo__family(s->out, "ebpf_prog_info",
+		     "Static facts about a BPF program; always 1. Join on id.", EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		const struct expo_label labels[] = {
+			{ "id", rows[i].id },
+			{ "name", rows[i].name },
+			{ "prog_type", rows[i].type },
+			{ "tag", rows[i].tag },
+		};
+
+		expo__sample(s->out, labels, 4, 1);
+	}
+
+	/* load_time is CLOCK_BOOTTIME; the offset turns it into wall-clock time. */
+	boot_to_unix = clock_seconds(CLOCK_REALTIME) - clock_seconds(CLOCK_BOOTTIME);
+	for (size_t f = 0; f < sizeof(prog_families) / sizeof(prog_families[0]); f++) {
+		expo__family(s->out, prog_families[f].name, prog_families[f].help, EXPO_GAUGE);
+		for (size_t i = 0; i < nr_rows; i++) {
+			const struct bpfmap_prog_record *rec = &rows[i].e->rec;
+			struct expo_label labels[LABELS_MAX];
+			size_t n = label_policy__select(policy, OBJECT_PROG, rows[i].values, labels);
+
+			switch ((enum prog_value)f) {
+			case PROG_JITED:
+				expo__sample_u64(s->out, labels, n, rec->jited_len);
+				break;
+			case PROG_XLATED:
+				expo__sample_u64(s->out, labels, n, rec->xlated_len);
+				break;
+			case PROG_VERIFIED:
+				if (rec->flags & BPFMAP_PROG_HAS_VERIFIED_INSNS)
+					expo__sample_u64(s->out, labels, n, rec->verified_insns);
+				break;
+			case PROG_LOAD_TIME:
+				expo__sample(s->out, labels, n,
+					     boot_to_unix + rec->load_time_ns / 1e9);
+				break;
+			case PROG_MAPS:
+				expo__sample_u64(s->out, labels, n, rec->nr_map_ids);
+				break;
+			}
+		}
+	}
+	free(rows);
+	return 0;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The exporter's own series: build, collectors, kernel features, process_*. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+
+#ifndef BPFMAP_VERSION
+#define BPFMAP_VERSION "unknown"
+#endif
+#ifndef BPFMAP_REVISION
+#define BPFMAP_REVISION "unknown"
+#endif
+
+static void write_build_info(struct expo *out)
+{
+	char libbpf_version[32];
+	const struct expo_label labels[] = {
+		{ "version", BPFMAP_VERSION },
+		{ "revision", BPFMAP_REVISION },
+		{ "libbpf_version", libbpf_version },
+	};
+
+	snprintf(libbpf_version, sizeof(libbpf_version), "%u.%u", libbpf_major_version(),
+		 libbpf_minor_version());
+	expo__family(out, "bpfmap_exporter_build_info",
+		     "Version of bpfmap_exporter and the libbpf it was built with; always 1.",
+		     EXPO_GAUGE);
+	expo__sample(out, labels, 3, 1);
+}
+
+static void write_collectors(struct expo *out, const struct collector_result results[])
+{
+	expo__family(out, "bpfmap_exporter_scrape_collector_duration_seconds",
+		     "Time a collector took in this scrape.", EXPO_GAUGE);
+	for (int i = 0; i < COLLECTOR_MAX; i++) {
+		const struct expo_label label = { "collector", collector_names[i] };
+
+		if (results[i].enabled)
+			expo__sample(out, &label, 1, results[i].seconds);
+	}
+	expo__family(out, "bpfmap_exporter_scrape_collector_success",
+		     "Whether a collector succeeded in this scrape (1) or failed (0).", EXPO_GAUGE);
+	for (int i = 0; i < COLLECTOR_MAX; i++) {
+		const struct expo_label label = { "collector", collector_names[i] };
+
+		if (results[i].enabled)
+			expo__sample(out, &label, 1, results[i].success);
+	}
+}
+
+static void write_features(struct expo *out, const struct iters *iters)
+{
+	static const struct {
+		const char *name;
+		enum iter_kind kind;
+	} iterators[] = { { "iter_bpf_map", ITER_MAPS }, { "iter_bpf_prog", ITER_PROGS } };
+	const struct expo_label kfunc = { "feature", "bpf_map_sum_elem_count" };
+
+	expo__family(out, "bpfmap_exporter_kernel_feature",
+		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
+	for (size_t i = 0; i < sizeof(iterators) / sizeof(iterators[0]); i++) {
+		const struct expo_label label = { "feature", iterators[i].name };
+
+		expo__sample(out, &label, 1, iters__available(iters, iterators[i].kind));
+	}
+	expo__sample(out, &kfunc, 1, iters__has_elem_count_kfunc(iters));
+}
+
+static long count_open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	long n = 0;
+
+	if (!dir)
+		return -1;
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n - 3; /* ".", ".." and the fd of this very listing */
+}
+
+/* utime, stime (ticks), vsize (bytes), rss (pages) from /proc/self/stat. */
+static int read_stat(unsigned long *utime, unsigned long *stime, unsigned long *vsize, long *rss)
+{
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!p)
+		return -1;
+	/* fields after comm: state(3) ... utime(14) stime(15) ... vsize(23) rss(24) */
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d "
+		   "%*u %lu %ld",
+		   utime, stime, vsize, rss) != 4)
+		return -1;
+	return 0;
+}
+
+static void write_process(struct expo *out, const struct exporter *exp)
+{
+	unsigned long utime, stime, vsize;
+	struct rlimit nofile;
+	long rss, fds = count_open_fds();
+
+	if (!read_stat(&utime, &stime, &vsize, &rss)) {
+		long tick = sysconf(_SC_CLK_TCK);
+
+		expo__family(out, "process_cpu_seconds_total",
+			     "Total user and system CPU time spent in seconds.", EXPO_COUNTER);
+		expo__sample(out, NULL, 0, (double)(utime + stime) / tick);
+		expo__family(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+			     EXPO_GAUGE);
+		expo__sample_u64(out, NULL, 0, vsize);
+		expo__family(out, "process_resident_memory_bytes",
+			     "Resident memory size in bytes.", EXPO_GAUGE);
+		expo__sample_u64(out, NULL, 0, (uint64_t)rss * sysconf(_SC_PAGESIZE));
+	}
+	if (fds >= 0) {
+		expo__family(out, "process_open_fds", "Number of open file descriptors.",
+			     EXPO_GAUGE);
+		expo__sample_u64(out, NULL, 0, (uint64_t)fds);
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &nofile)) {
+		expo__family(out, "process_max_fds", "Maximum number of open file descriptors.",
+			     EXPO_GAUGE);
+		expo__sample_u64(out, NULL, 0, nofile.rlim_cur);
+	}
+	expo__family(out, "process_start_time_seconds",
+		     "Start time of the process since unix epoch in seconds.", EXPO_GAUGE);
+	expo__sample(out, NULL, 0, exp->start_time);
+}
+
+void collect_self(struct scrape *s, const struct exporter *exp,
+		  const struct collector_result results[COLLECTOR_MAX])
+{
+	write_build_info(s->out);
+	write_collectors(s->out, results);
+	write_features(s->out, s->iters);
+	write_process(s->out, exp);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Configuration: YAML (libyaml) -> struct config.
+ *
+ * The embedded default (src/default_config.yaml, compiled in) is parsed
+ * by the same code as a user's file. Every error names file:line:column.
+ */
+#ifndef BPFMAP_CONFIG_H
+#define BPFMAP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labels.h"
+#include "log.h"
+
+/* The collectors a config can switch on and off; collector.c implements them. */
+enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_MAX };
+extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs" */
+
+struct static_label {
+	char *name;
+	char *value; /* after ${ENV} expansion */
+};
+
+struct config {
+	/* web: */
+	char *listen_address; /* ":2112", "127.0.0.1:2112", "[::1]:2112" */
+	char *telemetry_path; /* starts with '/' */
+	unsigned int max_connections;
+	unsigned int timeout_seconds;
+	/* log: */
+	enum log_level log_level;
+	/* collectors: */
+	bool collectors[COLLECTOR_MAX];
+	/* labels: + filters: */
+	struct label_policy policy[OBJECT_KIND_MAX];
+	/* static_labels: */
+	struct static_label *static_labels;
+	size_t nr_static_labels;
+	/* compat: */
+	bool seed_metrics; /* also export ebpf_map_curr_elem_count */
+};
+
+/* The embedded default, as YAML text. */
+extern const char config_default_yaml[];
+
+/*
+ * Parse YAML text. name is used in messages ("<embedded>", a path).
+ * Returns a new config, or NULL with "name:line:col: message" in err.
+ */
+struct config *config__parse(const char *name, const char *text, size_t len, char *err,
+			     size_t err_size);
+/* Read and parse a file; a missing/unreadable file is an error in err too. */
+struct config *config__load_file(const char *path, char *err, size_t err_size);
+struct config *config__load_default(char *err, size_t err_size);
+void config__free(struct config *cfg); /* NULL-safe */
+
+#endif

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Prometheus text exposition (format 0.0.4) writer.
+ *
+ * Numbers go through snprintf/strtod, which follow LC_NUMERIC: the program
+ * must stay in the "C" numeric locale (it never calls setlocale()).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expo.h"
+
+#define EXPO_MIN_CAP 4096
+
+struct expo {
+	char *buf; /* always NUL-terminated once allocated */
+	size_t len;
+	size_t cap;
+	int err; /* sticky: first failure, 0 or -errno */
+
+	/* One block: the label array, then the strings it points to. */
+	struct expo_label *const_labels;
+	size_t nr_const;
+
+	/* Open family; name and help are copied to fam ("name\0help\0"). */
+	char *fam;
+	size_t fam_cap;
+	const char *fam_help; /* into fam, NULL when there is no HELP line */
+	enum expo_type fam_type;
+	bool fam_open;
+	bool fam_written; /* HELP/TYPE already emitted */
+};
+
+static void fail(struct expo *e, int err)
+{
+	if (!e->err)
+		e->err = err;
+}
+
+/* Room for extra bytes plus the NUL; grows geometrically so appends are amortized O(1). */
+static int reserve(struct expo *e, size_t extra)
+{
+	size_t need, cap;
+	char *buf;
+
+	if (e->err)
+		return e->err;
+	if (extra > SIZE_MAX - e->len - 1)
+		goto nomem;
+	need = e->len + extra + 1;
+	if (need <= e->cap)
+		return 0;
+	cap = e->cap ? e->cap : EXPO_MIN_CAP;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2) {
+			cap = need;
+			break;
+		}
+		cap *= 2;
+	}
+	buf = realloc(e->buf, cap);
+	if (!buf)
+		goto nomem;
+	e->buf = buf;
+	e->cap = cap;
+	return 0;
+nomem:
+	fail(e, -ENOMEM);
+	return e->err;
+}
+
+static void put(struct expo *e, const char *s, size_t n)
+{
+	if (reserve(e, n))
+		return;
+	memcpy(e->buf + e->len, s, n);
+	e->len += n;
+	e->buf[e->len] = '\0';
+}
+
+static void put_str(struct expo *e, const char *s)
+{
+	put(e, s, strlen(s));
+}
+
+static void put_char(struct expo *e, char c)
+{
+	put(e, &c, 1);
+}
+
+/* Length of the well-formed UTF-8 sequence at s (Unicode table 3-7), or 0. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* UTF-16 surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* beyond U+10FFFF */
+	} else {
+		return 0; /* continuation byte, C0/C1 overlong, F5..FF */
+	}
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	/* A NUL terminator fails the range check, so this never reads past it. */
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static void emit(char *out, size_t out_size, size_t *n, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++, (*n)++)
+		if (*n + 1 < out_size)
+			out[*n] = s[i];
+}
+
+/*
+ * The one escaping routine, snprintf-like. Backslash and newline are
+ * escaped, and double quote too for label values (HELP text keeps it).
+ * Each byte that does not start a well-formed UTF-8 sequence becomes one
+ * U+FFFD, as Go's decoder does, so the output is always valid UTF-8.
+ */
+static size_t escape(const char *in, char *out, size_t out_size, bool quote)
+{
+	const unsigned char *s = (const unsigned char *)(in ? in : "");
+	size_t n = 0, len;
+
+	while (*s) {
+		if (*s == '\\') {
+			emit(out, out_size, &n, "\\\\", 2);
+			s++;
+		} else if (*s == '\n') {
+			emit(out, out_size, &n, "\\n", 2);
+			s++;
+		} else if (*s == '"' && quote) {
+			emit(out, out_size, &n, "\\\"", 2);
+			s++;
+		} else if ((len = utf8_seq_len(s))) {
+			emit(out, out_size, &n, (const char *)s, len);
+			s += len;
+		} else {
+			emit(out, out_size, &n, "\xef\xbf\xbd", 3);
+			s++;
+		}
+	}
+	if (out_size)
+		out[n < out_size ? n : out_size - 1] = '\0';
+	return n;
+}
+
+size_t expo_escape_label_value(const char *in, char *out, size_t out_size)
+{
+	return escape(in, out, out_size, true);
+}
+
+/* Escape straight into the free space; only on overflow grow and redo. */
+static void put_escaped(struct expo *e, const char *s, bool quote)
+{
+	size_t avail, n;
+
+	if (e->err)
+		return;
+	avail = e->cap - e->len;
+	n = escape(s, e->buf ? e->buf + e->len : NULL, avail, quote);
+	if (n >= avail) {
+		if (reserve(e, n))
+			return;
+		escape(s, e->buf + e->len, e->cap - e->len, quote);
+	}
+	e->len += n;
+}
+
+static bool is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* [a-zA-Z_:][a-zA-Z0-9_:]* for metrics, [a-zA-Z_][a-zA-Z0-9_]* for labels. */
+static bool valid_name(const char *s, bool metric)
+{
+	if (!s || !(is_name_start(*s) || (metric && *s == ':')))
+		return false;
+	for (s++; *s; s++)
+		if (!(is_name_start(*s) || is_digit(*s) || (metric && *s == ':')))
+			return false;
+	return true;
+}
+
+static int check_labels(const struct expo_label *labels, size_t n)
+{
+	size_t i;
+
+	if (n && !labels)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!valid_name(labels[i].name, false))
+			return -EINVAL;
+	return 0;
+}
+
+struct expo *expo__new(void)
+{
+	return calloc(1, sizeof(struct expo));
+}
+
+void expo__free(struct expo *e)
+{
+	if (!e)
+		return;
+	free(e->buf);
+	free(e->const_labels);
+	free(e->fam);
+	free(e);
+}
+
+void expo__reset(struct expo *e)
+{
+	e->len = 0;
+	if (e->buf)
+		e->buf[0] = '\0';
+	/* A failed scrape must not poison the next one. */
+	e->err = 0;
+	e->fam_open = false;
+	e->fam_written = false;
+}
+
+int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size_t n)
+{
+	struct expo_label *copy = NULL;
+	size_t i, size, strs = 0;
+	char *p;
+	int err;
+
+	if (e->err)
+		return e->err;
+	err = check_labels(labels, n);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++) {
+		strs += strlen(labels[i].name) + 1;
+		if (labels[i].value)
+			strs += strlen(labels[i].value) + 1;
+	}
+	if (n) {
+		size = n * sizeof(*copy) + strs;
+		copy = malloc(size);
+		if (!copy) {
+			err = -ENOMEM;
+			goto out;
+		}
+		p = (char *)(copy + n);
+		for (i = 0; i < n; i++) {
+			copy[i].name = p;
+			p = stpcpy(p, labels[i].name) + 1;
+			copy[i].value = NULL;
+			if (labels[i].value) {
+				copy[i].value = p;
+				p = stpcpy(p, labels[i].value) + 1;
+			}
+		}
+	}
+	/* Replace only on success, so a failed call keeps the old set. */
+	free(e->const_labels);
+	e->const_labels = copy;
+	e->nr_const = n;
+out:
+	if (err)
+		fail(e, err);
+	return err;
+}
+
+void expo__family(struct expo *e, const char *name, const char *help, enum expo_type type)
+{
+	size_t nlen, hlen, need;
+	char *fam;
+
+	if (e->err)
+		return;
+	if (!valid_name(name, true) ||
+	    (type != EXPO_GAUGE && type != EXPO_COUNTER && type != EXPO_UNTYPED)) {
+		fail(e, -EINVAL);
+		return;
+	}
+	/* Reopening the current family must not repeat its HELP/TYPE lines. */
+	if (e->fam_open && !strcmp(e->fam, name))
+		return;
+
+	nlen = strlen(name);
+	hlen = help ? strlen(help) : 0;
+	need = nlen + hlen + 2;
+	if (need > e->fam_cap) {
+		fam = realloc(e->fam, need);
+		if (!fam) {
+			fail(e, -ENOMEM);
+			return;
+		}
+		e->fam = fam;
+		e->fam_cap = need;
+	}
+	memcpy(e->fam, name, nlen + 1);
+	e->fam_help = NULL;
+	if (hlen) {
+		memcpy(e->fam + nlen + 1, help, hlen + 1);
+		e->fam_help = e->fam + nlen + 1;
+	}
+	e->fam_type = type;
+	e->fam_open = true;
+	e->fam_written = false;
+}
+
+static const char *type_name(enum expo_type type)
+{
+	switch (type) {
+	case EXPO_GAUGE:
+		return "gauge";
+	case EXPO_COUNTER:
+		return "counter";
+	default:
+		return "untyped";
+	}
+}
+
+static void put_labels(struct expo *e, const struct expo_label *labels, size_t n, bool *any)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		/* Prometheus treats an empty label as an absent one. */
+		if (!labels[i].value || !labels[i].value[0])
+			continue;
+		put_char(e, *any ? ',' : '{');
+		*any = true;
+		put_str(e, labels[i].name);
+		put(e, "=\"", 2);
+		put_escaped(e, labels[i].value, true);
+		put_char(e, '"');
+	}
+}
+
+/* Everything of a sample line up to the value, HELP/TYPE first if still due. */
+static int sample_head(struct expo *e, const struct expo_label *labels, size_t n)
+{
+	bool any = false;
+	int err;
+
+	if (e->err)
+		return e->err;
+	if (!e->fam_open) {
+		fail(e, -EINVAL);
+		return e->err;
+	}
+	err = check_labels(labels, n);
+	if (err) {
+		fail(e, err);
+		return err;
+	}
+	if (!e->fam_written) {
+		if (e->fam_help) {
+			put(e, "# HELP ", 7);
+			put_str(e, e->fam);
+			put_char(e, ' ');
+			put_escaped(e, e->fam_help, false);
+			put_char(e, '\n');
+		}
+		put(e, "# TYPE ", 7);
+		put_str(e, e->fam);
+		put_char(e, ' ');
+		put_str(e, type_name(e->fam_type));
+		put_char(e, '\n');
+		e->fam_written = true;
+	}
+	put_str(e, e->fam);
+	put_labels(e, labels, n, &any);
+	put_labels(e, e->const_labels, e->nr_const, &any);
+	if (any)
+		put_char(e, '}');
+	put_char(e, ' ');
+	return e->err;
+}
+
+static void format_double(double v, char *buf, size_t size)
+{
+	int prec;
+
+	if (isnan(v)) {
+		snprintf(buf, size, "%s", "NaN");
+	} else if (isinf(v)) {
+		snprintf(buf, size, "%s", v > 0 ? "+Inf" : "-Inf");
+	} else if (v >= -0x1p63 && v < 0x1p63 && (double)(long long)v == v) {
+		/* Integral and in range: exact, no exponent, no ".0". */
+		snprintf(buf, size, "%lld", (long long)v);
+	} else {
+		/* Shortest of these that reads back as the same double; %.17g always does. */
+		for (prec = 15; prec < 17; prec++) {
+			snprintf(buf, size, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				return;
+		}
+		snprintf(buf, size, "%.17g", v);
+	}
+}
+
+void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value)
+{
+	char num[32];
+
+	if (sample_head(e, labels, n))
+		return;
+	format_double(value, num, sizeof(num));
+	put_str(e, num);
+	put_char(e, '\n');
+}
+
+void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value)
+{
+	char num[24];
+
+	if (sample_head(e, labels, n))
+		return;
+	snprintf(num, sizeof(num), "%" PRIu64, value);
+	put_str(e, num);
+	put_char(e, '\n');
+}
+
+int expo__error(const struct expo *e)
+{
+	return e->err;
+}
+
+/* The text so far, NUL-terminated; only meaningful while expo__error() is 0. */
+const char *expo__data(const struct expo *e, size_t *len)
+{
+	if (len)
+		*len = e->len;
+	return e->buf ? e->buf : "";
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Prometheus text exposition (format 0.0.4) writer.
+ *
+ * The only place that formats metric text: it writes HELP/TYPE once per
+ * family, escapes label values, spells +Inf/-Inf/NaN, and appends the
+ * constant labels (static labels from the config) to every sample.
+ * Collectors hand it names, label pairs and numbers, nothing else.
+ *
+ * Errors are sticky: after the first failure (ENOMEM, or a sample outside
+ * a family) every call is a no-op and expo__error() reports it.
+ */
+#ifndef BPFMAP_EXPO_H
+#define BPFMAP_EXPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum expo_type { EXPO_GAUGE, EXPO_COUNTER, EXPO_UNTYPED };
+
+struct expo_label {
+	const char *name;
+	const char *value; /* any bytes; escaped, invalid UTF-8 replaced by U+FFFD */
+};
+
+struct expo;
+
+struct expo *expo__new(void);
+void expo__free(struct expo *e); /* NULL-safe */
+/* Empty the buffer for the next scrape; keeps its memory and constant labels. */
+void expo__reset(struct expo *e);
+/* Labels appended to every sample after the sample's own; copied. */
+int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size_t n);
+
+/*
+ * Open a family. HELP and TYPE are written lazily with the family's first
+ * sample, so a family with no samples leaves no trace in the output.
+ */
+void expo__family(struct expo *e, const char *name, const char *help, enum expo_type type);
+/* One sample of the open family. Labels with an empty value are omitted. */
+void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value);
+/* Same, for integers that must stay exact beyond 2^53 (counters in ns, ids). */
+void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value);
+
+int expo__error(const struct expo *e); /* 0 or -errno */
+const char *expo__data(const struct expo *e, size_t *len);
+
+/* Appends the escaped form of a label value to out; exposed for tests. */
+size_t expo_escape_label_value(const char *in, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <zlib.h>
+
+#include "http.h"
+#include "log.h"
+
+#define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	char *telemetry_path;
+	int (*scrape)(void *arg, struct expo *out);
+	void *arg;
+};
+
+int http_split_address(const char *address, char *host, size_t host_size, char *port,
+		       size_t port_size)
+{
+	const char *colon, *host_start = address, *host_end;
+
+	if (address[0] == '[') { /* [v6]:port */
+		host_start = address + 1;
+		host_end = strchr(host_start, ']');
+		if (!host_end || host_end[1] != ':')
+			return -EINVAL;
+		colon = host_end + 1;
+	} else {
+		colon = strrchr(address, ':');
+		if (!colon || memchr(address, ':', colon - address)) /* bare v6 is ambiguous */
+			return -EINVAL;
+		host_end = colon;
+	}
+	if ((size_t)(host_end - host_start) >= host_size || strlen(colon + 1) >= port_size ||
+	    !colon[1])
+		return -EINVAL;
+	memcpy(host, host_start, host_end - host_start);
+	host[host_end - host_start] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/*
+ * Numeric addresses only (plus "localhost"): a static binary has no NSS
+ * to resolve names with, and an exporter binds to an interface address.
+ */
+static int parse_listen_address(const char *address, struct sockaddr_storage *sa,
+				socklen_t *sa_len)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
+	char host[64], port[16], *end;
+	unsigned long port_num;
+
+	if (http_split_address(address, host, sizeof(host), port, sizeof(port)))
+		return -EINVAL;
+	errno = 0;
+	port_num = strtoul(port, &end, 10);
+	if (errno || *end || port_num < 1 || port_num > 65535)
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (!host[0]) { /* every address: one dual-stack IPv6 socket */
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_any;
+		in6->sin6_port = htons(port_num);
+		*sa_len = sizeof(*in6);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port_num);
+		*sa_len = sizeof(*in6);
+	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port_num);
+		*sa_len = sizeof(*in4);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Bind ourselves rather than through MHD, so a failure says exactly why. */
+static int open_listener(const char *address, int *fd_out)
+{
+	struct sockaddr_storage sa;
+	socklen_t sa_len;
+	int fd = -1, err = 0, one = 1, zero = 0;
+
+	if (parse_listen_address(address, &sa, &sa_len)) {
+		log_error("bad listen address \"%s\": want IP:port, :port or [IPv6]:port "
+			  "(numeric addresses or localhost)",
+			  address);
+		return -EINVAL;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT && sa.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)) {
+		/* ":port" on a host without IPv6: IPv4 any */
+		struct sockaddr_in *in4 = (struct sockaddr_in *)&sa;
+		in_port_t port = ((struct sockaddr_in6 *)&sa)->sin6_port;
+
+		memset(&sa, 0, sizeof(sa));
+		in4->sin_family = AF_INET;
+		in4->sin_port = port;
+		in4->sin_addr.s_addr = htonl(INADDR_ANY);
+		sa_len = sizeof(*in4);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&sa, sa_len) || listen(fd, 64))
+		err = -errno;
+out:
+	if (err) {
+		log_error("cannot listen on %s: %s%s", address, strerror(-err),
+			  err == -EADDRINUSE ? " (another process holds the port: stop it or "
+					       "choose another --web.listen-address)" :
+					       "");
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
+			       const char *content_type, void *body, size_t len,
+			       enum MHD_ResponseMemoryMode mode, const char *encoding)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!resp) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (encoding)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int status,
+				    const char *text)
+{
+	return respond(conn, status, "text/plain; charset=utf-8", (void *)text, strlen(text),
+		       MHD_RESPMEM_PERSISTENT, NULL);
+}
+
+/* Does Accept-Encoding allow gzip? (a token "gzip" not weighted q=0) */
+static bool wants_gzip(struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	char copy[256], *tok, *save;
+
+	if (!h || strlen(h) >= sizeof(copy))
+		return false;
+	strcpy(copy, h);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *params = strchr(tok, ';');
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		if (strncasecmp(tok, "gzip", 4) || (tok[4] && tok[4] != ';' && tok[4] != ' '))
+			continue;
+		if (params && strstr(params, "q=0") && !strpbrk(params, "123456789"))
+			return false;
+		return true;
+	}
+	return false;
+}
+
+/* gzip in one go; the result is malloc'ed for MHD to free. */
+static int gzip_compress(const char *in, size_t len, void **out, size_t *out_len)
+{
+	z_stream zs = {};
+	unsigned char *buf = NULL;
+	size_t cap;
+	int err = 0;
+
+	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&zs, len);
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	zs.next_in = (unsigned char *)in;
+	zs.avail_in = len;
+	zs.next_out = buf;
+	zs.avail_out = cap;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+		err = -EIO;
+		goto out;
+	}
+	*out = buf;
+	*out_len = zs.total_out;
+	buf = NULL;
+out:
+	deflateEnd(&zs);
+	free(buf);
+	return err;
+}
+
+static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connection *conn)
+{
+	struct expo *out = expo__new();
+	enum MHD_Result ret;
+	const char *data;
+	size_t len;
+	int err;
+
+	if (!out)
+		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	err = srv->scrape(srv->arg, out);
+	if (err) {
+		log_error("scrape failed: %s", strerror(-err));
+		ret = respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "scrape failed, see the exporter's log\n");
+		goto out;
+	}
+	data = expo__data(out, &len);
+	if (wants_gzip(conn)) {
+		void *gz;
+		size_t gz_len;
+
+		if (!gzip_compress(data, len, &gz, &gz_len)) {
+			ret = respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, gz, gz_len,
+				      MHD_RESPMEM_MUST_FREE, "gzip");
+			goto out;
+		}
+	}
+	ret = respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, (void *)data, len,
+		      MHD_RESPMEM_MUST_COPY, NULL);
+out:
+	expo__free(out);
+	return ret;
+}
+
+static enum MHD_Result serve_landing(struct http_server *srv, struct MHD_Connection *conn)
+{
+	char page[1024];
+	int n;
+
+	/* The path was validated by the config (no quotes or angle brackets can break out). */
+	n = snprintf(page, sizeof(page),
+		     "<!DOCTYPE html>\n<html><head><title>bpfmap_exporter</title></head>\n"
+		     "<body><h1>bpfmap_exporter</h1>\n"
+		     "<p>Prometheus exporter for eBPF maps and programs.</p>\n"
+		     "<ul><li><a href=\"%s\">Metrics</a></li>"
+		     "<li><a href=\"/healthz\">Health</a></li></ul>\n</body></html>\n",
+		     srv->telemetry_path);
+	if (n < 0 || (size_t)n >= sizeof(page))
+		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "page too long\n");
+	return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", page, (size_t)n,
+		       MHD_RESPMEM_MUST_COPY, NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	struct http_server *srv = cls;
+
+	(void)version;
+	(void)upload_data;
+	(void)req_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		*upload_data_size = 0; /* a body we will not read */
+		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+				    "method not allowed: use GET or HEAD\n");
+	}
+	if (!strcmp(url, srv->telemetry_path))
+		return serve_metrics(srv, conn);
+	if (!strcmp(url, "/"))
+		return serve_landing(srv, conn);
+	if (!strcmp(url, "/healthz"))
+		return respond_text(conn, MHD_HTTP_OK, "OK\n");
+	return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	log_vmsg(LOG_DEBUG, fmt, ap); /* client-side trouble (resets, timeouts): not ours */
+}
+
+int http_server__start(struct http_server **out, const struct http_opts *opts)
+{
+	struct http_server *srv;
+	int err;
+
+	*out = NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->listen_fd = -1;
+	srv->scrape = opts->scrape;
+	srv->arg = opts->arg;
+	srv->telemetry_path = strdup(opts->telemetry_path);
+	if (!srv->telemetry_path) {
+		err = -ENOMEM;
+		goto err;
+	}
+	err = open_listener(opts->listen_address, &srv->listen_fd);
+	if (err)
+		goto err;
+
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds,
+		/* bounds request headers and URL: larger ones get 431/414 */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_END);
+	if (!srv->daemon) {
+		err = -EIO;
+		log_error("cannot start the HTTP server on %s", opts->listen_address);
+		goto err;
+	}
+	srv->listen_fd = -1; /* MHD_stop_daemon closes it now */
+	log_info("listening on %s, metrics at %s", opts->listen_address, srv->telemetry_path);
+	*out = srv;
+	return 0;
+err:
+	http_server__stop(srv);
+	return err;
+}
+
+void http_server__stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon); /* joins the connection threads */
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	free(srv->telemetry_path);
+	free(srv);
+}

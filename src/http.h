@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP front end (libmicrohttpd): the telemetry path, a landing page,
+ * /healthz; 404 and 405 for everything else. One thread per connection,
+ * bounded in number and idle time.
+ */
+#ifndef BPFMAP_HTTP_H
+#define BPFMAP_HTTP_H
+
+#include "expo.h"
+
+struct http_opts {
+	const char *listen_address; /* ":2112", "127.0.0.1:2112", "[::1]:2112" */
+	const char *telemetry_path;
+	unsigned int max_connections;
+	unsigned int timeout_seconds;
+	/* Fills out with one fresh exposition; 0 or -errno (then 500). */
+	int (*scrape)(void *arg, struct expo *out);
+	void *arg;
+};
+
+struct http_server;
+
+/* Binds and starts serving; -errno with one log line naming the cause. */
+int http_server__start(struct http_server **out, const struct http_opts *opts);
+void http_server__stop(struct http_server *srv); /* NULL-safe; waits for in-flight requests */
+
+/* Split "host:port" / ":port" / "[v6]:port"; exposed for tests. 0 or -EINVAL. */
+int http_split_address(const char *address, char *host, size_t host_size, char *port,
+		       size_t port_size);
+
+#endif

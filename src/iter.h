@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The BPF iterators: loaded and attached once at start-up; every read
+ * creates a fresh iterator fd from the link, drains it and closes it.
+ * Reads are safe from several threads at once.
+ */
+#ifndef BPFMAP_ITER_H
+#define BPFMAP_ITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_KIND_MAX };
+
+/* A growable byte buffer, reused across reads. */
+struct iter_buf {
+	char *data;
+	size_t len, cap;
+};
+
+void iter_buf__fini(struct iter_buf *buf);
+
+struct iters;
+
+/*
+ * Load every iterator the kernel supports. An iterator that cannot load
+ * is logged once and left unavailable; -errno (and a log line naming the
+ * fix) only if none can load.
+ */
+int iters__new(struct iters **out);
+void iters__free(struct iters *it); /* NULL-safe */
+bool iters__available(const struct iters *it, enum iter_kind kind);
+/* Does the kernel have bpf_map_sum_elem_count (6.6+)? */
+bool iters__has_elem_count_kfunc(const struct iters *it);
+/* Read one full pass of an iterator into buf (replacing its contents). */
+int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
+
+#endif

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records_decode.h"
+
+/* Grow *arr to hold at least want elements; doubles to keep appends O(1). */
+static int grow(void **arr, size_t *cap, size_t want, size_t elem_size)
+{
+	size_t new_cap = *cap ? *cap : 64;
+	void *p;
+
+	if (want <= *cap)
+		return 0;
+	while (new_cap < want)
+		new_cap *= 2;
+	p = reallocarray(*arr, new_cap, elem_size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = new_cap;
+	return 0;
+}
+
+int records_decode_maps(const void *buf, size_t len, struct map_table *out)
+{
+	size_t n = len / sizeof(struct bpfmap_map_record);
+	int err;
+
+	out->nr = 0;
+	if (len % sizeof(struct bpfmap_map_record))
+		return -EPROTO;
+	err = grow((void **)&out->maps, &out->cap, n, sizeof(*out->maps));
+	if (err)
+		return err;
+	if (n)
+		memcpy(out->maps, buf, n * sizeof(*out->maps));
+	out->nr = n;
+	return 0;
+}
+
+int records_decode_progs(const void *buf, size_t len, struct prog_table *out)
+{
+	const unsigned char *p = buf, *end = p + len;
+	int err;
+
+	out->nr = 0;
+	out->nr_map_ids = 0;
+	while (p < end) {
+		struct prog_entry *e;
+		size_t ids_len;
+
+		if ((size_t)(end - p) < sizeof(struct bpfmap_prog_record))
+			return -EPROTO;
+		err = grow((void **)&out->progs, &out->cap, out->nr + 1, sizeof(*out->progs));
+		if (err)
+			return err;
+		e = &out->progs[out->nr];
+		memcpy(&e->rec, p, sizeof(e->rec));
+		p += sizeof(e->rec);
+
+		if (e->rec.nr_map_ids > BPFMAP_MAX_PROG_MAPS)
+			return -EPROTO;
+		ids_len = (size_t)e->rec.nr_map_ids * sizeof(uint32_t);
+		if ((size_t)(end - p) < ids_len)
+			return -EPROTO;
+		err = grow((void **)&out->map_ids, &out->cap_map_ids,
+			   out->nr_map_ids + e->rec.nr_map_ids, sizeof(*out->map_ids));
+		if (err)
+			return err;
+		e->first_map_id = out->nr_map_ids;
+		if (ids_len)
+			memcpy(out->map_ids + out->nr_map_ids, p, ids_len);
+		out->nr_map_ids += e->rec.nr_map_ids;
+		p += ids_len;
+		out->nr++;
+	}
+	return 0;
+}
+
+static int cmp_use(const void *a, const void *b, void *arg)
+{
+	const struct map_use *x = a, *y = b;
+	const struct prog_table *progs = arg;
+	const struct bpfmap_prog_record *px, *py;
+	int c;
+
+	if (x->map_id != y->map_id)
+		return x->map_id < y->map_id ? -1 : 1;
+	px = &progs->progs[x->prog_index].rec;
+	py = &progs->progs[y->prog_index].rec;
+	c = strncmp(px->name, py->name, BPFMAP_NAME_LEN);
+	if (c)
+		return c;
+	return px->id < py->id ? -1 : px->id > py->id;
+}
+
+int map_use_index__build(struct map_use_index *idx, const struct prog_table *progs)
+{
+	int err;
+
+	idx->nr = 0;
+	err = grow((void **)&idx->uses, &idx->cap, progs->nr_map_ids, sizeof(*idx->uses));
+	if (err)
+		return err;
+	for (size_t i = 0; i < progs->nr; i++) {
+		const struct prog_entry *e = &progs->progs[i];
+
+		for (uint32_t j = 0; j < e->rec.nr_map_ids; j++) {
+			uint32_t id = progs->map_ids[e->first_map_id + j];
+
+			if (!id)
+				continue;
+			idx->uses[idx->nr].map_id = id;
+			idx->uses[idx->nr].prog_index = i;
+			idx->nr++;
+		}
+	}
+	qsort_r(idx->uses, idx->nr, sizeof(*idx->uses), cmp_use, (void *)progs);
+	return 0;
+}
+
+size_t map_use_index__find(const struct map_use_index *idx, uint32_t map_id, size_t *first)
+{
+	size_t lo = 0, hi = idx->nr, end;
+
+	while (lo < hi) { /* lower bound of map_id */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (idx->uses[mid].map_id < map_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < idx->nr && idx->uses[end].map_id == map_id; end++)
+		;
+	*first = lo;
+	return end - lo;
+}
+
+void map_table__fini(struct map_table *t)
+{
+	free(t->maps);
+	memset(t, 0, sizeof(*t));
+}
+
+void prog_table__fini(struct prog_table *t)
+{
+	free(t->progs);
+	free(t->map_ids);
+	memset(t, 0, sizeof(*t));
+}
+
+void map_use_index__fini(struct map_use_index *idx)
+{
+	free(idx->uses);
+	memset(idx, 0, sizeof(*idx));
+}
+
+void records_name(char out[BPFMAP_NAME_LEN + 1], const char name[BPFMAP_NAME_LEN])
+{
+	memcpy(out, name, BPFMAP_NAME_LEN);
+	out[BPFMAP_NAME_LEN] = '\0';
+}

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for the exposition writer: exact output strings. */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "expo.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static int setup(void **state)
+{
+	*state = expo__new();
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	expo__free(*state);
+	return 0;
+}
+
+/* Exact comparison, length included, so embedded garbage cannot hide. */
+static void assert_output(const struct expo *e, const char *want)
+{
+	size_t len;
+	const char *got = expo__data(e, &len);
+
+	assert_string_equal(got, want);
+	assert_int_equal(len, strlen(want));
+}
+
+static void one_sample(struct expo *e, const char *value)
+{
+	struct expo_label l[] = {{"v", value}};
+
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, l, 1, 1);
+}
+
+static void test_new_is_empty(void **state)
+{
+	struct expo *e = *state;
+
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "");
+	assert_non_null(expo__data(e, NULL));
+}
+
+static void test_free_null(void **state)
+{
+	(void)state;
+	expo__free(NULL);
+}
+
+static void test_help_type_once(void **state)
+{
+	struct expo *e = *state;
+	struct expo_label a[] = {{"x", "a"}};
+	struct expo_label b[] = {{"x", "b"}};
+
+	expo__family(e, "m_gauge", "A gauge.", EXPO_GAUGE);
+	expo__sample(e, a, 1, 1);
+	expo__sample(e, b, 1, 2);
+	expo__family(e, "m_total", "A counter.", EXPO_COUNTER);
+	expo__sample(e, NULL, 0, 7);
+	expo__family(e, "m_untyped", "Untyped.", EXPO_UNTYPED);
+	expo__sample_u64(e, NULL, 0, 9);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "# HELP m_gauge A gauge.\n"
+			 "# TYPE m_gauge gauge\n"
+			 "m_gauge{x=\"a\"} 1\n"
+			 "m_gauge{x=\"b\"} 2\n"
+			 "# HELP m_total A counter.\n"
+			 "# TYPE m_total counter\n"
+			 "m_total 7\n"
+			 "# HELP m_untyped Untyped.\n"
+			 "# TYPE m_untyped untyped\n"
+			 "m_untyped 9\n");
+}
+
+static void test_family_without_samples_is_silent(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "nothing", "Never sampled.", EXPO_GAUGE);
+	expo__family(e, "something", "Sampled.", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	expo__family(e, "nothing_either", "Never sampled.", EXPO_COUNTER);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "# HELP something Sampled.\n"
+			 "# TYPE something gauge\n"
+			 "something 1\n");
+}
+
+static void test_reopen_same_family(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m", "Help.", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	expo__family(e, "m", "Help.", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 2);
+	assert_output(e, "# HELP m Help.\n"
+			 "# TYPE m gauge\n"
+			 "m 1\n"
+			 "m 2\n");
+}
+
+static void test_no_help(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "a", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	expo__family(e, "b", "", EXPO_COUNTER);
+	expo__sample(e, NULL, 0, 2);
+	assert_output(e, "# TYPE a gauge\n"
+			 "a 1\n"
+			 "# TYPE b counter\n"
+			 "b 2\n");
+}
+
+/* Help is copied: the caller's buffer may change before the first sample. */
+static void test_family_strings_copied(void **state)
+{
+	struct expo *e = *state;
+	char name[] = "copied";
+	char help[] = "Original.";
+
+	expo__family(e, name, help, EXPO_GAUGE);
+	strcpy(name, "zzzzzz");
+	strcpy(help, "Changed!!");
+	expo__sample(e, NULL, 0, 1);
+	assert_output(e, "# HELP copied Original.\n"
+			 "# TYPE copied gauge\n"
+			 "copied 1\n");
+}
+
+static void test_help_escaping(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m", "back\\slash new\nline \"quotes\" stay", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	assert_output(e, "# HELP m back\\\\slash new\\nline \"quotes\" stay\n"
+			 "# TYPE m gauge\n"
+			 "m 1\n");
+}
+
+static void test_label_escaping(void **state)
+{
+	struct expo *e = *state;
+	struct expo_label l[] = {
+		{"path", "C:\\dir\\"},
+		{"q", "say \"hi\""},
+		{"nl", "a\nb\n"},
+		{"tab", "a\tb"},
+	};
+
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, l, ARRAY_SIZE(l), 1);
+	assert_output(e, "# TYPE m gauge\n"
+			 "m{path=\"C:\\\\dir\\\\\",q=\"say \\\"hi\\\"\",nl=\"a\\nb\\n\","
+			 "tab=\"a\tb\"} 1\n");
+}
+
+static void test_utf8_valid_kept(void **state)
+{
+	struct expo *e = *state;
+	/* 2, 3 and 4 byte forms, the edges U+0080, U+07FF, U+D7FF, U+E000, U+10FFFF, and U+FFFD. */
+	const char *in = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xc2\x80\xdf\xbf"
+			 "\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf\xef\xbf\xbd";
+	char out[64];
+
+	assert_int_equal(expo_escape_label_value(in, out, sizeof(out)), strlen(in));
+	assert_string_equal(out, in);
+
+	one_sample(e, "\xe6\x97\xa5\xe6\x9c\xac");
+	assert_output(e, "# TYPE m gauge\n"
+			 "m{v=\"\xe6\x97\xa5\xe6\x9c\xac\"} 1\n");
+}
+
+static void check_escape(const char *in, const char *want)
+{
+	char out[128];
+
+	assert_int_equal(expo_escape_label_value(in, out, sizeof(out)), strlen(want));
+	assert_string_equal(out, want);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+static void test_utf8_invalid_replaced(void **state)
+{
+	(void)state;
+	check_escape("a\x80z", "a" FFFD "z"); /* lone continuation byte */
+	check_escape("\xbf\xbf", FFFD FFFD);
+	check_escape("\xc0\xaf", FFFD FFFD); /* overlong '/' */
+	check_escape("\xc1\xbf", FFFD FFFD); /* overlong */
+	check_escape("\xe0\x80\xaf", FFFD FFFD FFFD); /* overlong 3-byte */
+	check_escape("\xf0\x80\x80\xaf", FFFD FFFD FFFD FFFD); /* overlong 4-byte */
+	check_escape("\xed\xa0\x80", FFFD FFFD FFFD); /* surrogate U+D800 */
+	check_escape("\xed\xbf\xbf", FFFD FFFD FFFD); /* surrogate U+DFFF */
+	check_escape("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD); /* U+110000 */
+	check_escape("\xf5\x80\x80\x80", FFFD FFFD FFFD FFFD); /* lead F5 */
+	check_escape("\xfe\xff", FFFD FFFD);
+	check_escape("x\xe2\x82", "x" FFFD FFFD); /* truncated at the end */
+	check_escape("\xe2\x82"
+		     "A",
+		     FFFD FFFD "A"); /* truncated mid-string */
+	check_escape("\xf0\x9f\x98", FFFD FFFD FFFD); /* truncated 4-byte */
+	check_escape("\xc3", FFFD); /* truncated 2-byte */
+	/* Replacement and escaping mix. */
+	check_escape("\xff\"\\\n", FFFD "\\\"\\\\\\n");
+}
+
+static void test_utf8_invalid_in_sample(void **state)
+{
+	struct expo *e = *state;
+
+	one_sample(e, "bad\xc0\xafname\xed\xa0\x80");
+	assert_output(e, "# TYPE m gauge\n"
+			 "m{v=\"bad" FFFD FFFD "name" FFFD FFFD FFFD "\"} 1\n");
+}
+
+static void test_utf8_invalid_in_help(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m", "h\xff", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	assert_output(e, "# HELP m h" FFFD "\n"
+			 "# TYPE m gauge\n"
+			 "m 1\n");
+}
+
+static void test_empty_labels_omitted(void **state)
+{
+	struct expo *e = *state;
+	struct expo_label some[] = {{"a", ""}, {"b", "x"}, {"c", NULL}, {"d", "y"}};
+	struct expo_label none[] = {{"a", ""}, {"b", NULL}};
+
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, some, ARRAY_SIZE(some), 1);
+	expo__sample(e, none, ARRAY_SIZE(none), 2);
+	expo__sample(e, NULL, 0, 3);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "# TYPE m gauge\n"
+			 "m{b=\"x\",d=\"y\"} 1\n"
+			 "m 2\n"
+			 "m 3\n");
+}
+
+static void test_const_labels(void **state)
+{
+	struct expo *e = *state;
+	char env[] = "prod";
+	struct expo_label cl[] = {{"env", env}, {"empty", ""}, {"dc", "eu\"1"}};
+	struct expo_label own[] = {{"id", "7"}};
+	struct expo_label gone[] = {{"id", ""}};
+
+	assert_int_equal(expo__set_const_labels(e, cl, ARRAY_SIZE(cl)), 0);
+	strcpy(env, "XXXX"); /* must have been copied */
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, own, 1, 1);
+	expo__sample(e, NULL, 0, 2);
+	expo__sample_u64(e, gone, 1, 3);
+	assert_output(e, "# TYPE m gauge\n"
+			 "m{id=\"7\",env=\"prod\",dc=\"eu\\\"1\"} 1\n"
+			 "m{env=\"prod\",dc=\"eu\\\"1\"} 2\n"
+			 "m{env=\"prod\",dc=\"eu\\\"1\"} 3\n");
+
+	/* Replacing with none drops them. */
+	assert_int_equal(expo__set_const_labels(e, NULL, 0), 0);
+	expo__sample(e, own, 1, 4);
+	assert_output(e, "# TYPE m gauge\n"
+			 "m{id=\"7\",env=\"prod\",dc=\"eu\\\"1\"} 1\n"
+			 "m{env=\"prod\",dc=\"eu\\\"1\"} 2\n"
+			 "m{env=\"prod\",dc=\"eu\\\"1\"} 3\n"
+			 "m{id=\"7\"} 4\n");
+}
+
+static void test_special_values(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, INFINITY);
+	expo__sample(e, NULL, 0, -INFINITY);
+	expo__sample(e, NULL, 0, NAN);
+	expo__sample(e, NULL, 0, -NAN);
+	assert_output(e, "# TYPE m gauge\n"
+			 "m +Inf\n"
+			 "m -Inf\n"
+			 "m NaN\n"
+			 "m NaN\n");
+}
+
+static void test_doubles(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 3);
+	expo__sample(e, NULL, 0, 0);
+	expo__sample(e, NULL, 0, -0.0);
+	expo__sample(e, NULL, 0, -42);
+	expo__sample(e, NULL, 0, 0.5);
+	expo__sample(e, NULL, 0, 0.1);
+	expo__sample(e, NULL, 0, -2.25);
+	expo__sample(e, NULL, 0, 123456.789);
+	expo__sample(e, NULL, 0, 1e-7);
+	expo__sample(e, NULL, 0, 9007199254740993.0); /* rounds to 2^53 */
+	expo__sample(e, NULL, 0, 1e18);
+	expo__sample(e, NULL, 0, -0x1p63);
+	expo__sample(e, NULL, 0, 1e20);
+	expo__sample(e, NULL, 0, 0.30000000000000004);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "# TYPE m gauge\n"
+			 "m 3\n"
+			 "m 0\n"
+			 "m 0\n"
+			 "m -42\n"
+			 "m 0.5\n"
+			 "m 0.1\n"
+			 "m -2.25\n"
+			 "m 123456.789\n"
+			 "m 1e-07\n"
+			 "m 9007199254740992\n"
+			 "m 1000000000000000000\n"
+			 "m -9223372036854775808\n"
+			 "m 1e+20\n"
+			 "m 0.30000000000000004\n");
+}
+
+/* Whatever the spelling, every finite double must read back bit-exact. */
+static void test_doubles_round_trip(void **state)
+{
+	struct expo *e = *state;
+	const double vals[] = {
+		1.0 / 3, 2.0 / 3, M_PI,	  DBL_MAX, -DBL_MAX, DBL_MIN,	    DBL_TRUE_MIN,
+		1e300,	 1e-300,  5e-324, 0x1p63,  0x1p64,   123456789.125, 0.1 + 0.2,
+	};
+	size_t i, len;
+	const char *p;
+	char *end;
+
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	for (i = 0; i < ARRAY_SIZE(vals); i++)
+		expo__sample(e, NULL, 0, vals[i]);
+	assert_int_equal(expo__error(e), 0);
+	p = expo__data(e, &len);
+	p = strchr(p, '\n') + 1; /* skip TYPE */
+	for (i = 0; i < ARRAY_SIZE(vals); i++) {
+		assert_memory_equal(p, "m ", 2);
+		assert_true(strtod(p + 2, &end) == vals[i]);
+		assert_int_equal(*end, '\n');
+		p = end + 1;
+	}
+	assert_int_equal(*p, '\0');
+}
+
+static void test_u64(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m_total", NULL, EXPO_COUNTER);
+	expo__sample_u64(e, NULL, 0, UINT64_MAX);
+	expo__sample_u64(e, NULL, 0, 0);
+	expo__sample_u64(e, NULL, 0, (1ULL << 53) + 1);
+	assert_output(e, "# TYPE m_total counter\n"
+			 "m_total 18446744073709551615\n"
+			 "m_total 0\n"
+			 "m_total 9007199254740993\n");
+}
+
+static void test_valid_names(void **state)
+{
+	struct expo *e = *state;
+	struct expo_label l[] = {{"_L9", "v"}, {"Ab_c", "w"}};
+
+	expo__family(e, "job:rate_5m:Sum_1", NULL, EXPO_GAUGE);
+	expo__sample(e, l, ARRAY_SIZE(l), 1);
+	expo__family(e, ":x", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	expo__family(e, "_", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "# TYPE job:rate_5m:Sum_1 gauge\n"
+			 "job:rate_5m:Sum_1{_L9=\"v\",Ab_c=\"w\"} 1\n"
+			 "# TYPE :x gauge\n"
+			 ":x 1\n"
+			 "# TYPE _ gauge\n"
+			 "_ 1\n");
+}
+
+/* After an error nothing more is written and the error stays the first one. */
+static void assert_sticky(struct expo *e, const char *out_before, int err)
+{
+	struct expo_label l[] = {{"ok", "v"}};
+
+	assert_int_equal(expo__error(e), err);
+	expo__family(e, "fine", "Fine.", EXPO_GAUGE);
+	expo__sample(e, l, 1, 1);
+	expo__sample_u64(e, NULL, 0, 1);
+	assert_int_equal(expo__set_const_labels(e, l, 1), err);
+	assert_int_equal(expo__error(e), err);
+	assert_output(e, out_before);
+}
+
+static void test_invalid_metric_names(void **state)
+{
+	struct expo *e = *state;
+	const char *bad[] = {"", "1abc", "a-b", "a b", "a.b", "\xc3\xa9", "m{}", NULL};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		expo__reset(e);
+		expo__family(e, "good", NULL, EXPO_GAUGE);
+		expo__sample(e, NULL, 0, 1);
+		expo__family(e, bad[i], "Help.", EXPO_GAUGE);
+		assert_sticky(e, "# TYPE good gauge\ngood 1\n", -EINVAL);
+	}
+}
+
+static void test_invalid_type(void **state)
+{
+	struct expo *e = *state;
+
+	expo__family(e, "m", NULL, (enum expo_type)42);
+	assert_sticky(e, "", -EINVAL);
+}
+
+static void test_invalid_label_names(void **state)
+{
+	struct expo *e = *state;
+	const char *bad[] = {"", "9a", "a:b", "a-b", "\xc3\xa9", NULL};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		/* Second label bad: the first must not have been written either. */
+		struct expo_label l[] = {{"ok", "v"}, {bad[i], "x"}};
+
+		expo__reset(e);
+		expo__family(e, "m", NULL, EXPO_GAUGE);
+		expo__sample(e, l, ARRAY_SIZE(l), 1);
+		assert_sticky(e, "", -EINVAL);
+	}
+
+	/* A bad name is an error even when its value is empty. */
+	expo__reset(e);
+	{
+		struct expo_label l[] = {{"a-b", ""}};
+
+		expo__family(e, "m", NULL, EXPO_GAUGE);
+		expo__sample_u64(e, l, 1, 1);
+		assert_sticky(e, "", -EINVAL);
+	}
+
+	expo__reset(e);
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 2, 1);
+	assert_sticky(e, "", -EINVAL);
+}
+
+static void test_invalid_const_label(void **state)
+{
+	struct expo *e = *state;
+	struct expo_label good[] = {{"env", "prod"}};
+	struct expo_label bad[] = {{"ok", "v"}, {"no-dash", "v"}};
+
+	assert_int_equal(expo__set_const_labels(e, good, 1), 0);
+	assert_int_equal(expo__set_const_labels(e, bad, ARRAY_SIZE(bad)), -EINVAL);
+	assert_sticky(e, "", -EINVAL);
+
+	/* The failed call left the previous set in place. */
+	expo__reset(e);
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	assert_output(e, "# TYPE m gauge\nm{env=\"prod\"} 1\n");
+
+	expo__reset(e);
+	assert_int_equal(expo__set_const_labels(e, NULL, 1), -EINVAL);
+	assert_int_equal(expo__error(e), -EINVAL);
+}
+
+static void test_sample_without_family(void **state)
+{
+	struct expo *e = *state;
+
+	expo__sample(e, NULL, 0, 1);
+	assert_sticky(e, "", -EINVAL);
+
+	expo__reset(e);
+	expo__sample_u64(e, NULL, 0, 1);
+	assert_int_equal(expo__error(e), -EINVAL);
+}
+
+static void test_reset(void **state)
+{
+	struct expo *e = *state;
+	struct expo_label cl[] = {{"env", "prod"}};
+
+	assert_int_equal(expo__set_const_labels(e, cl, 1), 0);
+	expo__family(e, "m", "Help.", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 1);
+	expo__family(e, "bad-name", NULL, EXPO_GAUGE);
+	assert_int_equal(expo__error(e), -EINVAL);
+
+	/* Reset clears output, error and the open family; const labels stay. */
+	expo__reset(e);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "");
+	expo__sample(e, NULL, 0, 1);
+	assert_int_equal(expo__error(e), -EINVAL);
+
+	expo__reset(e);
+	expo__family(e, "m", "Help.", EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 2);
+	assert_int_equal(expo__error(e), 0);
+	assert_output(e, "# HELP m Help.\n"
+			 "# TYPE m gauge\n"
+			 "m{env=\"prod\"} 2\n");
+}
+
+#define BIG_N 100000
+
+static void write_big(struct expo *e)
+{
+	char id[16];
+	struct expo_label l[] = {{"i", id}, {"k", "a\"b"}};
+	int i;
+
+	expo__family(e, "big", "Many.", EXPO_COUNTER);
+	for (i = 0; i < BIG_N; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		expo__sample_u64(e, l, ARRAY_SIZE(l), (uint64_t)i * 1000003);
+	}
+}
+
+static void test_large_output(void **state)
+{
+	struct expo *e = *state;
+	size_t cap = 64 * BIG_N, len = 0, got_len;
+	char *want = malloc(cap);
+	const char *got, *first;
+	int i;
+
+	assert_non_null(want);
+	len += snprintf(want + len, cap - len, "# HELP big Many.\n# TYPE big counter\n");
+	for (i = 0; i < BIG_N; i++)
+		len += snprintf(want + len, cap - len, "big{i=\"%d\",k=\"a\\\"b\"} %llu\n", i,
+				(unsigned long long)i * 1000003);
+	assert_true(len < cap);
+
+	write_big(e);
+	assert_int_equal(expo__error(e), 0);
+	first = expo__data(e, &got_len);
+	assert_int_equal(got_len, len);
+	assert_memory_equal(first, want, len);
+	assert_int_equal(first[len], '\0');
+
+	/* Same output again after reset: the capacity is reused, no move. */
+	expo__reset(e);
+	write_big(e);
+	got = expo__data(e, &got_len);
+	assert_ptr_equal(got, first);
+	assert_int_equal(got_len, len);
+	assert_memory_equal(got, want, len);
+	free(want);
+}
+
+static void test_escape_truncation(void **state)
+{
+	/* a\"b\\<U+FFFD> : 1 + 2 + 1 + 2 + 3 = 9 bytes */
+	const char *in = "a\"b\\\xff";
+	const char *full = "a\\\"b\\\\" FFFD;
+	char out[16];
+	size_t i, n;
+
+	(void)state;
+	assert_int_equal(expo_escape_label_value(in, NULL, 0), 9);
+
+	memset(out, '#', sizeof(out));
+	assert_int_equal(expo_escape_label_value(in, out, 0), 9);
+	assert_int_equal(out[0], '#'); /* size 0 writes nothing */
+
+	/* Every size: a NUL-terminated prefix of the full form, nothing past size. */
+	for (i = 1; i <= 12; i++) {
+		memset(out, '#', sizeof(out));
+		assert_int_equal(expo_escape_label_value(in, out, i), 9);
+		n = i - 1 < 9 ? i - 1 : 9;
+		assert_memory_equal(out, full, n);
+		assert_int_equal(out[n], '\0');
+		if (i < sizeof(out))
+			assert_int_equal(out[i], '#');
+	}
+
+	memset(out, '#', sizeof(out));
+	assert_int_equal(expo_escape_label_value(in, out, 4), 9);
+	assert_string_equal(out, "a\\\"");
+
+	assert_int_equal(expo_escape_label_value(NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(expo_escape_label_value("", out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_is_empty, setup, teardown),
+		cmocka_unit_test(test_free_null),
+		cmocka_unit_test_setup_teardown(test_help_type_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_without_samples_is_silent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_same_family, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_strings_copied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_label_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_valid_kept, setup, teardown),
+		cmocka_unit_test(test_utf8_invalid_replaced),
+		cmocka_unit_test_setup_teardown(test_utf8_invalid_in_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_invalid_in_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_labels_omitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_const_labels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_special_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doubles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doubles_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_u64, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_valid_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_metric_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_label_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_const_label, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sample_without_family, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_output, setup, teardown),
+		cmocka_unit_test(test_escape_truncation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
