@@ -62,17 +62,14 @@ static bool entries_known(const struct bpfmap_map_record *rec, uint64_t *entries
 
 static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_rows)
 {
-	expo__family(s->out, "ebpf_map_info",
-		     "Static facts about a BPF map; always 1. Join on id.", EXPO_GAUGE);
+	expo__family(s->out, "ebpf_map_info", "Static facts about a BPF map; always 1. Join on id.",
+		     EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
 		char key_size[12], value_size[12], flags[12];
 		const struct expo_label labels[] = {
-			{ "id", rows[i].id },
-			{ "name", rows[i].name },
-			{ "map_type", rows[i].type },
-			{ "key_size", key_size },
-			{ "value_size", value_size },
-			{ "flags", flags },
+			{"id", rows[i].id},	    {"name", rows[i].name},
+			{"map_type", rows[i].type}, {"key_size", key_size},
+			{"value_size", value_size}, {"flags", flags},
 		};
 
 		snprintf(key_size, sizeof(key_size), "%u", rows[i].rec->key_size);
@@ -87,12 +84,12 @@ enum map_value { MAP_MAX_ENTRIES, MAP_ENTRIES, MAP_PRESSURE, MAP_SEED_ELEM_COUNT
 static const struct {
 	const char *name, *help;
 } map_families[] = {
-	[MAP_MAX_ENTRIES] = { "ebpf_map_max_entries", "Capacity of the map, in entries." },
-	[MAP_ENTRIES] = { "ebpf_map_entries",
-			  "Entries in the map, where the kernel keeps a count (see README)." },
-	[MAP_PRESSURE] = { "ebpf_map_pressure", "Fill ratio of the map: entries / max_entries." },
-	[MAP_SEED_ELEM_COUNT] = { "ebpf_map_curr_elem_count",
-				  "Deprecated alias of ebpf_map_entries (compat.seed_metrics)." },
+	[MAP_MAX_ENTRIES] = {"ebpf_map_max_entries", "Capacity of the map, in entries."},
+	[MAP_ENTRIES] = {"ebpf_map_entries",
+			 "Entries in the map, where the kernel keeps a count (see README)."},
+	[MAP_PRESSURE] = {"ebpf_map_pressure", "Fill ratio of the map: entries / max_entries."},
+	[MAP_SEED_ELEM_COUNT] = {"ebpf_map_curr_elem_count",
+				 "Deprecated alias of ebpf_map_entries (compat.seed_metrics)."},
 };
 
 static void write_values(struct scrape *s, const struct map_row *rows, size_t nr_rows)
@@ -142,10 +139,10 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 				&s->progs.progs[s->uses.uses[u].prog_index].rec;
 			char prog_id[12], prog_name[BPFMAP_NAME_LEN + 1];
 			const struct expo_label labels[] = {
-				{ "map_id", rows[i].id },
-				{ "map_name", rows[i].name },
-				{ "prog_id", prog_id },
-				{ "prog_name", prog_name },
+				{"map_id", rows[i].id},
+				{"map_name", rows[i].name},
+				{"prog_id", prog_id},
+				{"prog_name", prog_name},
 			};
 
 			snprintf(prog_id, sizeof(prog_id), "%u", prog->id);

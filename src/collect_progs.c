@@ -48,14 +48,14 @@ enum prog_value { PROG_JITED, PROG_XLATED, PROG_VERIFIED, PROG_LOAD_TIME, PROG_M
 static const struct {
 	const char *name, *help;
 } prog_families[] = {
-	[PROG_JITED] = { "ebpf_prog_jited_bytes", "Size of the program's JIT-compiled code." },
-	[PROG_XLATED] = { "ebpf_prog_xlated_bytes",
-			  "Size of the program's translated BPF instructions." },
-	[PROG_VERIFIED] = { "ebpf_prog_verified_instructions",
-			    "Instructions the verifier processed to load the program (5.16+)." },
-	[PROG_LOAD_TIME] = { "ebpf_prog_load_time_seconds",
-			     "When the program was loaded, as Unix time." },
-	[PROG_MAPS] = { "ebpf_prog_maps", "Number of maps the program uses." },
+	[PROG_JITED] = {"ebpf_prog_jited_bytes", "Size of the program's JIT-compiled code."},
+	[PROG_XLATED] = {"ebpf_prog_xlated_bytes",
+			 "Size of the program's translated BPF instructions."},
+	[PROG_VERIFIED] = {"ebpf_prog_verified_instructions",
+			   "Instructions the verifier processed to load the program (5.16+)."},
+	[PROG_LOAD_TIME] = {"ebpf_prog_load_time_seconds",
+			    "When the program was loaded, as Unix time."},
+	[PROG_MAPS] = {"ebpf_prog_maps", "Number of maps the program uses."},
 };
 
 int collect_programs(struct scrape *s)
@@ -90,10 +90,10 @@ int collect_programs(struct scrape *s)
 		     "Static facts about a BPF program; always 1. Join on id.", EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
 		const struct expo_label labels[] = {
-			{ "id", rows[i].id },
-			{ "name", rows[i].name },
-			{ "prog_type", rows[i].type },
-			{ "tag", rows[i].tag },
+			{"id", rows[i].id},
+			{"name", rows[i].name},
+			{"prog_type", rows[i].type},
+			{"tag", rows[i].tag},
 		};
 
 		expo__sample(s->out, labels, 4, 1);
@@ -106,7 +106,8 @@ int collect_programs(struct scrape *s)
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_prog_record *rec = &rows[i].e->rec;
 			struct expo_label labels[LABELS_MAX];
-			size_t n = label_policy__select(policy, OBJECT_PROG, rows[i].values, labels);
+			size_t n =
+				label_policy__select(policy, OBJECT_PROG, rows[i].values, labels);
 
 			switch ((enum prog_value)f) {
 			case PROG_JITED:

@@ -21,9 +21,9 @@ static void write_build_info(struct expo *out)
 {
 	char libbpf_version[32];
 	const struct expo_label labels[] = {
-		{ "version", BPFMAP_VERSION },
-		{ "revision", BPFMAP_REVISION },
-		{ "libbpf_version", libbpf_version },
+		{"version", BPFMAP_VERSION},
+		{"revision", BPFMAP_REVISION},
+		{"libbpf_version", libbpf_version},
 	};
 
 	snprintf(libbpf_version, sizeof(libbpf_version), "%u.%u", libbpf_major_version(),
@@ -39,7 +39,7 @@ static void write_collectors(struct expo *out, const struct collector_result res
 	expo__family(out, "bpfmap_exporter_scrape_collector_duration_seconds",
 		     "Time a collector took in this scrape.", EXPO_GAUGE);
 	for (int i = 0; i < COLLECTOR_MAX; i++) {
-		const struct expo_label label = { "collector", collector_names[i] };
+		const struct expo_label label = {"collector", collector_names[i]};
 
 		if (results[i].enabled)
 			expo__sample(out, &label, 1, results[i].seconds);
@@ -47,7 +47,7 @@ static void write_collectors(struct expo *out, const struct collector_result res
 	expo__family(out, "bpfmap_exporter_scrape_collector_success",
 		     "Whether a collector succeeded in this scrape (1) or failed (0).", EXPO_GAUGE);
 	for (int i = 0; i < COLLECTOR_MAX; i++) {
-		const struct expo_label label = { "collector", collector_names[i] };
+		const struct expo_label label = {"collector", collector_names[i]};
 
 		if (results[i].enabled)
 			expo__sample(out, &label, 1, results[i].success);
@@ -59,13 +59,13 @@ static void write_features(struct expo *out, const struct iters *iters)
 	static const struct {
 		const char *name;
 		enum iter_kind kind;
-	} iterators[] = { { "iter_bpf_map", ITER_MAPS }, { "iter_bpf_prog", ITER_PROGS } };
-	const struct expo_label kfunc = { "feature", "bpf_map_sum_elem_count" };
+	} iterators[] = {{"iter_bpf_map", ITER_MAPS}, {"iter_bpf_prog", ITER_PROGS}};
+	const struct expo_label kfunc = {"feature", "bpf_map_sum_elem_count"};
 
 	expo__family(out, "bpfmap_exporter_kernel_feature",
 		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
 	for (size_t i = 0; i < sizeof(iterators) / sizeof(iterators[0]); i++) {
-		const struct expo_label label = { "feature", iterators[i].name };
+		const struct expo_label label = {"feature", iterators[i].name};
 
 		expo__sample(out, &label, 1, iters__available(iters, iterators[i].kind));
 	}
@@ -124,8 +124,8 @@ static void write_process(struct expo *out, const struct exporter *exp)
 		expo__family(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
 			     EXPO_GAUGE);
 		expo__sample_u64(out, NULL, 0, vsize);
-		expo__family(out, "process_resident_memory_bytes",
-			     "Resident memory size in bytes.", EXPO_GAUGE);
+		expo__family(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+			     EXPO_GAUGE);
 		expo__sample_u64(out, NULL, 0, (uint64_t)rss * sysconf(_SC_PAGESIZE));
 	}
 	if (fds >= 0) {

@@ -8,8 +8,8 @@
 
 /* In run order: maps need the programs of this scrape for their join. */
 static const struct collector collectors[] = {
-	{ "programs", COLLECTOR_PROGRAMS, collect_programs },
-	{ "maps", COLLECTOR_MAPS, collect_maps },
+	{"programs", COLLECTOR_PROGRAMS, collect_programs},
+	{"maps", COLLECTOR_MAPS, collect_maps},
 };
 
 _Static_assert(sizeof(collectors) / sizeof(collectors[0]) == COLLECTOR_MAX,
@@ -59,7 +59,7 @@ static int set_static_labels(struct expo *out, const struct config *cfg)
 int exporter__scrape(struct exporter *exp, struct expo *out)
 {
 	struct collector_result results[COLLECTOR_MAX] = {};
-	struct scrape s = { .iters = exp->iters, .out = out };
+	struct scrape s = {.iters = exp->iters, .out = out};
 	int err;
 
 	pthread_rwlock_rdlock(&exp->lock);

@@ -56,4 +56,10 @@ struct config *config__load_file(const char *path, char *err, size_t err_size);
 struct config *config__load_default(char *err, size_t err_size);
 void config__free(struct config *cfg); /* NULL-safe */
 
+/* The rules for web.telemetry_path, shared with the --web.telemetry-path flag. */
+#define CONFIG_TELEMETRY_PATH_RULE                                                 \
+	"must start with \"/\", not be \"/\" itself, and hold no spaces, control " \
+	"characters or any of ?#\"'<>&\\"
+bool config_telemetry_path_valid(const char *path);
+
 #endif

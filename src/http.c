@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <zlib.h>
 
 #include "http.h"
+#include "listen_address.h"
 #include "log.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
@@ -26,72 +26,6 @@ struct http_server {
 	void *arg;
 };
 
-int http_split_address(const char *address, char *host, size_t host_size, char *port,
-		       size_t port_size)
-{
-	const char *colon, *host_start = address, *host_end;
-
-	if (address[0] == '[') { /* [v6]:port */
-		host_start = address + 1;
-		host_end = strchr(host_start, ']');
-		if (!host_end || host_end[1] != ':')
-			return -EINVAL;
-		colon = host_end + 1;
-	} else {
-		colon = strrchr(address, ':');
-		if (!colon || memchr(address, ':', colon - address)) /* bare v6 is ambiguous */
-			return -EINVAL;
-		host_end = colon;
-	}
-	if ((size_t)(host_end - host_start) >= host_size || strlen(colon + 1) >= port_size ||
-	    !colon[1])
-		return -EINVAL;
-	memcpy(host, host_start, host_end - host_start);
-	host[host_end - host_start] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
-
-/*
- * Numeric addresses only (plus "localhost"): a static binary has no NSS
- * to resolve names with, and an exporter binds to an interface address.
- */
-static int parse_listen_address(const char *address, struct sockaddr_storage *sa,
-				socklen_t *sa_len)
-{
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
-	char host[64], port[16], *end;
-	unsigned long port_num;
-
-	if (http_split_address(address, host, sizeof(host), port, sizeof(port)))
-		return -EINVAL;
-	errno = 0;
-	port_num = strtoul(port, &end, 10);
-	if (errno || *end || port_num < 1 || port_num > 65535)
-		return -EINVAL;
-	memset(sa, 0, sizeof(*sa));
-	if (!strcmp(host, "localhost"))
-		strcpy(host, "127.0.0.1");
-	if (!host[0]) { /* every address: one dual-stack IPv6 socket */
-		in6->sin6_family = AF_INET6;
-		in6->sin6_addr = in6addr_any;
-		in6->sin6_port = htons(port_num);
-		*sa_len = sizeof(*in6);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port_num);
-		*sa_len = sizeof(*in6);
-	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port_num);
-		*sa_len = sizeof(*in4);
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Bind ourselves rather than through MHD, so a failure says exactly why. */
 static int open_listener(const char *address, int *fd_out)
 {
@@ -99,7 +33,7 @@ static int open_listener(const char *address, int *fd_out)
 	socklen_t sa_len;
 	int fd = -1, err = 0, one = 1, zero = 0;
 
-	if (parse_listen_address(address, &sa, &sa_len)) {
+	if (listen_address_parse(address, &sa, &sa_len)) {
 		log_error("bad listen address \"%s\": want IP:port, :port or [IPv6]:port "
 			  "(numeric addresses or localhost)",
 			  address);
@@ -132,8 +66,8 @@ out:
 	if (err) {
 		log_error("cannot listen on %s: %s%s", address, strerror(-err),
 			  err == -EADDRINUSE ? " (another process holds the port: stop it or "
-					       "choose another --web.listen-address)" :
-					       "");
+					       "choose another --web.listen-address)"
+					     : "");
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -174,8 +108,8 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int st
 /* Does Accept-Encoding allow gzip? (a token "gzip" not weighted q=0) */
 static bool wants_gzip(struct MHD_Connection *conn)
 {
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *h =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	char copy[256], *tok, *save;
 
 	if (!h || strlen(h) >= sizeof(copy))
@@ -333,12 +267,10 @@ int http_server__start(struct http_server **out, const struct http_opts *opts)
 		goto err;
 
 	srv->daemon = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			MHD_USE_ERROR_LOG,
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds,
+		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+		opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds,
 		/* bounds request headers and URL: larger ones get 431/414 */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_END);
 	if (!srv->daemon) {

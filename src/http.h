@@ -25,8 +25,4 @@ struct http_server;
 int http_server__start(struct http_server **out, const struct http_opts *opts);
 void http_server__stop(struct http_server *srv); /* NULL-safe; waits for in-flight requests */
 
-/* Split "host:port" / ":port" / "[v6]:port"; exposed for tests. 0 or -EINVAL. */
-int http_split_address(const char *address, char *host, size_t host_size, char *port,
-		       size_t port_size);
-
 #endif

@@ -137,9 +137,9 @@ int iters__new(struct iters **out)
 
 	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
 	log_info("map entry counts: %s",
-		 it->has_elem_count_kfunc ?
-			 "hash maps counted by the kernel (bpf_map_sum_elem_count)" :
-			 "kernel lacks bpf_map_sum_elem_count (6.6+), no entry counts");
+		 it->has_elem_count_kfunc
+			 ? "hash maps counted by the kernel (bpf_map_sum_elem_count)"
+			 : "kernel lacks bpf_map_sum_elem_count (6.6+), no entry counts");
 out:
 	if (err) {
 		iters__free(it);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "iter.h"
+#include "listen_address.h"
 #include "log.h"
 
 #define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
@@ -33,22 +34,21 @@ struct flags {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: bpfmap_exporter [flags]\n"
-		"\n"
-		"Prometheus exporter for every eBPF map and program on this host.\n"
-		"\n"
-		"  --config.file=PATH          YAML configuration (default: the embedded one)\n"
-		"  --config.check              validate the configuration and exit\n"
-		"  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
-		"  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
-		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
-		"  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
-		"  --once                      print one exposition to stdout and exit\n"
-		"  --version                   print the version and exit\n"
-		"  --help                      print this help and exit\n"
-		"\n"
-		"Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
+	fprintf(f, "usage: bpfmap_exporter [flags]\n"
+		   "\n"
+		   "Prometheus exporter for every eBPF map and program on this host.\n"
+		   "\n"
+		   "  --config.file=PATH          YAML configuration (default: the embedded one)\n"
+		   "  --config.check              validate the configuration and exit\n"
+		   "  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
+		   "  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		   "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
+		   "  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
+		   "  --once                      print one exposition to stdout and exit\n"
+		   "  --version                   print the version and exit\n"
+		   "  --help                      print this help and exit\n"
+		   "\n"
+		   "Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
 }
 
 /* "--name=value" or "--name value"; returns the value or NULL (and complains). */
@@ -92,10 +92,10 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 		const char *name;
 		size_t offset;
 	} valued[] = {
-		{ "--config.file", offsetof(struct flags, config_file) },
-		{ "--web.listen-address", offsetof(struct flags, listen_address) },
-		{ "--web.telemetry-path", offsetof(struct flags, telemetry_path) },
-		{ "--log.level", offsetof(struct flags, log_level) },
+		{"--config.file", offsetof(struct flags, config_file)},
+		{"--web.listen-address", offsetof(struct flags, listen_address)},
+		{"--web.telemetry-path", offsetof(struct flags, telemetry_path)},
+		{"--log.level", offsetof(struct flags, log_level)},
 	};
 
 	for (int i = 0; i < COLLECTOR_MAX; i++)
@@ -141,11 +141,12 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 static int apply_flags(struct config *cfg, const struct flags *flags)
 {
 	if (flags->listen_address) {
-		char host[256], port[16];
+		struct sockaddr_storage sa;
+		socklen_t sa_len;
 
-		if (http_split_address(flags->listen_address, host, sizeof(host), port,
-				       sizeof(port))) {
-			log_error("--web.listen-address=%s: want host:port, :port or [v6]:port",
+		if (listen_address_parse(flags->listen_address, &sa, &sa_len)) {
+			log_error("--web.listen-address=%s: want :port, IPv4:port, [IPv6]:port or "
+				  "localhost:port",
 				  flags->listen_address);
 			return -EINVAL;
 		}
@@ -153,10 +154,9 @@ static int apply_flags(struct config *cfg, const struct flags *flags)
 		cfg->listen_address = strdup(flags->listen_address);
 	}
 	if (flags->telemetry_path) {
-		if (flags->telemetry_path[0] != '/' || !flags->telemetry_path[1] ||
-		    strpbrk(flags->telemetry_path, "\"<>&")) {
-			log_error("--web.telemetry-path=%s: must start with / and not be /",
-				  flags->telemetry_path);
+		if (!config_telemetry_path_valid(flags->telemetry_path)) {
+			log_error("--web.telemetry-path=%s: %s", flags->telemetry_path,
+				  CONFIG_TELEMETRY_PATH_RULE);
 			return -EINVAL;
 		}
 		free(cfg->telemetry_path);
@@ -179,8 +179,8 @@ static struct config *load_config(const struct flags *flags)
 	char err[512];
 	struct config *cfg;
 
-	cfg = flags->config_file ? config__load_file(flags->config_file, err, sizeof(err)) :
-				   config__load_default(err, sizeof(err));
+	cfg = flags->config_file ? config__load_file(flags->config_file, err, sizeof(err))
+				 : config__load_default(err, sizeof(err));
 	if (!cfg) {
 		log_error("bad configuration: %s", err);
 		return NULL;
@@ -278,7 +278,7 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 
 int main(int argc, char **argv)
 {
-	struct exporter exp = { .lock = PTHREAD_RWLOCK_INITIALIZER };
+	struct exporter exp = {.lock = PTHREAD_RWLOCK_INITIALIZER};
 	struct flags flags = {};
 	struct timespec now;
 	sigset_t signals;

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Integration test fixture: creates a known set of BPF maps and one
+ * program, prints their ids, and keeps them alive until told to exit.
+ *
+ * Usage: fixture PREFIX   (PREFIX: 1-6 chars of [A-Za-z0-9_.])
+ *
+ * stdout: "map <role> <id> <name>" and "prog <role> <id> <name>" lines,
+ * then "ready". stdin commands: "delete del" closes the <p>_del map (it
+ * disappears from the kernel) and answers "deleted del"; "exit" or EOF
+ * closes everything and exits 0. Any error: message on stderr, exit 1.
+ *
+ * The kernel is shared with other tests, so the script finds these
+ * objects by the ids printed here, never by counting.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#define PREFIX_MAX 6
+
+struct map_spec {
+	const char *role;
+	const char *suffix; /* appended to the prefix; NULL: empty name */
+	enum bpf_map_type type;
+	__u32 map_flags;
+	__u32 max_entries;
+	__u32 nr_elems; /* elements inserted at start */
+	int fd;
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+};
+
+/* fd -1: not (or no longer) open. */
+#define MAP(role_, suffix_, type_, flags_, max_, nr_)                                 \
+	{                                                                             \
+		.role = role_, .suffix = suffix_, .type = type_, .map_flags = flags_, \
+		.max_entries = max_, .nr_elems = nr_, .fd = -1                        \
+	}
+
+/* The expected values in run.sh mirror this table. */
+static struct map_spec maps[] = {
+	MAP("hash", "_hash", BPF_MAP_TYPE_HASH, 0, 100, 37),
+	MAP("lru", "_lru", BPF_MAP_TYPE_LRU_HASH, 0, 50, 10),
+	MAP("pcpu", "_pcpu", BPF_MAP_TYPE_PERCPU_HASH, 0, 64, 16),
+	MAP("nopre", "_nopre", BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC, 200, 50),
+	MAP("arr", "_arr", BPF_MAP_TYPE_ARRAY, 0, 8, 0),
+	MAP("noname", NULL, BPF_MAP_TYPE_HASH, 0, 10, 3),
+	/* Every class of character the kernel allows in an object name. */
+	MAP("chars", "Az9_.", BPF_MAP_TYPE_HASH, 0, 4, 4),
+	MAP("one", "_one", BPF_MAP_TYPE_HASH, 0, 1, 0),
+	MAP("del", "_del", BPF_MAP_TYPE_HASH, 0, 10, 1),
+};
+
+#define NR_MAPS (sizeof(maps) / sizeof(maps[0]))
+
+static int prog_fd = -1;
+static __u32 prog_id;
+static char prog_name[BPF_OBJ_NAME_LEN];
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fixture: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static struct map_spec *find_map(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < NR_MAPS; i++)
+		if (!strcmp(maps[i].role, role))
+			return &maps[i];
+	return NULL;
+}
+
+static int valid_prefix(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (len == 0 || len > PREFIX_MAX)
+		return 0;
+	return strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.") == len;
+}
+
+static __u32 id_of(int fd, const char *what)
+{
+	struct bpf_map_info minfo = {};
+	struct bpf_prog_info pinfo = {};
+	__u32 len;
+	int err;
+
+	/* The info struct only has to be big enough for the id. */
+	if (!strcmp(what, "prog")) {
+		len = sizeof(pinfo);
+		err = bpf_obj_get_info_by_fd(fd, &pinfo, &len);
+		if (err)
+			die("get prog info: %s", strerror(errno));
+		return pinfo.id;
+	}
+	len = sizeof(minfo);
+	err = bpf_obj_get_info_by_fd(fd, &minfo, &len);
+	if (err)
+		die("get map info of %s: %s", what, strerror(errno));
+	return minfo.id;
+}
+
+static void create_map(struct map_spec *m, const char *prefix, int nr_cpus)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->map_flags);
+	__u64 *value;
+	__u32 key;
+
+	if (m->suffix)
+		snprintf(m->name, sizeof(m->name), "%s%s", prefix, m->suffix);
+	m->fd = bpf_map_create(m->type, m->suffix ? m->name : NULL, sizeof(__u32), sizeof(__u64),
+			       m->max_entries, &opts);
+	if (m->fd < 0)
+		die("create map %s: %s", m->role, strerror(errno));
+
+	/* A per-CPU map takes one 8-byte slot per possible CPU. */
+	value = calloc(nr_cpus, sizeof(*value));
+	if (!value)
+		die("out of memory");
+	for (key = 0; key < m->nr_elems; key++) {
+		value[0] = key;
+		if (bpf_map_update_elem(m->fd, &key, value, BPF_NOEXIST))
+			die("update map %s key %u: %s", m->role, key, strerror(errno));
+	}
+	free(value);
+	m->id = id_of(m->fd, m->role);
+}
+
+/* BPF_LD_IMM64 of a map fd: two instructions, the second holds the high half. */
+static void ld_map_fd(struct bpf_insn *insn, __u8 dst, int fd)
+{
+	insn[0] = (struct bpf_insn){
+		.code = BPF_LD | BPF_DW | BPF_IMM,
+		.dst_reg = dst,
+		.src_reg = BPF_PSEUDO_MAP_FD,
+		.imm = fd,
+	};
+	insn[1] = (struct bpf_insn){0};
+}
+
+static void load_prog(const char *prefix)
+{
+	struct bpf_insn insns[6];
+	char log[4096] = "";
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log),
+		    .log_level = 1);
+
+	/* r1 = &hash; r1 = &arr; r0 = 0; exit: the maps are used, never read. */
+	ld_map_fd(&insns[0], BPF_REG_1, find_map("hash")->fd);
+	ld_map_fd(&insns[2], BPF_REG_1, find_map("arr")->fd);
+	insns[4] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0};
+	insns[5] = (struct bpf_insn){.code = BPF_JMP | BPF_EXIT};
+
+	snprintf(prog_name, sizeof(prog_name), "%s_prog", prefix);
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, prog_name, "GPL", insns, 6, &opts);
+	if (prog_fd < 0)
+		die("load prog: %s\n%s", strerror(errno), log);
+	prog_id = id_of(prog_fd, "prog");
+}
+
+static void close_all(void)
+{
+	size_t i;
+
+	if (prog_fd >= 0)
+		close(prog_fd);
+	for (i = 0; i < NR_MAPS; i++)
+		if (maps[i].fd >= 0)
+			close(maps[i].fd);
+}
+
+int main(int argc, char **argv)
+{
+	char line[128];
+	int nr_cpus;
+	size_t i;
+
+	if (argc != 2 || !valid_prefix(argv[1]))
+		die("usage: fixture PREFIX (1-%d chars of [A-Za-z0-9_.])", PREFIX_MAX);
+
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus <= 0)
+		die("cannot count possible CPUs: %s", strerror(-nr_cpus));
+
+	for (i = 0; i < NR_MAPS; i++)
+		create_map(&maps[i], argv[1], nr_cpus);
+	load_prog(argv[1]);
+
+	for (i = 0; i < NR_MAPS; i++)
+		printf("map %s %u %s\n", maps[i].role, maps[i].id, maps[i].name);
+	printf("prog prog %u %s\nready\n", prog_id, prog_name);
+	if (fflush(stdout))
+		die("write stdout: %s", strerror(errno));
+
+	while (fgets(line, sizeof(line), stdin)) {
+		struct map_spec *m;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strcmp(line, "exit"))
+			break;
+		if (!strncmp(line, "delete ", 7)) {
+			m = find_map(line + 7);
+			if (!m || m->fd < 0)
+				die("delete: no open map with role '%s'", line + 7);
+			/* The last reference: the kernel frees the map and its id. */
+			close(m->fd);
+			m->fd = -1;
+			printf("deleted %s\n", m->role);
+			fflush(stdout);
+			continue;
+		}
+		die("unknown command '%s'", line);
+	}
+
+	close_all();
+	return 0;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Record decoding and the map <-> program join, on hand-made byte streams. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "records_decode.h"
+
+struct stream {
+	unsigned char bytes[4096];
+	size_t len;
+};
+
+static void put(struct stream *s, const void *p, size_t n)
+{
+	assert_true(s->len + n <= sizeof(s->bytes));
+	if (n)
+		memcpy(s->bytes + s->len, p, n);
+	s->len += n;
+}
+
+static void put_prog(struct stream *s, uint32_t id, const char *name, const uint32_t *ids,
+		     uint32_t nr_ids)
+{
+	struct bpfmap_prog_record rec = {.id = id, .nr_map_ids = nr_ids};
+
+	memcpy(rec.name, name, strnlen(name, sizeof(rec.name)));
+	put(s, &rec, sizeof(rec));
+	put(s, ids, nr_ids * sizeof(*ids));
+}
+
+static void maps_whole_records(void **state)
+{
+	struct bpfmap_map_record recs[3] = {{.id = 1}, {.id = 2}, {.id = 9}};
+	struct map_table t = {};
+
+	(void)state;
+	assert_int_equal(records_decode_maps(recs, sizeof(recs), &t), 0);
+	assert_int_equal(t.nr, 3);
+	assert_int_equal(t.maps[2].id, 9);
+	/* an empty read is valid: a host with no maps */
+	assert_int_equal(records_decode_maps(NULL, 0, &t), 0);
+	assert_int_equal(t.nr, 0);
+	map_table__fini(&t);
+}
+
+static void maps_partial_record_rejected(void **state)
+{
+	struct bpfmap_map_record recs[2] = {};
+	struct map_table t = {};
+
+	(void)state;
+	assert_int_equal(records_decode_maps(recs, sizeof(recs) - 1, &t), -EPROTO);
+	assert_int_equal(t.nr, 0);
+	map_table__fini(&t);
+}
+
+static void progs_with_map_ids(void **state)
+{
+	const uint32_t a[] = {5, 7}, b[] = {7};
+	struct prog_table t = {};
+	struct stream s = {};
+
+	(void)state;
+	put_prog(&s, 10, "a", a, 2);
+	put_prog(&s, 11, "nomaps", NULL, 0);
+	put_prog(&s, 12, "b", b, 1);
+	assert_int_equal(records_decode_progs(s.bytes, s.len, &t), 0);
+	assert_int_equal(t.nr, 3);
+	assert_int_equal(t.nr_map_ids, 3);
+	assert_int_equal(t.progs[0].rec.nr_map_ids, 2);
+	assert_int_equal(t.map_ids[t.progs[0].first_map_id + 1], 7);
+	assert_int_equal(t.map_ids[t.progs[2].first_map_id], 7);
+	prog_table__fini(&t);
+}
+
+static void progs_torn_stream_rejected(void **state)
+{
+	const uint32_t ids[] = {1, 2, 3};
+	struct prog_table t = {};
+	struct stream s = {};
+
+	(void)state;
+	put_prog(&s, 1, "p", ids, 3);
+	/* ids cut short */
+	assert_int_equal(records_decode_progs(s.bytes, s.len - 2, &t), -EPROTO);
+	/* header cut short */
+	assert_int_equal(records_decode_progs(s.bytes, 10, &t), -EPROTO);
+	prog_table__fini(&t);
+}
+
+static void progs_absurd_count_rejected(void **state)
+{
+	struct bpfmap_prog_record rec = {.id = 1, .nr_map_ids = BPFMAP_MAX_PROG_MAPS + 1};
+	struct prog_table t = {};
+
+	(void)state;
+	assert_int_equal(records_decode_progs(&rec, sizeof(rec), &t), -EPROTO);
+	prog_table__fini(&t);
+}
+
+static void join_sorted_by_map_then_name(void **state)
+{
+	const uint32_t z[] = {7, 5}, a[] = {7, 0}, m[] = {7};
+	struct map_use_index idx = {};
+	struct prog_table t = {};
+	struct stream s = {};
+	size_t first, n;
+
+	(void)state;
+	put_prog(&s, 30, "zeta", z, 2);
+	put_prog(&s, 31, "alpha", a, 2); /* id 0: a slot that vanished while read */
+	put_prog(&s, 29, "mid", m, 1);
+	assert_int_equal(records_decode_progs(s.bytes, s.len, &t), 0);
+	assert_int_equal(map_use_index__build(&idx, &t), 0);
+	assert_int_equal(idx.nr, 4); /* the id 0 slot is skipped */
+
+	n = map_use_index__find(&idx, 7, &first);
+	assert_int_equal(n, 3);
+	assert_string_equal(t.progs[idx.uses[first].prog_index].rec.name, "alpha");
+	assert_string_equal(t.progs[idx.uses[first + 1].prog_index].rec.name, "mid");
+	assert_string_equal(t.progs[idx.uses[first + 2].prog_index].rec.name, "zeta");
+
+	n = map_use_index__find(&idx, 5, &first);
+	assert_int_equal(n, 1);
+	assert_int_equal(t.progs[idx.uses[first].prog_index].rec.id, 30);
+
+	assert_int_equal(map_use_index__find(&idx, 6, &first), 0);
+	assert_int_equal(map_use_index__find(&idx, 1000, &first), 0);
+	map_use_index__fini(&idx);
+	prog_table__fini(&t);
+}
+
+static void name_without_nul_is_bounded(void **state)
+{
+	char raw[BPFMAP_NAME_LEN], out[BPFMAP_NAME_LEN + 1];
+
+	(void)state;
+	memset(raw, 'x', sizeof(raw));
+	records_name(out, raw);
+	assert_int_equal(strlen(out), BPFMAP_NAME_LEN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(maps_whole_records),
+		cmocka_unit_test(maps_partial_record_rejected),
+		cmocka_unit_test(progs_with_map_ids),
+		cmocka_unit_test(progs_torn_stream_rejected),
+		cmocka_unit_test(progs_absurd_count_rejected),
+		cmocka_unit_test(join_sorted_by_map_then_name),
+		cmocka_unit_test(name_without_nul_is_bounded),
+	};
+
+	return cmocka_run_group_tests_name("records", tests, NULL, NULL);
+}
