@@ -54,7 +54,8 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
 
-.PHONY: all deps run test unit integration test-sanitize check-format format clean distclean
+.PHONY: all deps run test unit integration test-sanitize check-static check-format format clean \
+	distclean
 .DELETE_ON_ERROR:
 .SECONDARY: # keep generated objects and skeletons
 
@@ -114,8 +115,18 @@ integration: $(BIN) $(FIXTURE)
 test-sanitize:
 	$(MAKE) SANITIZE=address,undefined unit integration
 
+# The release binary must need nothing at run time: no dynamic section at all.
+check-static: $(BIN)
+	@if readelf -d $(BIN) | grep -q 'Dynamic section'; then \
+		echo "check-static: $(BIN) is dynamically linked" >&2; exit 1; fi
+	@echo "check-static: $(BIN) is statically linked ($$(stat -c %s $(BIN)) bytes)"
+
 test: deps
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make test: run as root (sudo make test): the tests load BPF programs" >&2; \
+		exit 1; fi
 	$(MAKE) unit
+	$(MAKE) check-static
 	$(MAKE) integration
 	$(MAKE) test-sanitize
 	$(MAKE) check-format

@@ -595,6 +595,40 @@ case_m_sighup() {
 	M_PID=$pid
 }
 
+# o. A collector failing mid-scrape, for real: the running exporter's fd
+# limit is lowered until a scrape is still accepted but no iterator fd can
+# be created (the exact limit depends on which fds the HTTP server holds
+# at that moment, so a few limits are tried). The scrape must answer 200,
+# report both collectors as failed and log it; raising the limit again
+# recovers.
+case_o_collector_failure() {
+	local pid=$MAIN_PID out=$TMP/o.txt orig code nfds limit failed=0
+	case_begin
+	orig=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT,HARD | awk '{print $1":"$2}')
+	nfds=$(find "/proc/$pid/fd" -mindepth 1 | wc -l)
+	for ((limit = nfds + 2; limit >= nfds - 2; limit--)); do
+		prlimit --pid "$pid" --nofile="$limit:${orig#*:}"
+		code=$(curl -sS --max-time 3 -o "$out" -w '%{http_code}' "http://127.0.0.1:$PORT/metrics" 2>/dev/null)
+		prlimit --pid "$pid" --nofile="$orig"
+		if [[ $code == 200 ]] &&
+			grep -qxF 'bpfmap_exporter_scrape_collector_success{collector="maps"} 0' "$out"; then
+			failed=1
+			break
+		fi
+	done
+	echo "# fd limit that failed the collectors: $limit (open fds $nfds)"
+	expect_eq "$failed" 1 "a scrape answered 200 with failed collectors"
+	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="programs"} 0'
+	grep -q '^ebpf_map_entries' "$out" && case_err "map series despite a failed collector"
+	expect_grep_i "$LOG" 'collector maps failed: Too many open files' "log"
+
+	expect_eq "$(scrape "$PORT" "$out")" 200 "status after the limit is raised"
+	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="maps"} 1'
+	expect_line "$out" "ebpf_map_entries{$(map_labels hash hash "$PROG_NAME")} 37"
+	expect_grep_i "$LOG" 'collector maps recovered' "log"
+	case_end "o. a collector failing mid-scrape: 200, success 0, logged, recovers" "$LOG"
+}
+
 # n. Not in the brief's list: a clean SIGTERM exit, which is also when a
 # sanitizer build runs its leak check.
 case_n_shutdown() {
@@ -634,6 +668,7 @@ main() {
 		case_k_port_in_use
 		case_l_unprivileged
 		case_m_sighup
+		case_o_collector_failure
 		case_n_shutdown
 	fi
 	stop_fixture
