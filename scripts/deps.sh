@@ -11,6 +11,8 @@ packages=(
 	libyaml-dev libmicrohttpd-dev dpkg-dev
 	# tests
 	libcmocka-dev prometheus curl util-linux clang-format
+	# containers (tests run a private daemon: tests/lib/dockerd.sh)
+	docker.io
 )
 
 if [ "$(id -u)" -ne 0 ]; then
