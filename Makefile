@@ -76,7 +76,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/records.h bpf/kernel_types.h | $(DEPS)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(BUILD)/default_config.c: src/default_config.yaml
+%/default_config.c: src/default_config.yaml
 	@mkdir -p $(@D)
 	{ echo '/* Generated from $< by make. */'; \
 	  echo 'const char config_default_yaml[] ='; \
@@ -129,11 +129,47 @@ test: deps
 	$(MAKE) check-static
 	$(MAKE) integration
 	$(MAKE) test-sanitize
+	$(MAKE) fuzz-smoke
 	$(MAKE) check-format
+
+# --- fuzzing ------------------------------------------------------------------
+# libFuzzer harnesses (clang) over the parsers that take outside input.
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` runs a short session.
+# New corpus entries go to $(FUZZ_DIR)/corpus/, seeds stay in tests/fuzz/.
+
+FUZZ_DIR     := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS      := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibpf \
+		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(CORE_SRCS)) $(FUZZ_DIR)/default_config.o
+
+$(FUZZ_DIR)/%.o: %.c $(wildcard src/*.h) bpf/records.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -lyaml -o $@
+
+.PHONY: fuzz fuzz-smoke
+fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZERS))
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_DIR)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 -artifact_prefix=$(FUZZ_DIR)/fuzz_$$f-  \
+			-print_final_stats=1 $(FUZZ_DIR)/corpus/$$f tests/fuzz/corpus/$$f \
+			2>$(FUZZ_DIR)/fuzz_$$f.log || { tail -40 $(FUZZ_DIR)/fuzz_$$f.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_DIR)/fuzz_$$f.log; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 # --- housekeeping ------------------------------------------------------------
 
-FORMAT_SRCS := $(wildcard src/*.[ch] bpf/*.[ch] cmd/*/*.c tests/unit/*.[ch] tests/integration/*.c)
+FORMAT_SRCS := $(wildcard src/*.[ch] bpf/*.[ch] cmd/*/*.c tests/unit/*.[ch] tests/integration/*.c \
+		tests/fuzz/*.c)
 
 check-format: | $(DEPS)
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
@@ -142,7 +178,7 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf $(CACHE)

@@ -117,7 +117,8 @@ int map_use_index__build(struct map_use_index *idx, const struct prog_table *pro
 			idx->nr++;
 		}
 	}
-	qsort_r(idx->uses, idx->nr, sizeof(*idx->uses), cmp_use, (void *)progs);
+	if (idx->nr) /* qsort on an empty, possibly NULL array is undefined */
+		qsort_r(idx->uses, idx->nr, sizeof(*idx->uses), cmp_use, (void *)progs);
 	return 0;
 }
 

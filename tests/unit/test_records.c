@@ -136,6 +136,21 @@ static void join_sorted_by_map_then_name(void **state)
 	prog_table__fini(&t);
 }
 
+static void join_of_nothing(void **state)
+{
+	struct map_use_index idx = {};
+	struct prog_table t = {};
+	size_t first;
+
+	(void)state;
+	/* A host with no programs: nothing allocated, nothing to sort, nothing found. */
+	assert_int_equal(records_decode_progs(NULL, 0, &t), 0);
+	assert_int_equal(map_use_index__build(&idx, &t), 0);
+	assert_int_equal(map_use_index__find(&idx, 1, &first), 0);
+	map_use_index__fini(&idx);
+	prog_table__fini(&t);
+}
+
 static void name_without_nul_is_bounded(void **state)
 {
 	char raw[BPFMAP_NAME_LEN], out[BPFMAP_NAME_LEN + 1];
@@ -155,6 +170,7 @@ int main(void)
 		cmocka_unit_test(progs_torn_stream_rejected),
 		cmocka_unit_test(progs_absurd_count_rejected),
 		cmocka_unit_test(join_sorted_by_map_then_name),
+		cmocka_unit_test(join_of_nothing),
 		cmocka_unit_test(name_without_nul_is_bounded),
 	};
 
