@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
-# Assertion helpers for run.sh (sourced, not executed).
+# Helpers for the integration suites (sourced, not executed): suite set-up
+# and clean-up, the exporter and fixture lifecycle, and assertions.
 #
 # Every check prints "ok - DESC" or "not ok - DESC: DETAIL" and bumps a
 # counter; summary prints "N passed, N failed". A check never exits the
@@ -76,3 +77,203 @@ summary() {
 	echo "$PASSED passed, $FAILED failed"
 	((FAILED == 0))
 }
+
+# --- suite set-up ----------------------------------------------------------------
+
+# cleanup: on every exit path, kill what the suite started and remove its files.
+cleanup() {
+	local rc=$? pid
+	# An aborted run (e.g. set -u) still ends with the summary line.
+	if ((!SUMMARY_DONE)); then
+		fail "$(basename "$0")" "aborted (exit $rc) before the end"
+		summary
+		rc=1
+	fi
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	if [[ -n $FIXTURE_PID ]]; then
+		kill "$FIXTURE_PID" 2>/dev/null
+	fi
+	wait 2>/dev/null
+	rm -rf "$TMP"
+	exit "$rc"
+}
+
+# suite_setup BIN FIXTURE: globals every suite uses, and clean-up on exit.
+suite_setup() {
+	if (($# != 2)); then
+		echo "usage: $0 BIN FIXTURE" >&2
+		exit 2
+	fi
+	BIN=$(realpath -- "$1")
+	FIXTURE=$(realpath -- "$2")
+	# Sanitizer builds: report leaks at exit, stop at the first UBSan error.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	IS_SAN=0
+	grep -qa -e __asan_init -e __ubsan_handle "$BIN" && IS_SAN=1
+
+	TMP=$(mktemp -d /tmp/bpfmap-it.XXXXXX)
+	# BPF object names allow [A-Za-z0-9_.]; 6 chars leave room for suffixes.
+	PREFIX=t$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5)
+	PIDS=() # every exporter started, for cleanup
+	FIXTURE_PID=''
+	FIX_IN=''
+	FIX_OUT=''
+	declare -gA MAP_ID=() MAP_NAME=()
+	PROG_ID=''
+	PROG_NAME=''
+	SUMMARY_DONE=0
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+}
+
+# --- helpers -----------------------------------------------------------------
+
+# A port in 20000-40000 that nothing listens on right now. Another process
+# can still take it before the exporter binds; start_exporter retries.
+pick_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 20001))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return
+		fi
+	done
+}
+
+# wait_healthz PORT PID: up to 10 s for /healthz to answer 200.
+wait_healthz() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$2" 2>/dev/null || return 1
+		curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/healthz" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_exporter LOG ARGS...: runs BIN on a free port, waits until healthy.
+# Sets EXP_PID and EXP_PORT. Returns non-zero if it never became healthy.
+start_exporter() {
+	local log=$1 try
+	shift
+	for ((try = 0; try < 5; try++)); do
+		EXP_PORT=$(pick_port)
+		"$BIN" --web.listen-address="127.0.0.1:$EXP_PORT" "$@" >"$log.stdout" 2>"$log" &
+		EXP_PID=$!
+		PIDS+=("$EXP_PID")
+		wait_healthz "$EXP_PORT" "$EXP_PID" && return 0
+		kill "$EXP_PID" 2>/dev/null
+		wait "$EXP_PID" 2>/dev/null
+		# Lost a race for the port: take another. Anything else is real.
+		grep -qi "address already in use" "$log" || return 1
+	done
+	return 1
+}
+
+# stop_exporter PID: SIGTERM, then up to 5 s to exit. Sets STOP_RC to its
+# exit code, or "timeout". Not for $(...): only this shell can wait for it.
+stop_exporter() {
+	local i pid
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		STOP_RC=timeout
+	else
+		wait "$1" 2>/dev/null
+		STOP_RC=$?
+	fi
+	# Reaped: its pid may be reused, so cleanup must not kill it again.
+	for i in "${!PIDS[@]}"; do
+		[[ ${PIDS[i]} == "$1" ]] && unset 'PIDS[i]'
+	done
+}
+
+# scrape PORT OUT [PATH]: prints the HTTP status code.
+scrape() {
+	curl -sS --max-time 10 -o "$2" -w '%{http_code}' "http://127.0.0.1:$1${3:-/metrics}" 2>>"$TMP/curl.err"
+}
+
+# sample FILE NAME: the value of an unlabelled sample, e.g. process_open_fds.
+sample() {
+	awk -v n="$2" '$1 == n { print $2; exit }' "$1"
+}
+
+# The coproc's pid and fds are copied: bash unsets FIX and FIX_PID when
+# the fixture exits.
+start_fixture() {
+	local kind role id name
+	coproc FIX { exec "$FIXTURE" "$PREFIX" 2>"$TMP/fixture.err"; }
+	FIXTURE_PID=$FIX_PID
+	FIX_OUT=${FIX[0]}
+	FIX_IN=${FIX[1]}
+	while read -r -t 10 -u "$FIX_OUT" kind role id name; do
+		case $kind in
+		map)
+			MAP_ID[$role]=$id
+			MAP_NAME[$role]=$name
+			;;
+		prog)
+			PROG_ID=$id
+			PROG_NAME=$name
+			;;
+		ready) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# fixture_cmd CMD REPLY: sends a command, waits for the fixture's reply.
+fixture_cmd() {
+	local reply
+	echo "$1" >&"$FIX_IN" || return 1
+	read -r -t 5 -u "$FIX_OUT" reply || return 1
+	[[ $reply == "$2" ]]
+}
+
+# stop_fixture: "exit", then reap it; cleanup kills it if this fails.
+stop_fixture() {
+	[[ -n $FIXTURE_PID ]] || return
+	{ echo exit >&"$FIX_IN"; } 2>/dev/null
+	if timeout 5 tail --pid="$FIXTURE_PID" -f /dev/null; then
+		wait "$FIXTURE_PID" 2>/dev/null
+		FIXTURE_PID=''
+	fi
+}
+
+# map_labels ROLE TYPE [PROG]: the default label set of a fixture map.
+# Empty values are omitted entirely, as the exporter does.
+map_labels() {
+	local l="id=\"${MAP_ID[$1]}\""
+	[[ -n ${MAP_NAME[$1]} ]] && l+=",name=\"${MAP_NAME[$1]}\""
+	l+=",map_type=\"$2\""
+	[[ -n ${3:-} ]] && l+=",prog=\"$3\""
+	echo "$l"
+}
+
+# An id label (any name ending in id) equal to ID, anywhere in a series.
+id_re() {
+	echo "[{,]([a-z_]*id)=\"$1\"[,}]"
+}
+
+# header FILE NAME: a response header's value, without the CR.
+header() {
+	grep -i "^$2:" "$1" | tail -n1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'
+}
+
+# raw_http PORT REQUEST: the whole response to a hand-written request, so
+# that a body sent after HEAD would be seen (curl would hide it).
+raw_http() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%b" "$2" >&3 && cat <&3' \
+		_ "$1" "$2"
+}
+
