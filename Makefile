@@ -18,16 +18,20 @@ MHD_LIB  := $(MHD_DIR)/lib/libmicrohttpd.a
 DEPS     := $(CACHE)/deps.stamp
 
 # SANITIZE=address,undefined builds a separate, dynamically linked tree
-# (the sanitizer runtimes cannot be linked statically).
+# (the sanitizer runtimes cannot be linked statically); so does DYNAMIC=1,
+# for valgrind, which can only follow malloc in a dynamic binary.
 SANITIZE ?=
-ifeq ($(SANITIZE),)
+DYNAMIC  ?=
+SANFLAGS :=
+LINKMODE :=
+ifneq ($(SANITIZE),)
+BUILD    := build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifneq ($(DYNAMIC),)
+BUILD    := build-dyn
+else
 BUILD    := build
 LINKMODE := -static
-SANFLAGS :=
-else
-BUILD    := build-san
-LINKMODE :=
-SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
 BIN      := $(BUILD)/bpfmap_exporter
@@ -54,7 +58,7 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
 
-.PHONY: all deps run test unit integration test-sanitize check-static check-format format clean \
+.PHONY: all deps run test unit integration test-sanitize test-memcheck check-static check-format format clean \
 	distclean
 .DELETE_ON_ERROR:
 .SECONDARY: # keep generated objects and skeletons
@@ -115,6 +119,11 @@ integration: $(BIN) $(FIXTURE)
 test-sanitize:
 	$(MAKE) SANITIZE=address,undefined unit integration
 
+# The exporter under valgrind memcheck: no leaks, no invalid accesses.
+test-memcheck:
+	$(MAKE) DYNAMIC=1 build-dyn/bpfmap_exporter build-dyn/tests/fixture
+	tests/integration/memcheck.sh build-dyn/bpfmap_exporter build-dyn/tests/fixture
+
 # The release binary must need nothing at run time: no dynamic section at all.
 check-static: $(BIN)
 	@if readelf -d $(BIN) | grep -q 'Dynamic section'; then \
@@ -129,6 +138,7 @@ test: deps
 	$(MAKE) check-static
 	$(MAKE) integration
 	$(MAKE) test-sanitize
+	$(MAKE) test-memcheck
 	$(MAKE) fuzz-smoke
 	$(MAKE) check-format
 
@@ -178,7 +188,7 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 
 clean:
-	rm -rf build build-san $(FUZZ_DIR)
+	rm -rf build build-san build-dyn $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf $(CACHE)

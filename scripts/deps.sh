@@ -10,7 +10,7 @@ packages=(
 	make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev dpkg-dev
 	# tests
-	libcmocka-dev prometheus curl util-linux clang-format
+	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
 	# containers (tests run a private daemon: tests/lib/dockerd.sh)
 	docker.io
 )

@@ -277,3 +277,14 @@ raw_http() {
 		_ "$1" "$2"
 }
 
+# wait_for_line PORT LINE OUT: up to 5 s for a scrape to contain LINE.
+wait_for_line() {
+	local port=$1 line=$2 out=$3 i
+	for ((i = 0; i < 50; i++)); do
+		if [[ $(scrape "$port" "$out") == 200 ]] && grep -qxF "$line" "$out"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

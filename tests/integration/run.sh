@@ -352,18 +352,6 @@ case_l_unprivileged() {
 	case_end "l. unprivileged: exit 1 naming the missing privilege" "$TMP/l.log"
 }
 
-# wait_for_line PORT LINE OUT: up to 5 s for a scrape to contain LINE.
-wait_for_line() {
-	local port=$1 line=$2 out=$3 i
-	for ((i = 0; i < 50; i++)); do
-		if [[ $(scrape "$port" "$out") == 200 ]] && grep -qxF "$line" "$out"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 case_m_sighup() {
 	local cfg=$TMP/m.yaml log=$TMP/m.log out=$TMP/m.txt errs_before i pid
 	local h=${MAP_ID[hash]} lineb
