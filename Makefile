@@ -114,6 +114,7 @@ unit: $(UNIT_TESTS)
 
 integration: $(BIN) $(FIXTURE)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
+	tests/integration/http_abuse.py $(BIN)
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:

@@ -11,6 +11,7 @@ packages=(
 	libyaml-dev libmicrohttpd-dev dpkg-dev
 	# tests
 	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
+	python3
 	# containers (tests run a private daemon: tests/lib/dockerd.sh)
 	docker.io
 )

@@ -444,6 +444,13 @@ static int parse_max_connections(const struct ctx *c, struct config *cfg, int ar
 	return get_uint(c, path, value, 1, MAX_CONNECTIONS_MAX, &cfg->max_connections);
 }
 
+static int parse_max_connections_per_ip(const struct ctx *c, struct config *cfg, int arg,
+					const char *path, const yaml_node_t *value)
+{
+	(void)arg;
+	return get_uint(c, path, value, 1, MAX_CONNECTIONS_MAX, &cfg->max_connections_per_ip);
+}
+
 static int parse_timeout_seconds(const struct ctx *c, struct config *cfg, int arg, const char *path,
 				 const yaml_node_t *value)
 {
@@ -458,6 +465,7 @@ static int parse_web(const struct ctx *c, struct config *cfg, int arg, const cha
 		{"listen_address", parse_listen_address, 0},
 		{"telemetry_path", parse_telemetry_path, 0},
 		{"max_connections", parse_max_connections, 0},
+		{"max_connections_per_ip", parse_max_connections_per_ip, 0},
 		{"timeout_seconds", parse_timeout_seconds, 0},
 	};
 
@@ -1037,6 +1045,8 @@ static int check_complete(const struct config *cfg, char *err, size_t err_size)
 		missing = "web.telemetry_path";
 	else if (!cfg->max_connections)
 		missing = "web.max_connections";
+	else if (!cfg->max_connections_per_ip)
+		missing = "web.max_connections_per_ip";
 	else if (!cfg->timeout_seconds)
 		missing = "web.timeout_seconds";
 	else if (!cfg->policy[OBJECT_MAP].nr_selected)

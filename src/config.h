@@ -28,6 +28,7 @@ struct config {
 	char *listen_address; /* ":2112", "127.0.0.1:2112", "[::1]:2112" */
 	char *telemetry_path; /* starts with '/' */
 	unsigned int max_connections;
+	unsigned int max_connections_per_ip;
 	unsigned int timeout_seconds;
 	/* log: */
 	enum log_level log_level;

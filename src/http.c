@@ -220,16 +220,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
+	static int request_seen; /* only its address is used, as a marker */
 	struct http_server *srv = cls;
 
 	(void)version;
 	(void)upload_data;
-	(void)req_cls;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		*upload_data_size = 0; /* a body we will not read */
+	/*
+	 * Answer only once the whole request is in (the first call comes
+	 * after the headers, then one per body chunk, then a last one):
+	 * a response queued earlier makes MHD close the connection, which
+	 * breaks keep-alive and pipelining.
+	 */
+	if (!*req_cls) {
+		*req_cls = &request_seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* a body we do not read */
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "method not allowed: use GET or HEAD\n");
-	}
 	if (!strcmp(url, srv->telemetry_path))
 		return serve_metrics(srv, conn);
 	if (!strcmp(url, "/"))
@@ -270,7 +282,8 @@ int http_server__start(struct http_server **out, const struct http_opts *opts)
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-		opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds,
+		opts->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		opts->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds,
 		/* bounds request headers and URL: larger ones get 431/414 */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_END);
 	if (!srv->daemon) {

@@ -13,6 +13,7 @@ struct http_opts {
 	const char *listen_address; /* ":2112", "127.0.0.1:2112", "[::1]:2112" */
 	const char *telemetry_path;
 	unsigned int max_connections;
+	unsigned int max_connections_per_ip;
 	unsigned int timeout_seconds;
 	/* Fills out with one fresh exposition; 0 or -errno (then 500). */
 	int (*scrape)(void *arg, struct expo *out);

@@ -254,6 +254,7 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 		.listen_address = exp->cfg->listen_address,
 		.telemetry_path = exp->cfg->telemetry_path,
 		.max_connections = exp->cfg->max_connections,
+		.max_connections_per_ip = exp->cfg->max_connections_per_ip,
 		.timeout_seconds = exp->cfg->timeout_seconds,
 		.scrape = scrape_cb,
 		.arg = exp,

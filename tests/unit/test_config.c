@@ -72,6 +72,7 @@ static void assert_defaults(const struct config *cfg)
 	assert_string_equal(cfg->listen_address, ":2112");
 	assert_string_equal(cfg->telemetry_path, "/metrics");
 	assert_int_equal(cfg->max_connections, 64);
+	assert_int_equal(cfg->max_connections_per_ip, 16);
 	assert_int_equal(cfg->timeout_seconds, 10);
 	assert_int_equal(cfg->log_level, LOG_INFO);
 	assert_true(cfg->collectors[COLLECTOR_MAPS]);
@@ -304,7 +305,7 @@ static void test_unknown_keys(void **state)
 				   "collectors, labels, filters, static_labels, compat)");
 	expect_error("web:\n  port: 1\n",
 		     "t.yaml:2:3: web: unknown key \"port\" (allowed: listen_address, "
-		     "telemetry_path, max_connections, timeout_seconds)");
+		     "telemetry_path, max_connections, max_connections_per_ip, timeout_seconds)");
 	expect_error("log: {lvl: info}\n", "t.yaml:1:7: log: unknown key \"lvl\" (allowed: level)");
 	expect_error("collectors:\n  links: true\n",
 		     "t.yaml:2:3: collectors: unknown key \"links\" (allowed: maps, programs)");
