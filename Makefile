@@ -57,6 +57,8 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
+CHURN      := $(BUILD)/tests/churn
+CHURN_SECONDS ?= 20
 
 .PHONY: all deps run test unit integration test-sanitize test-memcheck check-static check-format format clean \
 	distclean
@@ -105,16 +107,17 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) -lcmocka -lyaml -lz -o $@
 
-$(FIXTURE): tests/integration/fixture.c bpf/records.h
+$(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: $(BIN) $(FIXTURE)
+integration: $(BIN) $(FIXTURE) $(CHURN)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
 	tests/integration/http_abuse.py $(BIN)
+	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS)
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:
