@@ -279,7 +279,11 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 
 int main(int argc, char **argv)
 {
-	struct exporter exp = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+	/*
+	 * Writer-preferring: with glibc's default, back-to-back scrapes could
+	 * hold the read side forever and starve a SIGHUP reload.
+	 */
+	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP};
 	struct flags flags = {};
 	struct timespec now;
 	sigset_t signals;
