@@ -34,6 +34,13 @@ struct expo {
 	enum expo_type fam_type;
 	bool fam_open;
 	bool fam_written; /* HELP/TYPE already emitted */
+
+	/*
+	 * Label names already validated, by address: collectors pass the same
+	 * static strings for every sample, so each is checked once, not per line.
+	 */
+	const char *checked_names[16];
+	unsigned int next_checked;
 };
 
 static void fail(struct expo *e, int err)
@@ -76,7 +83,8 @@ nomem:
 
 static void put(struct expo *e, const char *s, size_t n)
 {
-	if (reserve(e, n))
+	/* The common case, room already there, costs one comparison. */
+	if ((e->len + n >= e->cap || e->err) && reserve(e, n))
 		return;
 	memcpy(e->buf + e->len, s, n);
 	e->len += n;
@@ -90,7 +98,10 @@ static void put_str(struct expo *e, const char *s)
 
 static void put_char(struct expo *e, char c)
 {
-	put(e, &c, 1);
+	if ((e->len + 1 >= e->cap || e->err) && reserve(e, 1))
+		return;
+	e->buf[e->len++] = c;
+	e->buf[e->len] = '\0';
 }
 
 /* Length of the well-formed UTF-8 sequence at s (Unicode table 3-7), or 0. */
@@ -176,6 +187,16 @@ size_t expo_escape_label_value(const char *in, char *out, size_t out_size)
 	return escape(in, out, out_size, true);
 }
 
+/* Length of the leading run of s that needs no escaping (printable ASCII). */
+static size_t plain_run(const char *s, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p >= 0x20 && *p < 0x80 && *p != '\\' && !(quote && *p == '"'))
+		p++;
+	return (size_t)((const char *)p - s);
+}
+
 /* Escape straight into the free space; only on overflow grow and redo. */
 static void put_escaped(struct expo *e, const char *s, bool quote)
 {
@@ -183,6 +204,14 @@ static void put_escaped(struct expo *e, const char *s, bool quote)
 
 	if (e->err)
 		return;
+	if (!s)
+		s = "";
+	/* Most values (names, ids, types) are plain ASCII: copy them as they are. */
+	n = plain_run(s, quote);
+	if (!s[n]) {
+		put(e, s, n);
+		return;
+	}
 	avail = e->cap - e->len;
 	n = escape(s, e->buf ? e->buf + e->len : NULL, avail, quote);
 	if (n >= avail) {
@@ -214,14 +243,27 @@ static bool valid_name(const char *s, bool metric)
 	return true;
 }
 
-static int check_labels(const struct expo_label *labels, size_t n)
+static bool name_checked(struct expo *e, const char *name)
+{
+	for (size_t i = 0; i < sizeof(e->checked_names) / sizeof(e->checked_names[0]); i++)
+		if (e->checked_names[i] == name)
+			return true;
+	if (!valid_name(name, false))
+		return false;
+	e->checked_names[e->next_checked++ % 16] = name;
+	return true;
+}
+
+/* e NULL: check every name afresh (names that will be copied, not kept by address). */
+static int check_labels(struct expo *e, const struct expo_label *labels, size_t n)
 {
 	size_t i;
 
 	if (n && !labels)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
-		if (!valid_name(labels[i].name, false))
+		if (!labels[i].name ||
+		    !(e ? name_checked(e, labels[i].name) : valid_name(labels[i].name, false)))
 			return -EINVAL;
 	return 0;
 }
@@ -261,7 +303,7 @@ int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size
 
 	if (e->err)
 		return e->err;
-	err = check_labels(labels, n);
+	err = check_labels(NULL, labels, n); /* copied below: no caching by address */
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -356,12 +398,31 @@ static void put_labels(struct expo *e, const struct expo_label *labels, size_t n
 		/* Prometheus treats an empty label as an absent one. */
 		if (!labels[i].value || !labels[i].value[0])
 			continue;
-		put_char(e, *any ? ',' : '{');
+		size_t nlen = strlen(labels[i].name), vlen = plain_run(labels[i].value, true);
+		char *p;
+
+		if (labels[i].value[vlen] || reserve(e, nlen + vlen + 4)) {
+			/* Escaping needed (or out of memory): the general path. */
+			put_char(e, *any ? ',' : '{');
+			put_str(e, labels[i].name);
+			put(e, "=\"", 2);
+			put_escaped(e, labels[i].value, true);
+			put_char(e, '"');
+		} else {
+			/* The common case: ,name="value" in one go. */
+			p = e->buf + e->len;
+			*p++ = *any ? ',' : '{';
+			memcpy(p, labels[i].name, nlen);
+			p += nlen;
+			*p++ = '=';
+			*p++ = '"';
+			memcpy(p, labels[i].value, vlen);
+			p += vlen;
+			*p++ = '"';
+			*p = '\0';
+			e->len = (size_t)(p - e->buf);
+		}
 		*any = true;
-		put_str(e, labels[i].name);
-		put(e, "=\"", 2);
-		put_escaped(e, labels[i].value, true);
-		put_char(e, '"');
 	}
 }
 
@@ -377,7 +438,7 @@ static int sample_head(struct expo *e, const struct expo_label *labels, size_t n
 		fail(e, -EINVAL);
 		return e->err;
 	}
-	err = check_labels(labels, n);
+	err = check_labels(e, labels, n);
 	if (err) {
 		fail(e, err);
 		return err;
@@ -406,6 +467,53 @@ static int sample_head(struct expo *e, const struct expo_label *labels, size_t n
 	return e->err;
 }
 
+/* Decimal digits of v into buf (at least 21 bytes), NUL-terminated; snprintf is slow. */
+static size_t format_u64(uint64_t v, char *buf)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * Ratios such as 0.37 have a short exact decimal form: find the fewest
+ * fraction digits (up to 6) whose value reads back as exactly v, and print
+ * them without snprintf. false: no such form, use the general path.
+ */
+static bool format_short_fraction(double v, char *buf)
+{
+	static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+	static const uint64_t iscale[] = {10, 100, 1000, 10000, 100000, 1000000};
+
+	if (!(v > 0 && v < 1e9))
+		return false;
+	for (int k = 0; k < 6; k++) {
+		/* v * 10^k may land just beside the integer (0.14 * 100 = 14.000000000000002). */
+		uint64_t digits = (uint64_t)(v * scale[k] + 0.5), frac;
+		size_t n;
+
+		/* Division is correctly rounded: digits/10^k == v proves the form exact. */
+		if ((double)digits / scale[k] != v)
+			continue;
+		n = format_u64(digits / iscale[k], buf);
+		buf[n++] = '.';
+		frac = digits % iscale[k];
+		for (int d = k; d >= 0; d--, frac /= 10)
+			buf[n + d] = (char)('0' + frac % 10);
+		buf[n + k + 1] = '\0';
+		return true;
+	}
+	return false;
+}
+
 static void format_double(double v, char *buf, size_t size)
 {
 	int prec;
@@ -416,8 +524,12 @@ static void format_double(double v, char *buf, size_t size)
 		snprintf(buf, size, "%s", v > 0 ? "+Inf" : "-Inf");
 	} else if (v >= -0x1p63 && v < 0x1p63 && (double)(long long)v == v) {
 		/* Integral and in range: exact, no exponent, no ".0". */
-		snprintf(buf, size, "%lld", (long long)v);
-	} else {
+		long long i = (long long)v;
+
+		if (i < 0)
+			*buf++ = '-';
+		format_u64(i < 0 ? -(uint64_t)i : (uint64_t)i, buf);
+	} else if (!format_short_fraction(v, buf)) {
 		/* Shortest of these that reads back as the same double; %.17g always does. */
 		for (prec = 15; prec < 17; prec++) {
 			snprintf(buf, size, "%.*g", prec, v);
@@ -442,12 +554,13 @@ void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, dou
 void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value)
 {
 	char num[24];
+	size_t len;
 
 	if (sample_head(e, labels, n))
 		return;
-	snprintf(num, sizeof(num), "%" PRIu64, value);
-	put_str(e, num);
-	put_char(e, '\n');
+	len = format_u64(value, num);
+	num[len++] = '\n';
+	put(e, num, len);
 }
 
 int expo__error(const struct expo *e)

@@ -37,7 +37,11 @@ int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size
  * sample, so a family with no samples leaves no trace in the output.
  */
 void expo__family(struct expo *e, const char *name, const char *help, enum expo_type type);
-/* One sample of the open family. Labels with an empty value are omitted. */
+/*
+ * One sample of the open family. Labels with an empty value are omitted.
+ * Label names are validated once per address, so they must be strings
+ * that never change (literals, schema tables); values may be anything.
+ */
 void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value);
 /* Same, for integers that must stay exact beyond 2^53 (counters in ns, ids). */
 void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value);

@@ -547,6 +547,40 @@ static void write_big(struct expo *e)
 	}
 }
 
+/* The general rule the writer must match: the shortest of %.15g..%.17g that reads back. */
+static void reference_double(double v, char *buf, size_t size)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* Ratios (pressures) take a fast path; it must print exactly what the general rule does. */
+static void test_ratios_match_general_rule(void **state)
+{
+	struct expo *e = *state;
+
+	for (unsigned int den = 1; den <= 600; den += 7) {
+		for (unsigned int num = 0; num <= den + 3; num++) {
+			double v = (double)num / den;
+			char want[64], line[128];
+			const char *got;
+			size_t len;
+
+			expo__reset(e);
+			expo__family(e, "m", NULL, EXPO_GAUGE);
+			expo__sample(e, NULL, 0, v);
+			got = expo__data(e, &len);
+			reference_double(v, want, sizeof(want));
+			snprintf(line, sizeof(line), "# TYPE m gauge\nm %s\n", want);
+			if (strcmp(got, line))
+				fail_msg("%u/%u: got \"%s\", want \"%s\"", num, den, got, line);
+		}
+	}
+}
+
 static void test_large_output(void **state)
 {
 	struct expo *e = *state;
@@ -646,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sample_without_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ratios_match_general_rule, setup, teardown),
 		cmocka_unit_test(test_escape_truncation),
 	};
 

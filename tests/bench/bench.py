@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmark: the exporter against the kernel's floor and against bpftool.
+
+    bench.py BIN OBJECTS [--sizes 1000,10000,50000] [--progs-per-map 0.1]
+             [--rounds 20] [--smoke]     (as root)
+
+For each size N it creates N maps and N*progs-per-map programs held by four
+processes in cgroups of their own (tests/bench/objects.c), then measures in
+one run, interleaved round by round so machine noise hits all alike:
+  scrape   a full HTTP scrape of the exporter (median and p99),
+  raw      reading the same iterator programs, pinned in bpffs (the floor),
+  bpftool  `bpftool map show -j` plus `bpftool prog show -j`,
+and reports the ratios, the exporter's RSS, CPU time per scrape, CPU used
+while nobody scrapes, response size with and without gzip, and whether 10
+concurrent scrapers are all served. Machines are noisy: only ratios from
+one run are meaningful. --smoke runs one small size and checks that every
+created map shows up; that is all `make test` asks of it.
+"""
+import argparse
+import gzip
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("bin")
+ap.add_argument("objects")
+ap.add_argument("--sizes", default="1000,10000,50000")
+ap.add_argument("--progs-per-map", type=float, default=0.1)
+ap.add_argument("--rounds", type=int, default=20)
+ap.add_argument("--smoke", action="store_true")
+args = ap.parse_args()
+BUILD = os.path.dirname(os.path.realpath(args.bin))
+BPFFS = "/sys/fs/bpf"
+PREFIX = "b" + os.urandom(2).hex()
+
+
+def cgroup2_root():
+    for line in open("/proc/self/mounts"):
+        dev, path, fstype = line.split()[:3]
+        if fstype == "cgroup2":
+            return path
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, gz=False):
+    req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    req += b"Accept-Encoding: gzip\r\n\r\n" if gz else b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(req)
+        chunks = []
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def read_all(path):
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
+
+
+def run_size(n_maps):
+    n_progs = max(1, int(n_maps * args.progs_per_map))
+    cg = cgroup2_root()
+    objects = subprocess.Popen([args.objects, PREFIX, str(n_maps), str(n_progs), "4"] +
+                               ([cg] if cg else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    if objects.stdout.readline().strip() != b"ready":
+        sys.exit("objects did not start")
+    port = free_port()
+    exporter = subprocess.Popen([args.bin, f"--web.listen-address=127.0.0.1:{port}",
+                                 "--log.level=warn"])
+    pins = []
+    try:
+        for _ in range(100):
+            try:
+                if http_get(port)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        for obj in sorted(os.listdir(BUILD)):
+            if obj.startswith("iter_") and obj.endswith(".bpf.o"):
+                pin = f"{BPFFS}/{PREFIX}_{obj.split('.')[0]}"
+                subprocess.run(["bpftool", "iter", "pin", f"{BUILD}/{obj}", pin], check=True)
+                pins.append(pin)
+
+        code, body = http_get(port)
+        # every created map has its own capacity series
+        seen = sum(1 for line in body.split(b"\n") if line.startswith(b"ebpf_map_max_entries{")
+                   and f'name="{PREFIX}_'.encode() in line)
+        if code != 200:
+            sys.exit(f"scrape failed: {code}")
+
+        scrape, raw, tool = [], [], []
+        cpu0 = cpu_seconds(exporter.pid)
+        tool_rounds = max(3, args.rounds // (4 if n_maps > 20000 else 1))
+        for r in range(args.rounds):
+            scrape.append(timed(lambda: http_get(port)))
+            raw.append(timed(lambda: [read_all(p) for p in pins]))
+            if r < tool_rounds:
+                tool.append(timed(lambda: [subprocess.run(
+                    ["bpftool", kind, "show", "-j"], stdout=subprocess.DEVNULL, check=True)
+                    for kind in ("map", "prog")]))
+        cpu_per_scrape = (cpu_seconds(exporter.pid) - cpu0) / args.rounds
+        rss = status_kib(exporter.pid, "VmRSS")
+
+        idle0 = cpu_seconds(exporter.pid)
+        time.sleep(2 if args.smoke else 5)
+        idle = cpu_seconds(exporter.pid) - idle0
+
+        plain = len(body)
+        gz_code, gz_body = http_get(port, gz=True)
+        if gz_code != 200 or gzip.decompress(gz_body)[:100] != body[:100]:
+            sys.exit("gzip scrape broken")
+
+        errors = []
+
+        def scraper():
+            for _ in range(5):
+                try:
+                    if http_get(port)[0] != 200:
+                        errors.append("status")
+                except OSError as e:
+                    errors.append(str(e))
+
+        threads = [threading.Thread(target=scraper) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        return dict(maps=n_maps, progs=n_progs, seen=seen,
+                    scrape_med=statistics.median(scrape), scrape_p99=pct(scrape, 99),
+                    raw_med=statistics.median(raw), tool_med=statistics.median(tool),
+                    cpu=cpu_per_scrape, idle=idle, rss=rss, plain=plain, gz=len(gz_body),
+                    concurrent_errors=len(errors))
+    finally:
+        for pin in pins:
+            os.unlink(pin)
+        exporter.terminate()
+        exporter.wait()
+        objects.stdin.close()
+        objects.wait()
+
+
+def main():
+    if not os.path.ismount(BPFFS):
+        subprocess.run(["mount", "-t", "bpf", "bpf", BPFFS], check=True)
+    if not shutil.which("bpftool"):
+        sys.exit("bpftool missing")
+    sizes = [300] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    if args.smoke:
+        args.rounds = 3
+    results = [run_size(n) for n in sizes]
+
+    ms = lambda s: f"{s * 1000:.1f}"
+    print("| maps | progs | scrape median ms | p99 ms | raw iterator ms | bpftool ms "
+          "| scrape/raw | bpftool/scrape | CPU ms/scrape | idle CPU ms | RSS MiB "
+          "| response KiB | gzip KiB | 10 concurrent |")
+    print("|" + "---|" * 14)
+    for r in results:
+        print(f"| {r['maps']} | {r['progs']} | {ms(r['scrape_med'])} | {ms(r['scrape_p99'])} "
+              f"| {ms(r['raw_med'])} | {ms(r['tool_med'])} "
+              f"| {r['scrape_med'] / r['raw_med']:.2f} | {r['tool_med'] / r['scrape_med']:.1f} "
+              f"| {ms(r['cpu'])} | {ms(r['idle'])} | {r['rss'] / 1024:.1f} "
+              f"| {r['plain'] / 1024:.0f} | {r['gz'] / 1024:.0f} "
+              f"| {'ok' if not r['concurrent_errors'] else r['concurrent_errors']} |")
+    by = {r["maps"]: r for r in results}
+    if 10000 in by and 50000 in by:
+        print(f"\n50k/10k scrape time: {by[50000]['scrape_med'] / by[10000]['scrape_med']:.2f}"
+              " (linear would be 5)")
+    ok = all(r["seen"] >= r["maps"] and not r["concurrent_errors"] for r in results)
+    if args.smoke:
+        print(f"{int(ok)} passed, {int(not ok)} failed")
+    return 0 if ok else 1
+
+
+sys.exit(main())
