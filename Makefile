@@ -111,6 +111,20 @@ $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+$(BUILD)/tests/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+# --- benchmark (not pass/fail; `make test` runs only the smoke version) ------
+
+BENCH_SIZES ?= 1000,10000,50000
+.PHONY: bench bench-smoke
+bench: $(BIN) $(BUILD)/tests/objects
+	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --sizes $(BENCH_SIZES)
+
+bench-smoke: $(BIN) $(BUILD)/tests/objects
+	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --smoke
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
@@ -143,6 +157,7 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) test-sanitize
 	$(MAKE) test-memcheck
+	$(MAKE) bench-smoke
 	$(MAKE) fuzz-smoke
 	$(MAKE) check-format
 
