@@ -152,6 +152,11 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 	}
 }
 
+static int walk_map(void *arg, uint32_t map_id, uint64_t *entries)
+{
+	return iters__count_elems(arg, map_id, entries);
+}
+
 int collect_maps(struct scrape *s)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
@@ -173,7 +178,11 @@ int collect_maps(struct scrape *s)
 		err = -ENOMEM;
 		goto out;
 	}
+	map_count__init(&s->count, exporter_count_method(s->cfg, s->iters),
+			s->cfg->fallback_max_entries, walk_map, s->iters);
+	s->count_valid = true;
 	next_names = prog_names;
+	/* In ascending id order, as the iterator returns maps: the budget goes to older maps. */
 	for (size_t i = 0; i < s->maps.nr; i++) {
 		struct map_row *row = &rows[nr_rows];
 		const struct bpfmap_map_record *rec = &s->maps.maps[i];
@@ -190,6 +199,8 @@ int collect_maps(struct scrape *s)
 		row->values[MAP_LABEL_PROG] = next_names;
 		if (!label_policy__keep(policy, row->values))
 			continue;
+		/* After the filters: a map nobody exports costs no walk. */
+		map_count__apply(&s->count, &s->maps.maps[i]);
 		next_names += join_prog_names(s, rec->id, next_names) + 1;
 		nr_rows++;
 	}
