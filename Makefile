@@ -53,9 +53,11 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
+# The test VMs hold no libraries: their fixture is linked statically.
+FIXTURE_STATIC := $(BUILD)/tests/fixture-static
 
-.PHONY: all deps run test unit integration test-sanitize check-static check-format format clean \
-	distclean
+.PHONY: all deps run test unit integration test-sanitize test-kernels check-static check-format \
+	format clean distclean
 .DELETE_ON_ERROR:
 .SECONDARY: # keep generated objects and skeletons
 
@@ -105,11 +107,20 @@ $(FIXTURE): tests/integration/fixture.c bpf/records.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+$(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static $< -lbpf -lelf -lz -o $@
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 integration: $(BIN) $(FIXTURE)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
+
+# The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
+# (downloaded once into .cache/kernels).
+test-kernels: $(BIN) $(FIXTURE_STATIC)
+	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(CACHE)/kernels
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:
@@ -128,6 +139,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) check-static
 	$(MAKE) integration
+	$(MAKE) test-kernels
 	$(MAKE) test-sanitize
 	$(MAKE) check-format
 

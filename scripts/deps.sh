@@ -11,6 +11,8 @@ packages=(
 	libyaml-dev libmicrohttpd-dev dpkg-dev
 	# tests
 	libcmocka-dev prometheus curl util-linux clang-format
+	# test VMs on other kernels (tests/kernels/run.sh)
+	qemu-system-x86 busybox-static
 	# containers (tests run a private daemon: tests/lib/dockerd.sh)
 	docker.io
 )
