@@ -27,6 +27,7 @@ enum bpfmap_count_method {
 	BPFMAP_COUNT_NONE = 0, /* the kernel keeps no count for this map */
 	BPFMAP_COUNT_KFUNC = 1, /* bpf_map_sum_elem_count() */
 	BPFMAP_COUNT_ITER = 2, /* walked with SEC("iter/bpf_map_elem"): the fallback */
+	BPFMAP_COUNT_BATCH = 3, /* hash_of_maps (no element iterator): batched lookups */
 };
 
 /* One per map, from SEC("iter/bpf_map"). */

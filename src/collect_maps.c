@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 
 #include "collector.h"
+#include "map_batch.h"
 
 struct map_row {
 	const struct bpfmap_map_record *rec;
@@ -152,9 +154,16 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 	}
 }
 
-static int walk_map(void *arg, uint32_t map_id, uint64_t *entries)
+/* hash_of_maps has no element iterator: it is read in batches instead. */
+static int walk_map(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
+		    uint32_t *method)
 {
-	return iters__count_elems(arg, map_id, entries);
+	if (rec->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+		*method = BPFMAP_COUNT_BATCH;
+		return map_batch_count(rec->id, rec->key_size, rec->value_size, entries);
+	}
+	*method = BPFMAP_COUNT_ITER;
+	return iters__count_elems(arg, rec->id, entries);
 }
 
 int collect_maps(struct scrape *s)

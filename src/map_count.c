@@ -43,10 +43,7 @@ enum map_count_method map_count_method(enum counting_mode mode, bool has_kfunc, 
 	}
 }
 
-/*
- * The hash maps the kernel's bpf_map_elem iterator walks. hash_of_maps
- * has none (attaching fails with EINVAL), so before 6.6 it has no count.
- */
+/* The maps whose kernel implementation the kfunc counts: the hash maps. */
 bool map_count_walkable(uint32_t map_type)
 {
 	switch (map_type) {
@@ -54,6 +51,7 @@ bool map_count_walkable(uint32_t map_type)
 	case BPF_MAP_TYPE_PERCPU_HASH:
 	case BPF_MAP_TYPE_LRU_HASH:
 	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_HASH_OF_MAPS:
 		return true;
 	default:
 		return false;
@@ -73,6 +71,7 @@ void map_count__init(struct map_count *mc, enum map_count_method method, uint64_
 static void walk_one(struct map_count *mc, struct bpfmap_map_record *rec)
 {
 	uint64_t entries = 0;
+	uint32_t method = BPFMAP_COUNT_ITER;
 	int err;
 
 	if (rec->max_entries > mc->budget_left) {
@@ -81,7 +80,7 @@ static void walk_one(struct map_count *mc, struct bpfmap_map_record *rec)
 	}
 	mc->budget_left -= rec->max_entries;
 	mc->budget_used += rec->max_entries;
-	err = mc->walk(mc->arg, rec->id, &entries);
+	err = mc->walk(mc->arg, rec, &entries, &method);
 	if (err) {
 		/* Per map and per scrape: the result metric is what to watch. */
 		log_debug("walking map %u for its entry count: %s", rec->id, strerror(-err));
@@ -89,7 +88,7 @@ static void walk_one(struct map_count *mc, struct bpfmap_map_record *rec)
 		return;
 	}
 	rec->entries = (int64_t)entries;
-	rec->count_method = BPFMAP_COUNT_ITER;
+	rec->count_method = method;
 	mc->results[MAP_COUNT_COUNTED]++;
 }
 

@@ -42,11 +42,15 @@ const char *map_count_result_name(enum map_count_result result); /* "counted", .
 /* The method for a configured mode, given what the running kernel has. */
 enum map_count_method map_count_method(enum counting_mode mode, bool has_kfunc, bool has_elem_iter);
 
-/* Can the fallback walk this map type? (bpf_map_elem iterator support) */
+/* Can the fallback walk this map type? (the hash maps) */
 bool map_count_walkable(uint32_t map_type);
 
-/* Walks one map: 0 and *entries, or -errno (-ENOENT: the map is gone). */
-typedef int (*map_count_walk_fn)(void *arg, uint32_t map_id, uint64_t *entries);
+/*
+ * Walks one map: 0 and *entries, or -errno (-ENOENT: the map is gone).
+ * Returns through *method how it walked (BPFMAP_COUNT_ITER or _BATCH).
+ */
+typedef int (*map_count_walk_fn)(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
+				 uint32_t *method);
 
 /* One scrape's counting: method, budget left, and what happened. */
 struct map_count {

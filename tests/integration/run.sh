@@ -304,7 +304,7 @@ case_b_metrics() {
 	for role in hash arr; do
 		expect_line "$m" "ebpf_map_program_info{map_id=\"${MAP_ID[$role]}\",map_name=\"${MAP_NAME[$role]}\",prog_id=\"$PROG_ID\",prog_name=\"$PROG_NAME\"} 1"
 	done
-	for role in lru pcpu nopre noname chars one del; do
+	for role in lru pcpu nopre noname chars one del inner hom; do
 		expect_no_match "$m" "^ebpf_map_program_info\{map_id=\"${MAP_ID[$role]}\"" \
 			"association for unused map $role"
 	done
@@ -479,7 +479,8 @@ fixture_id_regex() {
 }
 
 # p. The fallback, forced on a kernel that has the kfunc: the same maps
-# must get the same counts by walking them (case e deleted "del").
+# must get the same counts by walking them (case e deleted "del"); the
+# hash_of_maps through batched lookups.
 case_p_iterator() {
 	local cfg=$TMP/p.yaml out=$TMP/p.txt log=$TMP/p.log rc
 	printf 'counting:\n  method: iterator\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
@@ -488,15 +489,15 @@ case_p_iterator() {
 	timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
 	rc=$?
 	expect_eq "$rc" 0 "exit code"
-	check_expected_maps "$out" hash lru pcpu nopre noname chars one
+	check_expected_maps "$out" hash lru pcpu nopre noname chars one inner hom
 	expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[arr]}")" \
 		"array has a count series"
 	expect_line "$out" 'bpfmap_exporter_map_count_method_info{method="iterator"} 1'
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 7'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 9'
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 0'
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="failed"} 0'
-	# 100 + 50 + 64 + 200 + 10 + 4 + 1: every walked map's max_entries.
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 429'
+	# 100 + 50 + 64 + 200 + 10 + 4 + 1 + 4 + 4: every walked map's max_entries.
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 437'
 	expect_grep_i "$log" "method=iterator (counting.method is iterator" "start-up log line"
 	case_end "p. counting.method iterator: the same counts by walking each map" "$log"
 }
@@ -511,16 +512,16 @@ case_q_budget() {
 	case_begin
 	timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
 	expect_eq "$?" 0 "exit code"
-	# hash (100) + lru (50) + one (1) = 151; pcpu, nopre, noname, chars do not fit.
+	# hash (100) + lru (50) + one (1) = 151; the others do not fit.
 	check_expected_maps "$out" hash lru one
-	for role in pcpu nopre noname chars; do
+	for role in pcpu nopre noname chars inner hom; do
 		expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[$role]}")" \
 			"over-budget map $role has a count series"
 		expect_match "$out" "$(series_re ebpf_map_max_entries "${MAP_ID[$role]}")" \
 			"over-budget map $role lost its max_entries"
 	done
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 3'
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 4'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 6'
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 151'
 	case_end "q. fallback budget: maps that do not fit get no count, smaller ones still do" "$log"
 }

@@ -175,21 +175,21 @@ once "counting:\n  method: iterator\nfilters:\n  maps:\n    include: {id: \"$(fi
 	$T/it.txt $T/it.log || case_err "--once exit code $?"
 check_expected_maps $T/it.txt
 expect_line $T/it.txt 'bpfmap_exporter_map_count_method_info{method="iterator"} 1'
-expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 8'
-expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_budget_used 439'
+expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 10'
+expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_budget_used 447'
 case_end "f. counting.method iterator gives the same counts" $T/it.log
 
 case_begin
 once "counting:\n  method: iterator\n  fallback_max_entries: 151\nfilters:\n  maps:\n    include: {id: \"$(fixture_id_regex)\"}\n" \
 	$T/bud.txt $T/bud.log || case_err "--once exit code $?"
 check_expected_maps $T/bud.txt hash lru one
-for role in pcpu nopre noname chars del; do
+for role in pcpu nopre noname chars del inner hom; do
 	expect_no_match $T/bud.txt \
 		"$(series_re 'ebpf_map_entries|ebpf_map_pressure' "$(map_id $role)")" \
 		"over-budget map $role has a count series"
 done
 expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 3'
-expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 5'
+expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 7'
 case_end "g. fallback budget: what does not fit gets no count" $T/bud.log
 
 case_begin

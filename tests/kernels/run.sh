@@ -58,7 +58,7 @@ image_package() {
 
 # fetch_kernel META: prints the path of its vmlinuz, downloaded if needed.
 fetch_kernel() {
-	local meta=$1 pkg deb
+	local meta=$1 pkg debs
 	pkg=$(image_package "$meta")
 	if [[ -z $pkg ]]; then
 		apt-get update -qq >&2
@@ -71,13 +71,26 @@ fetch_kernel() {
 	mkdir -p "$CACHE"
 	if [[ ! -s $CACHE/$pkg.vmlinuz ]]; then
 		(cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) || return 1
-		deb=$(ls "$CACHE/${pkg}_"*.deb 2>/dev/null | tail -n 1)
-		[[ -n $deb ]] || return 1
-		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './boot/vmlinuz-*' \
+		debs=("$CACHE/${pkg}_"*.deb)
+		[[ -f ${debs[-1]} ]] || return 1
+		dpkg-deb --fsys-tarfile "${debs[-1]}" | tar -xO --wildcards './boot/vmlinuz-*' \
 			>"$CACHE/$pkg.vmlinuz.tmp" || return 1
 		mv "$CACHE/$pkg.vmlinuz.tmp" "$CACHE/$pkg.vmlinuz"
 	fi
 	echo "$CACHE/$pkg.vmlinuz"
+}
+
+# prune_cache PKG...: drop kernels an ABI bump left behind.
+prune_cache() {
+	local f p keep
+	for f in "$CACHE"/linux-image-*; do
+		[[ -e $f ]] || continue
+		keep=0
+		for p in "$@"; do
+			[[ $(basename "$f") == "$p"[._]* ]] && keep=1
+		done
+		((keep)) || rm -f "$f"
+	done
 }
 
 # The same initramfs for every kernel: busybox, the binaries, the tests.
@@ -121,7 +134,7 @@ boot() {
 }
 
 main() {
-	local row version meta method kernel
+	local row version meta method kernel used=()
 	if [[ ! -x $BIN || ! -x $FIXTURE ]]; then
 		fail "setup" "$BIN or $FIXTURE is not executable"
 		return
@@ -140,8 +153,10 @@ main() {
 			fail "Linux $version" "cannot get $meta: $(tail -n 3 "$TMP/fetch.err" | tr '\n' ' ')"
 			continue
 		fi
+		used+=("$(basename "$kernel" .vmlinuz)")
 		boot "$version" "$kernel" "$method"
 	done
+	((${#used[@]} == ${#KERNELS[@]})) && prune_cache "${used[@]}"
 }
 
 main

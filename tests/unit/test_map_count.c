@@ -22,15 +22,18 @@ struct fake {
 	size_t nr_walked;
 };
 
-static int fake_walk(void *arg, uint32_t map_id, uint64_t *entries)
+static int fake_walk(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
+		     uint32_t *method)
 {
 	struct fake *f = arg;
+	uint32_t map_id = rec->id;
 
 	assert_true(map_id < ARRAY_SIZE(f->entries));
 	f->walked[f->nr_walked++] = map_id;
 	if (f->errors[map_id])
 		return f->errors[map_id];
 	*entries = f->entries[map_id];
+	*method = rec->type == BPF_MAP_TYPE_HASH_OF_MAPS ? BPFMAP_COUNT_BATCH : BPFMAP_COUNT_ITER;
 	return 0;
 }
 
@@ -65,7 +68,8 @@ static void test_walkable(void **state)
 	assert_true(map_count_walkable(BPF_MAP_TYPE_PERCPU_HASH));
 	assert_true(map_count_walkable(BPF_MAP_TYPE_LRU_HASH));
 	assert_true(map_count_walkable(BPF_MAP_TYPE_LRU_PERCPU_HASH));
-	assert_false(map_count_walkable(BPF_MAP_TYPE_HASH_OF_MAPS));
+	assert_true(map_count_walkable(BPF_MAP_TYPE_HASH_OF_MAPS));
+	assert_false(map_count_walkable(BPF_MAP_TYPE_ARRAY_OF_MAPS));
 	assert_false(map_count_walkable(BPF_MAP_TYPE_ARRAY));
 	assert_false(map_count_walkable(BPF_MAP_TYPE_RINGBUF));
 	assert_false(map_count_walkable(BPF_MAP_TYPE_LPM_TRIE));
@@ -110,13 +114,13 @@ static void test_none_drops_counts(void **state)
 /* iterator: hash maps walked, other types untouched, a kernel count replaced by the walk. */
 static void test_iterator_walks_hash_maps(void **state)
 {
-	struct fake f = {.entries = {[1] = 3, [2] = 0, [3] = 9, [5] = 4}};
+	struct fake f = {.entries = {[1] = 3, [2] = 0, [3] = 9, [5] = 4, [6] = 2}};
 	struct bpfmap_map_record recs[] = {
 		map(1, BPF_MAP_TYPE_HASH, 10),		 map(2, BPF_MAP_TYPE_LRU_HASH, 5),
 		map(3, BPF_MAP_TYPE_PERCPU_HASH, 9),	 map(4, BPF_MAP_TYPE_ARRAY, 100),
 		map(5, BPF_MAP_TYPE_LRU_PERCPU_HASH, 8), map(6, BPF_MAP_TYPE_HASH_OF_MAPS, 4),
 	};
-	static const uint32_t want_walked[] = {1, 2, 3, 5};
+	static const uint32_t want_walked[] = {1, 2, 3, 5, 6};
 	struct map_count mc;
 
 	(void)state;
@@ -130,18 +134,20 @@ static void test_iterator_walks_hash_maps(void **state)
 	assert_int_equal(f.nr_walked, ARRAY_SIZE(want_walked));
 	assert_memory_equal(f.walked, want_walked, sizeof(want_walked));
 	for (size_t i = 0; i < ARRAY_SIZE(recs); i++) {
-		bool walked = recs[i].type != BPF_MAP_TYPE_ARRAY &&
-			      recs[i].type != BPF_MAP_TYPE_HASH_OF_MAPS;
+		uint32_t want = BPFMAP_COUNT_ITER;
 
-		assert_int_equal(recs[i].count_method,
-				 walked ? BPFMAP_COUNT_ITER : BPFMAP_COUNT_NONE);
-		if (walked)
+		if (recs[i].type == BPF_MAP_TYPE_ARRAY)
+			want = BPFMAP_COUNT_NONE;
+		else if (recs[i].type == BPF_MAP_TYPE_HASH_OF_MAPS)
+			want = BPFMAP_COUNT_BATCH; /* as the walk said it counted */
+		assert_int_equal(recs[i].count_method, want);
+		if (want != BPFMAP_COUNT_NONE)
 			assert_int_equal(recs[i].entries, f.entries[recs[i].id]);
 	}
-	assert_int_equal(mc.results[MAP_COUNT_COUNTED], 4);
+	assert_int_equal(mc.results[MAP_COUNT_COUNTED], 5);
 	assert_int_equal(mc.results[MAP_COUNT_OVER_BUDGET], 0);
-	assert_int_equal(mc.budget_used, 10 + 5 + 9 + 8);
-	assert_int_equal(mc.budget_left, 1000 - 32);
+	assert_int_equal(mc.budget_used, 10 + 5 + 9 + 8 + 4);
+	assert_int_equal(mc.budget_left, 1000 - 36);
 }
 
 /*
