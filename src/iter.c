@@ -93,12 +93,50 @@ static int attach(struct iters *it, enum iter_kind kind, struct bpf_program *pro
 	return 0;
 }
 
-static int load_maps(struct iters *it)
+/* One of the two programs of iter_maps: with or without the kfunc call. */
+static int load_maps_variant(struct iters *it, bool kfunc)
 {
-	it->maps_skel = iter_maps__open_and_load();
+	struct bpf_program *prog;
+	int err;
+
+	it->maps_skel = iter_maps__open();
 	if (!it->maps_skel)
 		return -errno;
-	return attach(it, ITER_MAPS, it->maps_skel->progs.dump_bpf_map);
+	prog = kfunc ? it->maps_skel->progs.dump_map_kfunc : it->maps_skel->progs.dump_bpf_map;
+	bpf_program__set_autoload(kfunc ? it->maps_skel->progs.dump_bpf_map
+					: it->maps_skel->progs.dump_map_kfunc,
+				  false);
+	err = iter_maps__load(it->maps_skel);
+	if (!err)
+		err = attach(it, ITER_MAPS, prog);
+	if (err) {
+		iter_maps__destroy(it->maps_skel);
+		it->maps_skel = NULL;
+	}
+	return err;
+}
+
+/*
+ * The kfunc is chosen by a BTF lookup, not left to a weak call: kernels
+ * before 5.18 reject even an unreachable call to an unresolved kfunc,
+ * and the core must load from 5.8. A kernel that has the kfunc but
+ * refuses it here still gets its maps, without counts from the kernel.
+ */
+static int load_maps(struct iters *it)
+{
+	int err;
+
+	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
+	if (it->has_elem_count_kfunc) {
+		err = load_maps_variant(it, true);
+		if (!err)
+			return 0;
+		log_warn("the bpf_map iterator calling bpf_map_sum_elem_count does not load (%s): "
+			 "loading it without",
+			 strerror(-err));
+		it->has_elem_count_kfunc = false;
+	}
+	return load_maps_variant(it, false);
 }
 
 static int load_progs(struct iters *it)
@@ -154,7 +192,6 @@ int iters__new(struct iters **out)
 		goto out;
 	}
 
-	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
 	load_elems(it);
 out:
 	if (err) {
