@@ -33,10 +33,10 @@ int map_batch_count(uint32_t map_id, uint32_t key_size, uint32_t value_size, uin
 			}
 		}
 		count = cap;
-		/* The batch token of a hash map is a bucket index (__u32). */
+		/* libbpf returns -errno. The batch token of a hash map is a bucket index. */
 		err = bpf_map_lookup_batch(map_fd, first ? NULL : &batch, &batch, keys, values,
 					   &count, &opts);
-		if (err && errno == ENOSPC && count == 0 && cap < BATCH_MAX) {
+		if (err == -ENOSPC && count == 0 && cap < BATCH_MAX) {
 			/* One bucket holds more than cap elements: retry it with more room. */
 			free(keys);
 			free(values);
@@ -44,13 +44,11 @@ int map_batch_count(uint32_t map_id, uint32_t key_size, uint32_t value_size, uin
 			cap *= 2;
 			continue;
 		}
-		if (err && errno != ENOENT) {
-			err = -errno;
+		if (err && err != -ENOENT)
 			goto out;
-		}
 		total += count;
 		first = false;
-		if (err) { /* ENOENT: no bucket left */
+		if (err) { /* -ENOENT: no bucket left */
 			err = 0;
 			break;
 		}
