@@ -168,6 +168,8 @@ expect_line $M "ebpf_prog_maps{$lbl} 2"
 grep -qE "^ebpf_prog_verified_instructions\\{$lbl\\} [1-9]" $M ||
 	case_err "no verified instructions for the fixture program"
 case_end "e. map/program association and program series"
+# What the verifier made of the exporter's own programs on this kernel.
+echo "# verified instructions: $(sed -n 's/^ebpf_prog_verified_instructions{id="[0-9]*",name="\(dump_bpf_map\|dump_map_kfunc\|dump_bpf_prog\|count_map_elems\)".*} \([0-9]*\)$/\1 \2/p' $M | tr '\n' ' ')"
 
 # The walk, forced: on 6.6+ it must agree with the kernel's own count.
 case_begin
