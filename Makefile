@@ -49,9 +49,9 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
 CORE_SRCS := src/log.c src/expo.c src/labels.c src/config.c src/records_decode.c \
-	     src/listen_address.c
+	     src/listen_address.c src/map_count.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
-	     src/collect_self.c src/iter.c src/http.c cmd/bpfmap_exporter/main.c
+	     src/collect_self.c src/iter.c src/map_batch.c src/http.c cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
@@ -59,9 +59,11 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 FIXTURE    := $(BUILD)/tests/fixture
 CHURN      := $(BUILD)/tests/churn
 CHURN_SECONDS ?= 20
+# The test VMs hold no libraries: their fixture is linked statically.
+FIXTURE_STATIC := $(BUILD)/tests/fixture-static
 
-.PHONY: all deps run test unit integration test-sanitize test-memcheck check-static check-format format clean \
-	distclean
+.PHONY: all deps run test unit integration test-sanitize test-memcheck test-kernels check-static \
+	check-format format clean distclean
 .DELETE_ON_ERROR:
 .SECONDARY: # keep generated objects and skeletons
 
@@ -125,6 +127,10 @@ bench: $(BIN) $(BUILD)/tests/objects
 bench-smoke: $(BIN) $(BUILD)/tests/objects
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --smoke
 
+$(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static $< -lbpf -lelf -lz -o $@
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
@@ -132,6 +138,11 @@ integration: $(BIN) $(FIXTURE) $(CHURN)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
 	tests/integration/http_abuse.py $(BIN)
 	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS)
+
+# The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
+# (downloaded once into .cache/kernels).
+test-kernels: $(BIN) $(FIXTURE_STATIC)
+	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(CACHE)/kernels
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:
@@ -155,6 +166,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) check-static
 	$(MAKE) integration
+	$(MAKE) test-kernels
 	$(MAKE) test-sanitize
 	$(MAKE) test-memcheck
 	$(MAKE) bench-smoke

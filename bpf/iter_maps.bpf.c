@@ -8,9 +8,10 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
- * 6.6+: sums the per-CPU element counters that hash maps keep. Weak, so
- * the same object loads on older kernels, where it resolves to NULL and
- * the verifier drops the call as dead code.
+ * 6.6+: sums the per-CPU element counters that hash maps keep. User
+ * space loads dump_map_kfunc only where the kernel's BTF has it, and
+ * dump_bpf_map elsewhere: kernels before 5.18 reject any call to an
+ * unresolved kfunc, even dead code. Weak, so the object still opens.
  */
 extern s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym __weak;
 
@@ -29,8 +30,7 @@ static __always_inline int keeps_elem_count(enum bpf_map_type type)
 	}
 }
 
-SEC("iter/bpf_map")
-int dump_bpf_map(struct bpf_iter__bpf_map *ctx)
+static __always_inline int dump_map(struct bpf_iter__bpf_map *ctx, int use_kfunc)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct bpf_map *map = ctx->map;
@@ -47,11 +47,23 @@ int dump_bpf_map(struct bpf_iter__bpf_map *ctx)
 	rec.flags = map->map_flags;
 	bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), map->name);
 
-	if (bpf_map_sum_elem_count && keeps_elem_count(rec.type)) {
+	if (use_kfunc && bpf_map_sum_elem_count && keeps_elem_count(rec.type)) {
 		rec.entries = bpf_map_sum_elem_count(map);
 		rec.count_method = BPFMAP_COUNT_KFUNC;
 	}
 
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
+}
+
+SEC("iter/bpf_map")
+int dump_bpf_map(struct bpf_iter__bpf_map *ctx)
+{
+	return dump_map(ctx, 0);
+}
+
+SEC("iter/bpf_map")
+int dump_map_kfunc(struct bpf_iter__bpf_map *ctx)
+{
+	return dump_map(ctx, 1);
 }

@@ -68,6 +68,14 @@ struct bpf_iter__bpf_prog {
 	struct bpf_prog *prog;
 };
 
+/* 5.9+: one call per element of the map the link was attached to. */
+struct bpf_iter__bpf_map_elem {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	void *key;
+	void *value;
+};
+
 #pragma clang attribute pop
 
 #endif /* BPFMAP_KERNEL_TYPES_H */

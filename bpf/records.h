@@ -26,6 +26,8 @@
 enum bpfmap_count_method {
 	BPFMAP_COUNT_NONE = 0, /* the kernel keeps no count for this map */
 	BPFMAP_COUNT_KFUNC = 1, /* bpf_map_sum_elem_count() */
+	BPFMAP_COUNT_ITER = 2, /* walked with SEC("iter/bpf_map_elem"): the fallback */
+	BPFMAP_COUNT_BATCH = 3, /* hash_of_maps (no element iterator): batched lookups */
 };
 
 /* One per map, from SEC("iter/bpf_map"). */
@@ -64,7 +66,18 @@ struct bpfmap_prog_record {
 	char name[BPFMAP_NAME_LEN];
 };
 
+/*
+ * One per walk of SEC("iter/bpf_map_elem") over a single map, written
+ * after its last element: the number of elements the walk visited.
+ */
+struct bpfmap_elem_count_record {
+	__u32 map_id; /* the map walked, so a reader can check it got the right one */
+	__u32 pad;
+	__u64 entries;
+};
+
 _Static_assert(sizeof(struct bpfmap_map_record) == 56, "map record ABI");
+_Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
 
 #endif /* BPFMAP_RECORDS_H */

@@ -12,6 +12,8 @@ packages=(
 	# tests
 	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
 	python3
+	# test VMs on other kernels (tests/kernels/run.sh)
+	qemu-system-x86 busybox-static
 	# containers (tests run a private daemon: tests/lib/dockerd.sh)
 	docker.io
 )

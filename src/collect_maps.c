@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 
 #include "collector.h"
+#include "map_batch.h"
 
 struct map_row {
 	const struct bpfmap_map_record *rec;
@@ -152,6 +154,18 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 	}
 }
 
+/* hash_of_maps has no element iterator: it is read in batches instead. */
+static int walk_map(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
+		    uint32_t *method)
+{
+	if (rec->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+		*method = BPFMAP_COUNT_BATCH;
+		return map_batch_count(rec->id, rec->key_size, rec->value_size, entries);
+	}
+	*method = BPFMAP_COUNT_ITER;
+	return iters__count_elems(arg, rec->id, entries);
+}
+
 int collect_maps(struct scrape *s)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
@@ -173,7 +187,11 @@ int collect_maps(struct scrape *s)
 		err = -ENOMEM;
 		goto out;
 	}
+	map_count__init(&s->count, exporter_count_method(s->cfg, s->iters),
+			s->cfg->fallback_max_entries, walk_map, s->iters);
+	s->count_valid = true;
 	next_names = prog_names;
+	/* In ascending id order, as the iterator returns maps: the budget goes to older maps. */
 	for (size_t i = 0; i < s->maps.nr; i++) {
 		struct map_row *row = &rows[nr_rows];
 		const struct bpfmap_map_record *rec = &s->maps.maps[i];
@@ -190,6 +208,8 @@ int collect_maps(struct scrape *s)
 		row->values[MAP_LABEL_PROG] = next_names;
 		if (!label_policy__keep(policy, row->values))
 			continue;
+		/* After the filters: a map nobody exports costs no walk. */
+		map_count__apply(&s->count, &s->maps.maps[i]);
 		next_names += join_prog_names(s, rec->id, next_names) + 1;
 		nr_rows++;
 	}

@@ -61,6 +61,7 @@ static void write_features(struct expo *out, const struct iters *iters)
 		enum iter_kind kind;
 	} iterators[] = {{"iter_bpf_map", ITER_MAPS}, {"iter_bpf_prog", ITER_PROGS}};
 	const struct expo_label kfunc = {"feature", "bpf_map_sum_elem_count"};
+	const struct expo_label elem_iter = {"feature", "iter_bpf_map_elem"};
 
 	expo__family(out, "bpfmap_exporter_kernel_feature",
 		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
@@ -70,6 +71,33 @@ static void write_features(struct expo *out, const struct iters *iters)
 		expo__sample(out, &label, 1, iters__available(iters, iterators[i].kind));
 	}
 	expo__sample(out, &kfunc, 1, iters__has_elem_count_kfunc(iters));
+	expo__sample(out, &elem_iter, 1, iters__has_elem_iter(iters));
+}
+
+static void write_counting(const struct scrape *s)
+{
+	enum map_count_method method = exporter_count_method(s->cfg, s->iters);
+	const struct expo_label label = {"method", map_count_method_name(method)};
+
+	expo__family(s->out, "bpfmap_exporter_map_count_method_info",
+		     "How hash maps get their entry counts: kfunc, iterator or none; always 1.",
+		     EXPO_GAUGE);
+	expo__sample(s->out, &label, 1, 1);
+	if (!s->count_valid || s->count.method != MAP_COUNT_METHOD_ITERATOR)
+		return;
+	expo__family(s->out, "bpfmap_exporter_map_count_fallback_maps",
+		     "Hash maps the fallback walk was asked to count in this scrape, by result.",
+		     EXPO_GAUGE);
+	for (int r = 0; r < MAP_COUNT_RESULT_MAX; r++) {
+		const struct expo_label result = {"result", map_count_result_name(r)};
+
+		expo__sample_u64(s->out, &result, 1, s->count.results[r]);
+	}
+	expo__family(s->out, "bpfmap_exporter_map_count_fallback_budget_used",
+		     "Budget the fallback walk used in this scrape: max_entries summed over the "
+		     "maps walked.",
+		     EXPO_GAUGE);
+	expo__sample_u64(s->out, NULL, 0, s->count.budget_used);
 }
 
 static long count_open_fds(void)
@@ -149,5 +177,6 @@ void collect_self(struct scrape *s, const struct exporter *exp,
 	write_build_info(s->out);
 	write_collectors(s->out, results);
 	write_features(s->out, s->iters);
+	write_counting(s);
 	write_process(s->out, exp);
 }

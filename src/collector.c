@@ -56,6 +56,12 @@ static int set_static_labels(struct expo *out, const struct config *cfg)
 	return expo__set_const_labels(out, labels, n);
 }
 
+enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters)
+{
+	return map_count_method(cfg->counting_mode, iters__has_elem_count_kfunc(iters),
+				iters__has_elem_iter(iters));
+}
+
 int exporter__scrape(struct exporter *exp, struct expo *out)
 {
 	struct collector_result results[COLLECTOR_MAX] = {};

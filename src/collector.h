@@ -18,6 +18,7 @@
 #include "config.h"
 #include "expo.h"
 #include "iter.h"
+#include "map_count.h"
 #include "records_decode.h"
 
 /* What lives for the exporter's whole run; shared by concurrent scrapes. */
@@ -39,6 +40,8 @@ struct scrape {
 	struct prog_table progs;
 	bool progs_valid; /* progs was read in this scrape: maps may join it */
 	struct map_use_index uses;
+	struct map_count count; /* how the maps collector counted entries */
+	bool count_valid; /* the maps collector ran: count holds this scrape's results */
 };
 
 struct collector_result {
@@ -57,6 +60,9 @@ int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
 void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
+
+/* The entry counting method a config gives on this kernel. */
+enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters);
 
 /* Run one full scrape into out (reset first). 0, or -errno if out failed. */
 int exporter__scrape(struct exporter *exp, struct expo *out);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,15 @@ const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_PROGRAMS] = "programs",
 };
 
+const char *const counting_mode_names[COUNTING_MODE_MAX] = {
+	[COUNTING_AUTO] = "auto",
+	[COUNTING_ITERATOR] = "iterator",
+	[COUNTING_NONE] = "none",
+};
+
 /* Labels of the exporter's own metrics: a static label must not shadow them. */
-static const char *const self_labels[] = {"collector", "feature", "version", "revision"};
+static const char *const self_labels[] = {"collector", "feature", "version",
+					  "revision",  "method",  "result"};
 
 struct ctx {
 	yaml_document_t *doc;
@@ -535,6 +543,49 @@ static int parse_compat(const struct ctx *c, struct config *cfg, int arg, const 
 	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
 }
 
+/* ---- counting ------------------------------------------------------------ */
+
+static int parse_counting_method(const struct ctx *c, struct config *cfg, int arg, const char *path,
+				 const yaml_node_t *value)
+{
+	char q[QUOTE_BUF], allowed[ALLOWED_BUF];
+	const char *s = NULL;
+	int err;
+
+	(void)arg;
+	err = get_string(c, path, value, &s);
+	if (err)
+		return err;
+	for (int i = 0; i < COUNTING_MODE_MAX; i++) {
+		if (!strcmp(s, counting_mode_names[i])) {
+			cfg->counting_mode = (enum counting_mode)i;
+			return 0;
+		}
+	}
+	return fail_at(c, value->start_mark, "%s: unknown method %s (allowed: %s)", path,
+		       quote(q, sizeof(q), s, strlen(s)),
+		       join(allowed, sizeof(allowed), counting_mode_names, COUNTING_MODE_MAX));
+}
+
+static int parse_fallback_max_entries(const struct ctx *c, struct config *cfg, int arg,
+				      const char *path, const yaml_node_t *value)
+{
+	(void)arg;
+	return get_uint(c, path, value, 0, UINT_MAX, &cfg->fallback_max_entries);
+}
+
+static int parse_counting(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			  const yaml_node_t *value)
+{
+	static const struct field fields[] = {
+		{"method", parse_counting_method, 0},
+		{"fallback_max_entries", parse_fallback_max_entries, 0},
+	};
+
+	(void)arg;
+	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
+}
+
 /* ---- labels, filters ----------------------------------------------------- */
 
 /* labels.KIND: [id, name, ...]; replaces the default list as a whole. */
@@ -919,6 +970,7 @@ static const struct field top_fields[] = {
 	{"filters", parse_filters, 0},
 	{"static_labels", parse_static_labels, 0},
 	{"compat", parse_compat, 0},
+	{"counting", parse_counting, 0},
 };
 
 /* Reader errors carry a byte offset, not a mark: count lines and characters up to it. */

@@ -18,6 +18,15 @@
 enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_MAX };
 extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs" */
 
+/* counting.method: how hash maps get their entry counts. */
+enum counting_mode {
+	COUNTING_AUTO, /* the kernel's kfunc where it exists (6.6+), else the element walk */
+	COUNTING_ITERATOR, /* always the element walk, even where the kfunc exists */
+	COUNTING_NONE, /* no entry counts */
+	COUNTING_MODE_MAX,
+};
+extern const char *const counting_mode_names[COUNTING_MODE_MAX]; /* "auto", ... */
+
 struct static_label {
 	char *name;
 	char *value; /* after ${ENV} expansion */
@@ -41,6 +50,9 @@ struct config {
 	size_t nr_static_labels;
 	/* compat: */
 	bool seed_metrics; /* also export ebpf_map_curr_elem_count */
+	/* counting: */
+	enum counting_mode counting_mode;
+	unsigned int fallback_max_entries; /* per scrape: max_entries summed over walked maps */
 };
 
 /* The embedded default, as YAML text. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,7 +11,9 @@
 
 #include "iter.h"
 #include "log.h"
+#include "records.h"
 
+#include "iter_map_elems.skel.h"
 #include "iter_maps.skel.h"
 #include "iter_progs.skel.h"
 
@@ -19,7 +22,9 @@
 struct iters {
 	struct iter_maps *maps_skel;
 	struct iter_progs *progs_skel;
+	struct iter_map_elems *elems_skel; /* NULL: the kernel lacks iter/bpf_map_elem */
 	struct bpf_link *links[ITER_KIND_MAX];
+	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
 	bool has_elem_count_kfunc;
 };
 
@@ -88,12 +93,50 @@ static int attach(struct iters *it, enum iter_kind kind, struct bpf_program *pro
 	return 0;
 }
 
-static int load_maps(struct iters *it)
+/* One of the two programs of iter_maps: with or without the kfunc call. */
+static int load_maps_variant(struct iters *it, bool kfunc)
 {
-	it->maps_skel = iter_maps__open_and_load();
+	struct bpf_program *prog;
+	int err;
+
+	it->maps_skel = iter_maps__open();
 	if (!it->maps_skel)
 		return -errno;
-	return attach(it, ITER_MAPS, it->maps_skel->progs.dump_bpf_map);
+	prog = kfunc ? it->maps_skel->progs.dump_map_kfunc : it->maps_skel->progs.dump_bpf_map;
+	bpf_program__set_autoload(kfunc ? it->maps_skel->progs.dump_bpf_map
+					: it->maps_skel->progs.dump_map_kfunc,
+				  false);
+	err = iter_maps__load(it->maps_skel);
+	if (!err)
+		err = attach(it, ITER_MAPS, prog);
+	if (err) {
+		iter_maps__destroy(it->maps_skel);
+		it->maps_skel = NULL;
+	}
+	return err;
+}
+
+/*
+ * The kfunc is chosen by a BTF lookup, not left to a weak call: kernels
+ * before 5.18 reject even an unreachable call to an unresolved kfunc,
+ * and the core must load from 5.8. A kernel that has the kfunc but
+ * refuses it here still gets its maps, without counts from the kernel.
+ */
+static int load_maps(struct iters *it)
+{
+	int err;
+
+	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
+	if (it->has_elem_count_kfunc) {
+		err = load_maps_variant(it, true);
+		if (!err)
+			return 0;
+		log_warn("the bpf_map iterator calling bpf_map_sum_elem_count does not load (%s): "
+			 "loading it without",
+			 strerror(-err));
+		it->has_elem_count_kfunc = false;
+	}
+	return load_maps_variant(it, false);
 }
 
 static int load_progs(struct iters *it)
@@ -102,6 +145,19 @@ static int load_progs(struct iters *it)
 	if (!it->progs_skel)
 		return -errno;
 	return attach(it, ITER_PROGS, it->progs_skel->progs.dump_bpf_prog);
+}
+
+/*
+ * Loaded, not attached: an element walk attaches to one map at a time.
+ * Optional: without it hash maps go uncounted before 6.6.
+ */
+static void load_elems(struct iters *it)
+{
+	it->elems_skel = iter_map_elems__open_and_load();
+	if (!it->elems_skel)
+		log_warn("the bpf_map_elem iterator does not load (%s; Linux 5.9+ needed): "
+			 "no fallback count for hash maps on kernels before 6.6",
+			 strerror(errno));
 }
 
 int iters__new(struct iters **out)
@@ -123,6 +179,7 @@ int iters__new(struct iters **out)
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
+	pthread_mutex_init(&it->walk_lock, NULL);
 
 	err_maps = load_maps(it);
 	if (err_maps)
@@ -135,11 +192,7 @@ int iters__new(struct iters **out)
 		goto out;
 	}
 
-	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
-	log_info("map entry counts: %s",
-		 it->has_elem_count_kfunc
-			 ? "hash maps counted by the kernel (bpf_map_sum_elem_count)"
-			 : "kernel lacks bpf_map_sum_elem_count (6.6+), no entry counts");
+	load_elems(it);
 out:
 	if (err) {
 		iters__free(it);
@@ -157,6 +210,8 @@ void iters__free(struct iters *it)
 		bpf_link__destroy(it->links[i]);
 	iter_maps__destroy(it->maps_skel);
 	iter_progs__destroy(it->progs_skel);
+	iter_map_elems__destroy(it->elems_skel);
+	pthread_mutex_destroy(&it->walk_lock);
 	free(it);
 }
 
@@ -168,6 +223,80 @@ bool iters__available(const struct iters *it, enum iter_kind kind)
 bool iters__has_elem_count_kfunc(const struct iters *it)
 {
 	return it && it->has_elem_count_kfunc;
+}
+
+bool iters__has_elem_iter(const struct iters *it)
+{
+	return it && it->elems_skel;
+}
+
+/* Drain an iterator fd into buf; -EPROTO if it holds more than size bytes. */
+static int read_small(int fd, void *buf, size_t size, size_t *len)
+{
+	*len = 0;
+	for (;;) {
+		ssize_t n = read(fd, (char *)buf + *len, size - *len);
+
+		if (n < 0) {
+			/*
+			 * EAGAIN: the kernel ends a read that walked a million
+			 * elements without output; the next read goes on.
+			 */
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		*len += (size_t)n;
+		if (*len == size)
+			return -EPROTO;
+	}
+}
+
+int iters__count_elems(struct iters *it, uint32_t map_id, uint64_t *entries)
+{
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = {};
+	struct bpfmap_elem_count_record rec[2]; /* room to notice a longer stream */
+	struct bpf_link *link = NULL;
+	int map_fd = -1, iter_fd = -1, err = 0;
+	size_t len;
+
+	if (!iters__has_elem_iter(it))
+		return -ENOTSUP;
+	map_fd = bpf_map_get_fd_by_id(map_id);
+	if (map_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	info.map.map_fd = map_fd;
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	link = bpf_program__attach_iter(it->elems_skel->progs.count_map_elems, &opts);
+	if (!link) {
+		err = -errno;
+		goto out;
+	}
+	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	if (iter_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	pthread_mutex_lock(&it->walk_lock);
+	err = read_small(iter_fd, rec, sizeof(rec), &len);
+	pthread_mutex_unlock(&it->walk_lock);
+	if (!err && (len != sizeof(rec[0]) || rec[0].map_id != map_id))
+		err = -EPROTO;
+	if (!err)
+		*entries = rec[0].entries;
+out:
+	if (iter_fd >= 0)
+		close(iter_fd);
+	bpf_link__destroy(link);
+	if (map_fd >= 0)
+		close(map_fd);
+	return err;
 }
 
 int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_KIND_MAX };
 
@@ -32,7 +33,15 @@ void iters__free(struct iters *it); /* NULL-safe */
 bool iters__available(const struct iters *it, enum iter_kind kind);
 /* Does the kernel have bpf_map_sum_elem_count (6.6+)? */
 bool iters__has_elem_count_kfunc(const struct iters *it);
+/* Can a single map be walked with SEC("iter/bpf_map_elem") (5.9+)? */
+bool iters__has_elem_iter(const struct iters *it);
 /* Read one full pass of an iterator into buf (replacing its contents). */
 int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
+/*
+ * Count the elements of one map by walking it in the kernel (hash
+ * family only). -ENOENT if the map is gone, -ENOTSUP without the
+ * iterator, other -errno from the kernel. Walks are serialised.
+ */
+int iters__count_elems(struct iters *it, uint32_t map_id, uint64_t *entries);
 
 #endif

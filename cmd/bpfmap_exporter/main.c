@@ -192,6 +192,34 @@ static struct config *load_config(const struct flags *flags)
 	return cfg;
 }
 
+/* One line saying how hash maps are counted: at start, and when a reload changes it. */
+static void log_count_method(const struct config *cfg, const struct iters *iters)
+{
+	enum map_count_method method = exporter_count_method(cfg, iters);
+	bool kfunc = iters__has_elem_count_kfunc(iters);
+
+	switch (method) {
+	case MAP_COUNT_METHOD_KFUNC:
+		log_info("hash map entry counts: method=kfunc (the kernel's "
+			 "bpf_map_sum_elem_count)");
+		break;
+	case MAP_COUNT_METHOD_ITERATOR:
+		log_info("hash map entry counts: method=iterator (%s; each map walked with the "
+			 "bpf_map_elem iterator, up to %u entries of max_entries per scrape)",
+			 kfunc ? "counting.method is iterator"
+			       : "the kernel lacks bpf_map_sum_elem_count, Linux 6.6+",
+			 cfg->fallback_max_entries);
+		break;
+	default:
+		if (cfg->counting_mode == COUNTING_NONE)
+			log_info("hash map entry counts: method=none (counting.method is none)");
+		else
+			log_warn("hash map entry counts: method=none (the kernel has neither "
+				 "bpf_map_sum_elem_count, 6.6+, nor the bpf_map_elem iterator, "
+				 "5.9+)");
+	}
+}
+
 static void reload(struct exporter *exp, const struct flags *flags)
 {
 	struct config *cfg = load_config(flags), *old;
@@ -208,6 +236,9 @@ static void reload(struct exporter *exp, const struct flags *flags)
 	exp->cfg = cfg;
 	pthread_rwlock_unlock(&exp->lock);
 	log_set_level(cfg->log_level);
+	if (exporter_count_method(cfg, exp->iters) != exporter_count_method(old, exp->iters) ||
+	    cfg->fallback_max_entries != old->fallback_max_entries)
+		log_count_method(cfg, exp->iters);
 	config__free(old);
 	log_info("configuration reloaded from %s",
 		 flags->config_file ? flags->config_file : "the embedded default");
@@ -313,6 +344,7 @@ int main(int argc, char **argv)
 		ret = EXIT_FAILURE;
 		goto out;
 	}
+	log_count_method(exp.cfg, exp.iters);
 	err = flags.once ? print_once(&exp) : serve(&exp, &flags, &signals);
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:

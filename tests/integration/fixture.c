@@ -33,6 +33,7 @@ struct map_spec {
 	__u32 map_flags;
 	__u32 max_entries;
 	__u32 nr_elems; /* elements inserted at start */
+	const char *inner; /* map-in-map: role of the inner map, the value of every element */
 	int fd;
 	__u32 id;
 	char name[BPF_OBJ_NAME_LEN];
@@ -45,7 +46,14 @@ struct map_spec {
 		.max_entries = max_, .nr_elems = nr_, .fd = -1                        \
 	}
 
-/* The expected values in run.sh mirror this table. */
+/* A map of maps whose elements all hold the map of role inner_. */
+#define MAP_OF_MAPS(role_, suffix_, type_, max_, nr_, inner_)                         \
+	{                                                                             \
+		.role = role_, .suffix = suffix_, .type = type_, .max_entries = max_, \
+		.nr_elems = nr_, .inner = inner_, .fd = -1                            \
+	}
+
+/* The expected values in expected_maps.txt mirror this table. */
 static struct map_spec maps[] = {
 	MAP("hash", "_hash", BPF_MAP_TYPE_HASH, 0, 100, 37),
 	MAP("lru", "_lru", BPF_MAP_TYPE_LRU_HASH, 0, 50, 10),
@@ -57,6 +65,8 @@ static struct map_spec maps[] = {
 	MAP("chars", "Az9_.", BPF_MAP_TYPE_HASH, 0, 4, 4),
 	MAP("one", "_one", BPF_MAP_TYPE_HASH, 0, 1, 0),
 	MAP("del", "_del", BPF_MAP_TYPE_HASH, 0, 10, 1),
+	MAP("inner", "_inner", BPF_MAP_TYPE_HASH, 0, 4, 0),
+	MAP_OF_MAPS("hom", "_hom", BPF_MAP_TYPE_HASH_OF_MAPS, 4, 2, "inner"),
 };
 
 #define NR_MAPS (sizeof(maps) / sizeof(maps[0]))
@@ -123,12 +133,15 @@ static __u32 id_of(int fd, const char *what)
 static void create_map(struct map_spec *m, const char *prefix, int nr_cpus)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->map_flags);
+	int inner_fd = m->inner ? find_map(m->inner)->fd : -1;
+	__u32 value_size = m->inner ? sizeof(__u32) : sizeof(__u64);
 	__u64 *value;
 	__u32 key;
 
 	if (m->suffix)
 		snprintf(m->name, sizeof(m->name), "%s%s", prefix, m->suffix);
-	m->fd = bpf_map_create(m->type, m->suffix ? m->name : NULL, sizeof(__u32), sizeof(__u64),
+	opts.inner_map_fd = m->inner ? inner_fd : 0;
+	m->fd = bpf_map_create(m->type, m->suffix ? m->name : NULL, sizeof(__u32), value_size,
 			       m->max_entries, &opts);
 	if (m->fd < 0)
 		die("create map %s: %s", m->role, strerror(errno));
@@ -138,7 +151,10 @@ static void create_map(struct map_spec *m, const char *prefix, int nr_cpus)
 	if (!value)
 		die("out of memory");
 	for (key = 0; key < m->nr_elems; key++) {
-		value[0] = key;
+		if (m->inner)
+			memcpy(value, &inner_fd, sizeof(inner_fd)); /* the kernel stores the map */
+		else
+			value[0] = key;
 		if (bpf_map_update_elem(m->fd, &key, value, BPF_NOEXIST))
 			die("update map %s key %u: %s", m->role, key, strerror(errno));
 	}

@@ -259,6 +259,35 @@ map_labels() {
 	echo "$l"
 }
 
+# check_expected_maps FILE [ROLE...]: entries, pressure and max_entries of
+# the fixture's hash maps (expected_maps.txt) are in FILE; only the roles
+# given, if any.
+check_expected_maps() {
+	local m=$1 role type prog entries pressure max lbl
+	shift
+	while read -r role type prog entries pressure max; do
+		[[ -z $role || $role == \#* ]] && continue
+		(($# == 0)) || [[ " $* " == *" $role "* ]] || continue
+		[[ $prog == prog ]] && prog=$PROG_NAME
+		[[ $prog == - ]] && prog=''
+		lbl=$(map_labels "$role" "$type" "$prog")
+		expect_line "$m" "ebpf_map_entries{$lbl} $entries"
+		expect_line "$m" "ebpf_map_pressure{$lbl} $pressure"
+		expect_line "$m" "ebpf_map_max_entries{$lbl} $max"
+	done <"$HERE/expected_maps.txt"
+}
+
+# count_method FILE: the counting method an exposition reports.
+count_method() {
+	sed -n 's/^bpfmap_exporter_map_count_method_info{method="\([a-z]*\)"} 1$/\1/p' "$1"
+}
+
+# series_re NAMES ID: a series of a family in NAMES (an ERE alternation)
+# whose id label is ID.
+series_re() {
+	echo "^($1)\\{(.*,)?id=\"$2\"[,}]"
+}
+
 # An id label (any name ending in id) equal to ID, anywhere in a series.
 id_re() {
 	echo "[{,]([a-z_]*id)=\"$1\"[,}]"

@@ -42,7 +42,7 @@ case_a_start() {
 }
 
 case_b_metrics() {
-	local m=$TMP/b.txt code p=$PREFIX row role type prog entries pressure max lbl
+	local m=$TMP/b.txt code p=$PREFIX role lbl want
 	local tag xlated json
 	code=$(scrape "$PORT" "$m")
 	if [[ $code != 200 ]]; then
@@ -50,32 +50,16 @@ case_b_metrics() {
 		return
 	fi
 
-	# role type prog entries pressure max_entries (from fixture.c)
 	case_begin
-	for row in \
-		"hash hash ${p}_prog 37 0.37 100" \
-		"lru lru_hash - 10 0.2 50" \
-		"pcpu percpu_hash - 16 0.25 64" \
-		"nopre hash - 50 0.25 200" \
-		"noname hash - 3 0.3 10" \
-		"chars hash - 4 1 4" \
-		"one hash - 0 0 1" \
-		"del hash - 1 0.1 10"; do
-		read -r role type prog entries pressure max <<<"$row"
-		[[ $prog == - ]] && prog=''
-		lbl=$(map_labels "$role" "$type" "$prog")
-		expect_line "$m" "ebpf_map_entries{$lbl} $entries"
-		expect_line "$m" "ebpf_map_pressure{$lbl} $pressure"
-		expect_line "$m" "ebpf_map_max_entries{$lbl} $max"
-	done
+	check_expected_maps "$m"
 	# The empty name must be omitted, not written as name="".
 	expect_no_match "$m" "[{,]id=\"${MAP_ID[noname]}\",.*name=" "empty-name map has a name label"
-	case_end "b. map entries/pressure/max_entries of every counted map type"
+	case_end "b. map entries/pressure/max_entries of every counted map type ($(count_method "$m"))"
 
 	case_begin
 	lbl=$(map_labels arr array "${p}_prog")
 	expect_line "$m" "ebpf_map_max_entries{$lbl} 8"
-	expect_no_match "$m" "^ebpf_map_(entries|pressure)\{.*$(id_re "${MAP_ID[arr]}")" \
+	expect_no_match "$m" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[arr]}")" \
 		"array has a count series"
 	case_end "b. array: max_entries only, no entries/pressure"
 
@@ -99,7 +83,7 @@ case_b_metrics() {
 	for role in hash arr; do
 		expect_line "$m" "ebpf_map_program_info{map_id=\"${MAP_ID[$role]}\",map_name=\"${MAP_NAME[$role]}\",prog_id=\"$PROG_ID\",prog_name=\"$PROG_NAME\"} 1"
 	done
-	for role in lru pcpu nopre noname chars one del; do
+	for role in lru pcpu nopre noname chars one del inner hom; do
 		expect_no_match "$m" "^ebpf_map_program_info\{map_id=\"${MAP_ID[$role]}\"" \
 			"association for unused map $role"
 	done
@@ -113,6 +97,16 @@ case_b_metrics() {
 	expect_match "$m" '^bpfmap_exporter_build_info\{' "no bpfmap_exporter_build_info"
 	expect_match "$m" '^process_open_fds ' "no process_open_fds"
 	case_end "b. self metrics"
+
+	# The kernel's own count where it has the kfunc (6.6+), else the walk.
+	case_begin
+	want=iterator
+	grep -qxF 'bpfmap_exporter_kernel_feature{feature="bpf_map_sum_elem_count"} 1' "$m" &&
+		want=kfunc
+	expect_line "$m" "bpfmap_exporter_map_count_method_info{method=\"$want\"} 1"
+	expect_line "$m" 'bpfmap_exporter_kernel_feature{feature="iter_bpf_map_elem"} 1'
+	expect_grep_i "$LOG" "hash map entry counts: method=$want" "start-up log line"
+	case_end "b. counting method $want, as the kernel allows, reported and logged"
 
 	case_begin
 	expect_no_match "$m" '^ebpf_.* (NaN|[+-]Inf)$' "non-finite value"
@@ -249,6 +243,66 @@ case_h_once() {
 	expect_eq "$rc" 0 "exit code"
 	expect_line "$TMP/h.txt" "ebpf_map_entries{$(map_labels hash hash "${PREFIX}_prog")} 37"
 	case_end "h. --once prints the exposition and exits 0" "$TMP/h.log"
+}
+
+# fixture_id_regex: the ids of every fixture map, as one alternation. A
+# filter on it keeps the fallback's budget to the fixture's maps: other
+# tests' maps on this shared kernel must not use it up.
+fixture_id_regex() {
+	local role ids=()
+	for role in "${!MAP_ID[@]}"; do
+		ids+=("${MAP_ID[$role]}")
+	done
+	local IFS='|'
+	echo "${ids[*]}"
+}
+
+# p. The fallback, forced on a kernel that has the kfunc: the same maps
+# must get the same counts by walking them (case e deleted "del"); the
+# hash_of_maps through batched lookups.
+case_p_iterator() {
+	local cfg=$TMP/p.yaml out=$TMP/p.txt log=$TMP/p.log rc
+	printf 'counting:\n  method: iterator\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
+		"$(fixture_id_regex)" >"$cfg"
+	case_begin
+	timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
+	rc=$?
+	expect_eq "$rc" 0 "exit code"
+	check_expected_maps "$out" hash lru pcpu nopre noname chars one inner hom
+	expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[arr]}")" \
+		"array has a count series"
+	expect_line "$out" 'bpfmap_exporter_map_count_method_info{method="iterator"} 1'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 9'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 0'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="failed"} 0'
+	# 100 + 50 + 64 + 200 + 10 + 4 + 1 + 4 + 4: every walked map's max_entries.
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 437'
+	expect_grep_i "$log" "method=iterator (counting.method is iterator" "start-up log line"
+	case_end "p. counting.method iterator: the same counts by walking each map" "$log"
+}
+
+# q. The budget: maps walk in id order (the fixture's creation order)
+# while their max_entries fit; one that does not is left without a
+# count, and a later smaller one still fits.
+case_q_budget() {
+	local cfg=$TMP/q.yaml out=$TMP/q.txt log=$TMP/q.log role
+	printf 'counting:\n  method: iterator\n  fallback_max_entries: 151\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
+		"$(fixture_id_regex)" >"$cfg"
+	case_begin
+	timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
+	expect_eq "$?" 0 "exit code"
+	# hash (100) + lru (50) + one (1) = 151; the others do not fit.
+	check_expected_maps "$out" hash lru one
+	for role in pcpu nopre noname chars inner hom; do
+		expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[$role]}")" \
+			"over-budget map $role has a count series"
+		expect_match "$out" "$(series_re ebpf_map_max_entries "${MAP_ID[$role]}")" \
+			"over-budget map $role lost its max_entries"
+	done
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 3'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 6'
+	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 151'
+	case_end "q. fallback budget: maps that do not fit get no count, smaller ones still do" "$log"
 }
 
 # check_config FILE: runs --config.check; prints the exit code.
@@ -459,6 +513,8 @@ main() {
 		case_f_growth
 		case_g_concurrency
 		case_h_once
+		case_p_iterator
+		case_q_budget
 		case_i_config_errors
 		case_j_filters_labels
 		case_k_port_in_use

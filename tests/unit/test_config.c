@@ -87,6 +87,8 @@ static void assert_defaults(const struct config *cfg)
 	}
 	assert_int_equal(cfg->nr_static_labels, 0);
 	assert_false(cfg->seed_metrics);
+	assert_int_equal(cfg->counting_mode, COUNTING_AUTO);
+	assert_int_equal(cfg->fallback_max_entries, 1000000);
 }
 
 static void test_default(void **state)
@@ -302,7 +304,7 @@ static void test_unknown_keys(void **state)
 {
 	(void)state;
 	expect_error("webb: {}\n", "t.yaml:1:1: unknown key \"webb\" (allowed: web, log, "
-				   "collectors, labels, filters, static_labels, compat)");
+				   "collectors, labels, filters, static_labels, compat, counting)");
 	expect_error("web:\n  port: 1\n",
 		     "t.yaml:2:3: web: unknown key \"port\" (allowed: listen_address, "
 		     "telemetry_path, max_connections, max_connections_per_ip, timeout_seconds)");
@@ -318,10 +320,10 @@ static void test_unknown_keys(void **state)
 		     "t.yaml:2:3: compat: unknown key \"seed\" (allowed: seed_metrics)");
 	/* Keys are case-sensitive; odd bytes are escaped in the message. */
 	expect_error("Web: {}\n", "t.yaml:1:1: unknown key \"Web\" (allowed: web, log, "
-				  "collectors, labels, filters, static_labels, compat)");
+				  "collectors, labels, filters, static_labels, compat, counting)");
 	expect_error("\"w\\teb\": {}\n", "t.yaml:1:1: unknown key \"w\\x09eb\" (allowed: web, "
 					 "log, collectors, labels, filters, static_labels, "
-					 "compat)");
+					 "compat, counting)");
 	expect_error("? [a]\n: 1\n", "t.yaml:1:3: expected a string key, got a sequence");
 	expect_error("web:\n  ~: 1\n", "t.yaml:2:3: web: expected a string key, got null");
 }
@@ -464,6 +466,44 @@ static void test_integers(void **state)
 	expect_error("web:\n  timeout_seconds: [1]\n",
 		     "t.yaml:2:20: web.timeout_seconds: expected an integer from 1 to 3600, got a "
 		     "sequence");
+}
+
+static void test_counting(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	for (int m = 0; m < COUNTING_MODE_MAX; m++) {
+		char yaml[128];
+
+		snprintf(yaml, sizeof(yaml), "counting:\n  method: %s\n", counting_mode_names[m]);
+		cfg = must_parse(yaml);
+		assert_int_equal(cfg->counting_mode, m);
+		assert_int_equal(cfg->fallback_max_entries, 1000000); /* sibling kept */
+		config__free(cfg);
+	}
+	cfg = must_parse("counting:\n  fallback_max_entries: 0\n");
+	assert_int_equal(cfg->fallback_max_entries, 0);
+	assert_int_equal(cfg->counting_mode, COUNTING_AUTO);
+	config__free(cfg);
+	cfg = must_parse("counting: {fallback_max_entries: 4294967295}\n");
+	assert_int_equal(cfg->fallback_max_entries, 4294967295u);
+	config__free(cfg);
+
+	expect_error("counting:\n  method: kfunc\n",
+		     "t.yaml:2:11: counting.method: unknown method \"kfunc\" (allowed: auto, "
+		     "iterator, none)");
+	expect_error("counting:\n  method: [auto]\n",
+		     "t.yaml:2:11: counting.method: expected a string, got a sequence");
+	expect_error("counting:\n  fallback_max_entries: 4294967296\n",
+		     "t.yaml:2:25: counting.fallback_max_entries: expected an integer from 0 to "
+		     "4294967295, got \"4294967296\"");
+	expect_error("counting:\n  fallback_max_entries: -1\n",
+		     "t.yaml:2:25: counting.fallback_max_entries: expected an integer from 0 to "
+		     "4294967295, got \"-1\"");
+	expect_error("counting:\n  budget: 5\n",
+		     "t.yaml:2:3: counting: unknown key \"budget\" (allowed: method, "
+		     "fallback_max_entries)");
 }
 
 static void test_log_level(void **state)
@@ -874,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_listen_address),
 		cmocka_unit_test(test_telemetry_path),
 		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_counting),
 		cmocka_unit_test(test_log_level),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_filters),

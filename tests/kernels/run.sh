@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The exporter on the kernels fleets run: boots Debian's cloud kernels
+# under qemu (software emulation: no KVM needed) with an initramfs of
+# busybox, the static exporter, the static fixture and guest.sh, which
+# checks map counts, pressures and program associations inside the VM.
+#
+#   run.sh BIN FIXTURE CACHE_DIR    (as root; BIN and FIXTURE static)
+#
+# Kernel packages are resolved through apt (their names change with ABI
+# bumps), downloaded once into CACHE_DIR and kept there. Each VM's
+# verdict is the line guest.sh's /init writes to the second serial port,
+# never qemu's exit code. Prints "ok - ..." / "not ok - ..." per kernel,
+# then "N passed, N failed"; exits non-zero if any kernel failed.
+
+set -u
+
+# version, meta package naming its image, counting method that kernel allows
+KERNELS=(
+	"6.1 linux-image-cloud-amd64 iterator"
+	"6.12 linux-image-6.12-cloud-amd64 kfunc"
+)
+VM_TIMEOUT=${VM_TIMEOUT:-300} # seconds per VM; a boot and test take ~10 s
+
+if (($# != 3)); then
+	echo "usage: $0 BIN FIXTURE CACHE_DIR" >&2
+	exit 2
+fi
+BIN=$(realpath -- "$1")
+FIXTURE=$(realpath -- "$2")
+CACHE=$(realpath -m -- "$3")
+HERE=$(cd -- "$(dirname -- "$0")" && pwd)
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d /tmp/bpfmap-kernels.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+pass() {
+	echo "ok - $1"
+	PASSED=$((PASSED + 1))
+}
+
+# fail DESC DETAIL [LOG]
+fail() {
+	echo "not ok - $1: $2"
+	FAILED=$((FAILED + 1))
+	if [[ -n ${3:-} && -s $3 ]]; then
+		echo "  --- $3 (last 40 lines):"
+		tail -n 40 "$3" | sed 's/^/  | /'
+	fi
+}
+
+# image_package META: the versioned image package the meta package names.
+image_package() {
+	apt-cache depends "$1" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# fetch_kernel META: prints the path of its vmlinuz, downloaded if needed.
+fetch_kernel() {
+	local meta=$1 pkg debs
+	pkg=$(image_package "$meta")
+	if [[ -z $pkg ]]; then
+		apt-get update -qq >&2
+		pkg=$(image_package "$meta")
+	fi
+	if [[ -z $pkg ]]; then
+		echo "apt knows no package $meta" >&2
+		return 1
+	fi
+	mkdir -p "$CACHE"
+	if [[ ! -s $CACHE/$pkg.vmlinuz ]]; then
+		(cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) || return 1
+		debs=("$CACHE/${pkg}_"*.deb)
+		[[ -f ${debs[-1]} ]] || return 1
+		dpkg-deb --fsys-tarfile "${debs[-1]}" | tar -xO --wildcards './boot/vmlinuz-*' \
+			>"$CACHE/$pkg.vmlinuz.tmp" || return 1
+		mv "$CACHE/$pkg.vmlinuz.tmp" "$CACHE/$pkg.vmlinuz"
+	fi
+	echo "$CACHE/$pkg.vmlinuz"
+}
+
+# prune_cache PKG...: drop kernels an ABI bump left behind.
+prune_cache() {
+	local f p keep
+	for f in "$CACHE"/linux-image-*; do
+		[[ -e $f ]] || continue
+		keep=0
+		for p in "$@"; do
+			[[ $(basename "$f") == "$p"[._]* ]] && keep=1
+		done
+		((keep)) || rm -f "$f"
+	done
+}
+
+# The same initramfs for every kernel: busybox, the binaries, the tests.
+build_initramfs() {
+	local root=$TMP/root
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,test}
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	if readelf -d "$root/bin/busybox" | grep -q 'Dynamic section'; then
+		echo "/bin/busybox is not static (install busybox-static)" >&2
+		return 1
+	fi
+	cp "$BIN" "$root/bin/bpfmap_exporter" && cp "$FIXTURE" "$root/bin/fixture" || return 1
+	cp "$HERE/init" "$root/init" && cp "$HERE/guest.sh" "$root/test/guest.sh" || return 1
+	cp "$HERE/../integration/expected_maps.txt" "$root/test/" || return 1
+	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
+}
+
+# boot VERSION VMLINUZ METHOD: one VM; the verdict comes from ttyS1.
+boot() {
+	local version=$1 kernel=$2 method=$3 console=$TMP/console-$1.log result=$TMP/result-$1.txt
+	local line start=$SECONDS rc
+	: >"$result"
+	timeout "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults \
+		-display none -no-reboot -monitor none \
+		-serial "file:$console" -serial "file:$result" \
+		-kernel "$kernel" -initrd "$TMP/initramfs.gz" \
+		-append "console=ttyS0 panic=-1 quiet expect_method=$method" >"$TMP/qemu-$1.err" 2>&1
+	rc=$?
+	line=$(grep -m1 '^RESULT ' "$result" | tr -d '\r')
+	grep -E '^(ok|not ok|#) ' "$console" | tr -d '\r' | sed 's/^/  /'
+	if [[ $line =~ ^RESULT\ (.*):\ ([0-9]+)\ passed,\ 0\ failed$ ]] && ((BASH_REMATCH[2] > 0)); then
+		pass "Linux $version (${BASH_REMATCH[1]}): ${BASH_REMATCH[2]} checks, counting method $method, $((SECONDS - start)) s"
+	elif [[ -n $line ]]; then
+		fail "Linux $version" "${line#RESULT }" "$console"
+	elif ((rc == 124)); then
+		fail "Linux $version" "no result within $VM_TIMEOUT s" "$console"
+	else
+		cat "$TMP/qemu-$1.err" >>"$console"
+		fail "Linux $version" "no result line on the second serial port (qemu exit $rc)" "$console"
+	fi
+}
+
+main() {
+	local row version meta method kernel used=()
+	if [[ ! -x $BIN || ! -x $FIXTURE ]]; then
+		fail "setup" "$BIN or $FIXTURE is not executable"
+		return
+	fi
+	if readelf -d "$BIN" "$FIXTURE" | grep -q 'Dynamic section'; then
+		fail "setup" "$BIN and $FIXTURE must be static: the VMs hold no libraries"
+		return
+	fi
+	if ! build_initramfs 2>"$TMP/initramfs.err"; then
+		fail "setup" "initramfs: $(cat "$TMP/initramfs.err")"
+		return
+	fi
+	for row in "${KERNELS[@]}"; do
+		read -r version meta method <<<"$row"
+		if ! kernel=$(fetch_kernel "$meta" 2>"$TMP/fetch.err"); then
+			fail "Linux $version" "cannot get $meta: $(tail -n 3 "$TMP/fetch.err" | tr '\n' ' ')"
+			continue
+		fi
+		used+=("$(basename "$kernel" .vmlinuz)")
+		boot "$version" "$kernel" "$method"
+	done
+	((${#used[@]} == ${#KERNELS[@]})) && prune_cache "${used[@]}"
+}
+
+main
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
