@@ -39,6 +39,7 @@ args = ap.parse_args()
 BUILD = os.path.dirname(os.path.realpath(args.bin))
 BPFFS = "/sys/fs/bpf"
 PREFIX = "b" + os.urandom(2).hex()
+SCRAPE_ITERATORS = ("iter_maps", "iter_progs", "iter_owners", "iter_links")
 
 
 def cgroup2_root():
@@ -119,10 +120,12 @@ def run_size(n_maps):
                     break
             except OSError:
                 time.sleep(0.1)
-        for obj in sorted(os.listdir(BUILD)):
-            if obj.startswith("iter_") and obj.endswith(".bpf.o"):
-                pin = f"{BPFFS}/{PREFIX}_{obj.split('.')[0]}"
-                subprocess.run(["bpftool", "iter", "pin", f"{BUILD}/{obj}", pin], check=True)
+        # The whole-kernel iterators a scrape reads (not the per-map element walk).
+        for name in SCRAPE_ITERATORS:
+            obj = f"{BUILD}/{name}.bpf.o"
+            if os.path.exists(obj):
+                pin = f"{BPFFS}/{PREFIX}_{name}"
+                subprocess.run(["bpftool", "iter", "pin", obj, pin], check=True)
                 pins.append(pin)
 
         code, body = http_get(port)
