@@ -16,6 +16,8 @@ CACHE    := .cache
 MHD_DIR  := $(CACHE)/libmicrohttpd
 MHD_LIB  := $(MHD_DIR)/lib/libmicrohttpd.a
 DEPS     := $(CACHE)/deps.stamp
+# Which packages scripts/deps.sh installs: all (build and test) or build.
+DEPS_SET ?= all
 
 # SANITIZE=address,undefined builds a separate, dynamically linked tree
 # (the sanitizer runtimes cannot be linked statically).
@@ -63,7 +65,7 @@ all: $(BIN)
 
 deps: $(DEPS)
 $(DEPS): scripts/deps.sh
-	scripts/deps.sh
+	scripts/deps.sh $(DEPS_SET)
 	@mkdir -p $(CACHE) && touch $@
 
 $(MHD_LIB): scripts/build-libmicrohttpd.sh | $(DEPS)
