@@ -55,9 +55,22 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
+# The same fixture linked statically, to run inside any container.
+FIXTURE_STATIC := $(BUILD)/tests/fixture-static
+
+# Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
+K8S_TOOLS := $(CACHE)/k8s-tools
+HELM      := $(K8S_TOOLS)/helm
+
+# The container image: `make image`; BASE_IMAGE is the builder stage's base
+# (any Debian 12 image), DOCKER the client to build with.
+IMAGE      ?= bpfmap-exporter:$(VERSION)
+BASE_IMAGE ?= debian:bookworm
+DOCKER     ?= docker
+DOCKER_BUILD_FLAGS ?=
 
 .PHONY: all deps run test unit integration test-sanitize check-static check-format format clean \
-	distclean
+	distclean image deploy-manifests test-helm test-prometheus test-image
 .DELETE_ON_ERROR:
 .SECONDARY: # keep generated objects and skeletons
 
@@ -107,11 +120,30 @@ $(FIXTURE): tests/integration/fixture.c bpf/records.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+$(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -static $< -lbpf -lelf -lz -o $@
+
+$(HELM): scripts/k8s-tools.sh | $(DEPS)
+	scripts/k8s-tools.sh $(K8S_TOOLS)
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 integration: $(BIN) $(FIXTURE)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
+
+# The chart, deploy/ and the alert rules, offline.
+test-helm: $(BIN) $(HELM)
+	tests/helm/run.sh $(BIN) $(K8S_TOOLS)
+
+# A real Prometheus scraping the exporter, with the chart's alerts.
+test-prometheus: $(BIN) $(FIXTURE) $(HELM)
+	tests/prometheus/run.sh $(BIN) $(FIXTURE) $(HELM)
+
+# The image built (make image) and run under a private Docker daemon.
+test-image: $(FIXTURE_STATIC)
+	tests/image/run.sh $(FIXTURE_STATIC)
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:
@@ -130,8 +162,24 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) check-static
 	$(MAKE) integration
+	$(MAKE) test-helm
+	$(MAKE) test-prometheus
+	$(MAKE) test-image
 	$(MAKE) test-sanitize
 	$(MAKE) check-format
+
+# --- shipping ------------------------------------------------------------------
+
+# Multi-stage build: Debian builder running this Makefile, FROM scratch
+# final image with the stripped static binary.
+image:
+	$(DOCKER) build --network host --build-arg BASE=$(BASE_IMAGE) \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		$(DOCKER_BUILD_FLAGS) -t $(IMAGE) .
+
+# deploy/: plain manifests rendered from the chart (test-helm checks them).
+deploy-manifests: $(HELM)
+	scripts/render-deploy.sh $(HELM) deploy
 
 # --- housekeeping ------------------------------------------------------------
 
