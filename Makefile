@@ -143,7 +143,7 @@ test-prometheus: $(BIN) $(FIXTURE) $(HELM)
 
 # The image built (make image) and run under a private Docker daemon.
 test-image: $(FIXTURE_STATIC)
-	tests/image/run.sh $(FIXTURE_STATIC)
+	tests/image/run.sh $(FIXTURE_STATIC) $(VERSION)
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:

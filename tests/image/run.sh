@@ -3,8 +3,10 @@
 #
 # The container image, built for real and run under Docker:
 #
-#   run.sh FIXTURE_STATIC   (as root; FIXTURE_STATIC: the fixture linked
-#                            statically, so it runs in any container)
+#   run.sh FIXTURE_STATIC VERSION   (as root; FIXTURE_STATIC: the fixture
+#                                    linked statically, so it runs in any
+#                                    container; VERSION: what make image
+#                                    stamps into the image)
 #
 # Uses a private Docker daemon (tests/lib/dockerd.sh, state in
 # .cache/docker, kept between runs so a rebuild takes seconds) and a
@@ -18,11 +20,12 @@
 
 set -u
 
-if (($# != 1)); then
-	echo "usage: $0 FIXTURE_STATIC" >&2
+if (($# != 2)); then
+	echo "usage: $0 FIXTURE_STATIC VERSION" >&2
 	exit 2
 fi
 FIXTURE=$(realpath -- "$1")
+VERSION=$2
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 ROOT=$(cd -- "$HERE/../.." && pwd)
 # shellcheck source=../integration/lib.sh
@@ -143,9 +146,10 @@ case_contents() {
 		case_err "no executable /bpfmap_exporter in the image"
 	fi
 	version=$($D image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$IMAGE")
+	expect_eq "$version" "$VERSION" "image label org.opencontainers.image.version"
 	$D run --rm "$IMAGE" --version >"$TMP/version" 2>&1
-	expect_match "$TMP/version" "^bpfmap_exporter version $version " "--version: $(cat "$TMP/version")"
-	case_end "image: one layer, only the static stripped binary, under 10 MB ($size bytes)"
+	expect_match "$TMP/version" "^bpfmap_exporter version $VERSION " "--version: $(cat "$TMP/version")"
+	case_end "image: one layer, only the static stripped binary $VERSION, under 10 MB ($size bytes)"
 }
 
 # wait_container NAME PORT: up to 10 s for the container's /healthz.
