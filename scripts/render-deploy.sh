@@ -40,6 +40,7 @@ HDR
 	"$helm" template "$release" "$chart" --namespace "$ns"
 } >"$out/bpfmap-exporter.yaml"
 
+# shellcheck disable=SC2016 # the single quotes hold a Python program
 "$helm" template "$release" "$chart" --namespace "$ns" --set prometheusRule.enabled=true \
 	--show-only templates/prometheusrule.yaml |
 	/usr/bin/python3 -c '

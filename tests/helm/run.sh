@@ -137,6 +137,7 @@ case_rules() {
 }
 
 case_deploy_sync() {
+	local kinds
 	case_begin
 	"$ROOT/scripts/render-deploy.sh" "$HELM" "$TMP/deploy" >"$TMP/deploy.log" 2>&1 ||
 		case_err "render: $(out "$TMP/deploy.log")"
@@ -222,7 +223,7 @@ EOF
 	)
 	case_begin
 	missing=$(for k in $keys; do grep -qF -- "\`$k\`" "$CHART/README.md" || echo "$k"; done)
-	[[ -z $missing ]] || case_err "not in helm/bpfmap-exporter/README.md: $(echo $missing)"
+	[[ -z $missing ]] || case_err "not in helm/bpfmap-exporter/README.md: ${missing//$'\n'/ }"
 	expect_eq "$(($(wc -w <<<"$keys") > 60))" 1 "more than 60 values found"
 	case_end "chart README documents every value ($(wc -w <<<"$keys") keys)"
 }

@@ -207,7 +207,7 @@ scrape_to() {
 # A fixture inside another container: its maps are the kernel's like any
 # other, so the containerized exporter must report them.
 case_container_fixture() {
-	local p2 m=$TMP/ctrfix.txt role id i ok=0
+	local p2 m=$TMP/ctrfix.txt role id
 	p2=$(random_prefix)
 	case_begin
 	if ! fixture_start ctr $D run -i --rm --name "$CTR-fixture" --cap-drop ALL --cap-add SYS_ADMIN \

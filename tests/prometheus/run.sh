@@ -87,10 +87,11 @@ wait_values() {
 }
 
 case_start() {
-	local cfg=$TMP/exporter.yaml rules dead try
+	local cfg=$TMP/exporter.yaml rules try
 	case_begin
 	fixture_start fix "$FIXTURE" "$PREFIX" || case_err "fixture: $(cat "$TMP/fix.err")"
 	export TEST_NODE=$NODE
+	# shellcheck disable=SC2016 # the exporter expands ${TEST_NODE}
 	printf 'static_labels:\n  node: "${TEST_NODE}"\n' >"$cfg"
 	for ((try = 0; try < 5; try++)); do
 		EXP_PORT=$(pick_port)
