@@ -16,6 +16,8 @@ CACHE    := .cache
 MHD_DIR  := $(CACHE)/libmicrohttpd
 MHD_LIB  := $(MHD_DIR)/lib/libmicrohttpd.a
 DEPS     := $(CACHE)/deps.stamp
+# Which packages scripts/deps.sh installs: all (build and test) or build.
+DEPS_SET ?= all
 
 # SANITIZE=address,undefined builds a separate, dynamically linked tree
 # (the sanitizer runtimes cannot be linked statically); so does DYNAMIC=1,
@@ -59,11 +61,23 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 FIXTURE    := $(BUILD)/tests/fixture
 CHURN      := $(BUILD)/tests/churn
 CHURN_SECONDS ?= 20
-# The test VMs hold no libraries: their fixture is linked statically.
+# The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
 
+# Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
+K8S_TOOLS := $(CACHE)/k8s-tools
+HELM      := $(K8S_TOOLS)/helm
+
+# The container image: `make image`; BASE_IMAGE is the builder stage's base
+# (any Debian 12 image), DOCKER the client to build with.
+IMAGE      ?= bpfmap-exporter:$(VERSION)
+BASE_IMAGE ?= debian:bookworm
+DOCKER     ?= docker
+DOCKER_BUILD_FLAGS ?=
+
 .PHONY: all deps run test unit integration test-sanitize test-memcheck test-kernels check-static \
-	check-format format clean distclean
+	check-format format clean distclean image deploy-manifests test-helm test-prometheus \
+	test-image
 .DELETE_ON_ERROR:
 .SECONDARY: # keep generated objects and skeletons
 
@@ -71,7 +85,7 @@ all: $(BIN)
 
 deps: $(DEPS)
 $(DEPS): scripts/deps.sh
-	scripts/deps.sh
+	scripts/deps.sh $(DEPS_SET)
 	@mkdir -p $(CACHE) && touch $@
 
 $(MHD_LIB): scripts/build-libmicrohttpd.sh | $(DEPS)
@@ -131,6 +145,9 @@ $(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static $< -lbpf -lelf -lz -o $@
 
+$(HELM): scripts/k8s-tools.sh | $(DEPS)
+	scripts/k8s-tools.sh $(K8S_TOOLS)
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
@@ -143,6 +160,18 @@ integration: $(BIN) $(FIXTURE) $(CHURN)
 # (downloaded once into .cache/kernels).
 test-kernels: $(BIN) $(FIXTURE_STATIC)
 	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(CACHE)/kernels
+
+# The chart, deploy/ and the alert rules, offline.
+test-helm: $(BIN) $(HELM)
+	tests/helm/run.sh $(BIN) $(K8S_TOOLS)
+
+# A real Prometheus scraping the exporter, with the chart's alerts.
+test-prometheus: $(BIN) $(FIXTURE) $(HELM)
+	tests/prometheus/run.sh $(BIN) $(FIXTURE) $(HELM)
+
+# The image built (make image) and run under a private Docker daemon.
+test-image: $(FIXTURE_STATIC)
+	tests/image/run.sh $(FIXTURE_STATIC) $(VERSION)
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:
@@ -167,6 +196,9 @@ test: deps
 	$(MAKE) check-static
 	$(MAKE) integration
 	$(MAKE) test-kernels
+	$(MAKE) test-helm
+	$(MAKE) test-prometheus
+	$(MAKE) test-image
 	$(MAKE) test-sanitize
 	$(MAKE) test-memcheck
 	$(MAKE) bench-smoke
@@ -206,6 +238,19 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZERS))
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# --- shipping ------------------------------------------------------------------
+
+# Multi-stage build: Debian builder running this Makefile, FROM scratch
+# final image with the stripped static binary.
+image:
+	$(DOCKER) build --network host --build-arg BASE=$(BASE_IMAGE) \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		$(DOCKER_BUILD_FLAGS) -t $(IMAGE) .
+
+# deploy/: plain manifests rendered from the chart (test-helm checks them).
+deploy-manifests: $(HELM)
+	scripts/render-deploy.sh $(HELM) deploy
 
 # --- housekeeping ------------------------------------------------------------
 

@@ -52,6 +52,11 @@ stop)
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	fi
+	# dockerd leaves its network namespace handle mounted in its exec
+	# root; nothing of a stopped daemon may stay mounted.
+	findmnt -rn -o TARGET | grep -F "$dir/" | sort -r | while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
 	;;
 *)
 	echo "usage: dockerd.sh start|stop DIR" >&2
