@@ -9,6 +9,11 @@ packages=(
 	# build
 	make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev dpkg-dev
+	# static GnuTLS (scripts/build-gnutls.sh): autoreconf after Debian's
+	# patches, and the static crypto libraries it links with; libcrypt
+	# checks bcrypt passwords
+	autoconf automake libtool autopoint gperf bison
+	nettle-dev libgmp-dev libtasn1-6-dev libcrypt-dev
 	# tests
 	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
 	python3
