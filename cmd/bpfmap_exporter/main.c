@@ -18,12 +18,14 @@
 #include "iter.h"
 #include "listen_address.h"
 #include "log.h"
+#include "web_config.h"
 
 #define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
 
 /* Flags given on the command line; they override the config file, on reloads too. */
 struct flags {
 	const char *config_file;
+	const char *web_config_file;
 	const char *listen_address;
 	const char *telemetry_path;
 	const char *log_level;
@@ -42,6 +44,7 @@ static void usage(FILE *f)
 		   "  --config.check              validate the configuration and exit\n"
 		   "  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
 		   "  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		   "  --web.config.file=PATH      TLS and basic auth (exporter-toolkit format)\n"
 		   "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		   "  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
 		   "  --once                      print one exposition to stdout and exit\n"
@@ -93,6 +96,7 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 		size_t offset;
 	} valued[] = {
 		{"--config.file", offsetof(struct flags, config_file)},
+		{"--web.config.file", offsetof(struct flags, web_config_file)},
 		{"--web.listen-address", offsetof(struct flags, listen_address)},
 		{"--web.telemetry-path", offsetof(struct flags, telemetry_path)},
 		{"--log.level", offsetof(struct flags, log_level)},
@@ -248,7 +252,8 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN); /* a client hanging up is not our death */
 }
 
-static int serve(struct exporter *exp, const struct flags *flags, sigset_t *signals)
+static int serve(struct exporter *exp, const struct flags *flags, const struct web_config *web,
+		 sigset_t *signals)
 {
 	struct http_opts opts = {
 		.listen_address = exp->cfg->listen_address,
@@ -258,13 +263,18 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 		.timeout_seconds = exp->cfg->timeout_seconds,
 		.scrape = scrape_cb,
 		.arg = exp,
+		.web = web,
 	};
 	struct http_server *srv = NULL;
 	int err, sig;
 
-	err = http_server__start(&srv, &opts);
-	if (err)
+	err = http_server__new(&srv, &opts);
+	if (!err)
+		err = http_server__start(srv);
+	if (err) {
+		http_server__stop(srv);
 		return err;
+	}
 	for (;;) {
 		if (sigwait(signals, &sig))
 			continue;
@@ -280,6 +290,7 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 int main(int argc, char **argv)
 {
 	struct exporter exp = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+	struct web_config *web = NULL;
 	struct flags flags = {};
 	struct timespec now;
 	sigset_t signals;
@@ -293,11 +304,23 @@ int main(int argc, char **argv)
 	if (!exp.cfg)
 		return EXIT_USAGE;
 	log_set_level(exp.cfg->log_level);
+	if (flags.web_config_file) {
+		char err_buf[512];
+
+		web = web_config__load_file(flags.web_config_file, err_buf, sizeof(err_buf));
+		if (!web) {
+			log_error("bad web configuration: %s", err_buf);
+			config__free(exp.cfg);
+			return EXIT_USAGE;
+		}
+	}
 	if (flags.check) {
 		printf("%s: configuration is valid\n",
 		       flags.config_file ? flags.config_file : "<embedded>");
-		config__free(exp.cfg);
-		return EXIT_SUCCESS;
+		if (web)
+			printf("%s: web configuration is valid\n", flags.web_config_file);
+		ret = EXIT_SUCCESS;
+		goto out;
 	}
 
 	block_signals(&signals);
@@ -309,10 +332,11 @@ int main(int argc, char **argv)
 		ret = EXIT_FAILURE;
 		goto out;
 	}
-	err = flags.once ? print_once(&exp) : serve(&exp, &flags, &signals);
+	err = flags.once ? print_once(&exp) : serve(&exp, &flags, web, &signals);
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
 	iters__free(exp.iters);
+	web_config__free(web);
 	config__free(exp.cfg);
 	return ret;
 }
