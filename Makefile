@@ -57,6 +57,7 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/records_decode.c \
 	     src/listen_address.c src/web_config.c src/basic_auth.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
+	     src/privileges.c \
 	     src/collect_self.c src/iter.c src/http.c cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o

@@ -34,5 +34,7 @@ bool iters__available(const struct iters *it, enum iter_kind kind);
 bool iters__has_elem_count_kfunc(const struct iters *it);
 /* Read one full pass of an iterator into buf (replacing its contents). */
 int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
+/* Read every available iterator once: a scrape's kernel work; 0 or -errno. */
+int iters__probe(struct iters *it);
 
 #endif

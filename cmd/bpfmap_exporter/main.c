@@ -18,6 +18,7 @@
 #include "iter.h"
 #include "listen_address.h"
 #include "log.h"
+#include "privileges.h"
 #include "web_config.h"
 
 #define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
@@ -252,6 +253,12 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN); /* a client hanging up is not our death */
 }
 
+/* A scrape's kernel work, to find which capabilities scrapes need. */
+static int probe_cb(void *arg)
+{
+	return iters__probe(arg);
+}
+
 static int serve(struct exporter *exp, const struct flags *flags, const struct web_config *web,
 		 sigset_t *signals)
 {
@@ -268,7 +275,10 @@ static int serve(struct exporter *exp, const struct flags *flags, const struct w
 	struct http_server *srv = NULL;
 	int err, sig;
 
+	/* Bind first (a port below 1024 needs a capability), then drop, then start threads. */
 	err = http_server__new(&srv, &opts);
+	if (!err)
+		err = privileges_drop(probe_cb, exp->iters);
 	if (!err)
 		err = http_server__start(srv);
 	if (err) {
@@ -332,7 +342,13 @@ int main(int argc, char **argv)
 		ret = EXIT_FAILURE;
 		goto out;
 	}
-	err = flags.once ? print_once(&exp) : serve(&exp, &flags, web, &signals);
+	if (flags.once) {
+		err = privileges_drop(probe_cb, exp.iters);
+		if (!err)
+			err = print_once(&exp);
+	} else {
+		err = serve(&exp, &flags, web, &signals);
+	}
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
 	iters__free(exp.iters);
