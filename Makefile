@@ -126,6 +126,7 @@ unit: $(UNIT_TESTS)
 
 integration: $(BIN) $(FIXTURE) $(CHURN)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
+	tests/integration/web_config.sh $(BIN) $(FIXTURE)
 	tests/integration/http_abuse.py $(BIN)
 	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS)
 

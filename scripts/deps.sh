@@ -17,6 +17,8 @@ packages=(
 	# tests
 	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
 	python3
+	# web config tests: certificates and bcrypt hashes made by the test
+	openssl apache2-utils
 	# containers (tests run a private daemon: tests/lib/dockerd.sh)
 	docker.io
 )
