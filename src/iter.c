@@ -12,6 +12,7 @@
 #include "iter.h"
 #include "log.h"
 #include "records.h"
+#include "privileges.h"
 
 #include "iter_map_elems.skel.h"
 #include "iter_maps.skel.h"
@@ -47,12 +48,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* One line that says what went wrong and what fixes it. */
 static void explain_load_error(const char *what, int err)
 {
+	char missing[64];
+
 	switch (-err) {
 	case EPERM:
 	case EACCES:
+		privileges_missing_for_load(missing, sizeof(missing));
 		log_error("loading the %s iterator: %s: run as root, or grant CAP_BPF and "
-			  "CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)",
-			  what, strerror(-err));
+			  "CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)%s%s",
+			  what, strerror(-err), *missing ? "; missing: " : "", missing);
 		break;
 	case ESRCH:
 	case ENOENT:
@@ -340,6 +344,18 @@ int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf)
 out:
 	if (fd >= 0)
 		close(fd);
+	return err;
+}
+
+int iters__probe(struct iters *it)
+{
+	struct iter_buf buf = {};
+	int err = 0;
+
+	for (int k = 0; k < ITER_KIND_MAX && !err; k++)
+		if (iters__available(it, k))
+			err = iters__read(it, k, &buf);
+	iter_buf__fini(&buf);
 	return err;
 }
 

@@ -44,4 +44,7 @@ int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
  */
 int iters__count_elems(struct iters *it, uint32_t map_id, uint64_t *entries);
 
+/* Read every available iterator once: a scrape's kernel work; 0 or -errno. */
+int iters__probe(struct iters *it);
+
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
 
 #include "collector.h"
 #include "config.h"
@@ -18,12 +19,15 @@
 #include "iter.h"
 #include "listen_address.h"
 #include "log.h"
+#include "privileges.h"
+#include "web_config.h"
 
 #define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
 
 /* Flags given on the command line; they override the config file, on reloads too. */
 struct flags {
 	const char *config_file;
+	const char *web_config_file;
 	const char *listen_address;
 	const char *telemetry_path;
 	const char *log_level;
@@ -42,6 +46,7 @@ static void usage(FILE *f)
 		   "  --config.check              validate the configuration and exit\n"
 		   "  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
 		   "  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		   "  --web.config.file=PATH      TLS and basic auth (exporter-toolkit format)\n"
 		   "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		   "  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
 		   "  --once                      print one exposition to stdout and exit\n"
@@ -93,6 +98,7 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 		size_t offset;
 	} valued[] = {
 		{"--config.file", offsetof(struct flags, config_file)},
+		{"--web.config.file", offsetof(struct flags, web_config_file)},
 		{"--web.listen-address", offsetof(struct flags, listen_address)},
 		{"--web.telemetry-path", offsetof(struct flags, telemetry_path)},
 		{"--log.level", offsetof(struct flags, log_level)},
@@ -279,7 +285,27 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN); /* a client hanging up is not our death */
 }
 
-static int serve(struct exporter *exp, const struct flags *flags, sigset_t *signals)
+/* A scrape's kernel work, to find which capabilities scrapes need. */
+static int probe_cb(void *arg)
+{
+	return iters__probe(arg);
+}
+
+/*
+ * Capabilities the features in use need beyond what the probe exercises:
+ * the counting fallback opens each map by id (BPF_MAP_GET_FD_BY_ID), which
+ * the kernel allows only with CAP_SYS_ADMIN. Fixed at start-up: a reload
+ * that turns the fallback on later finds it refused (and counts that).
+ */
+static uint64_t caps_for_features(const struct exporter *exp)
+{
+	if (exporter_count_method(exp->cfg, exp->iters) == MAP_COUNT_METHOD_ITERATOR)
+		return (uint64_t)1 << CAP_SYS_ADMIN;
+	return 0;
+}
+
+static int serve(struct exporter *exp, const struct flags *flags, const struct web_config *web,
+		 sigset_t *signals)
 {
 	struct http_opts opts = {
 		.listen_address = exp->cfg->listen_address,
@@ -289,13 +315,21 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 		.timeout_seconds = exp->cfg->timeout_seconds,
 		.scrape = scrape_cb,
 		.arg = exp,
+		.web = web,
 	};
 	struct http_server *srv = NULL;
 	int err, sig;
 
-	err = http_server__start(&srv, &opts);
-	if (err)
+	/* Bind first (a port below 1024 needs a capability), then drop, then start threads. */
+	err = http_server__new(&srv, &opts);
+	if (!err)
+		err = privileges_drop(caps_for_features(exp), probe_cb, exp->iters);
+	if (!err)
+		err = http_server__start(srv);
+	if (err) {
+		http_server__stop(srv);
 		return err;
+	}
 	for (;;) {
 		if (sigwait(signals, &sig))
 			continue;
@@ -315,6 +349,7 @@ int main(int argc, char **argv)
 	 * hold the read side forever and starve a SIGHUP reload.
 	 */
 	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP};
+	struct web_config *web = NULL;
 	struct flags flags = {};
 	struct timespec now;
 	sigset_t signals;
@@ -328,11 +363,23 @@ int main(int argc, char **argv)
 	if (!exp.cfg)
 		return EXIT_USAGE;
 	log_set_level(exp.cfg->log_level);
+	if (flags.web_config_file) {
+		char err_buf[512];
+
+		web = web_config__load_file(flags.web_config_file, err_buf, sizeof(err_buf));
+		if (!web) {
+			log_error("bad web configuration: %s", err_buf);
+			config__free(exp.cfg);
+			return EXIT_USAGE;
+		}
+	}
 	if (flags.check) {
 		printf("%s: configuration is valid\n",
 		       flags.config_file ? flags.config_file : "<embedded>");
-		config__free(exp.cfg);
-		return EXIT_SUCCESS;
+		if (web)
+			printf("%s: web configuration is valid\n", flags.web_config_file);
+		ret = EXIT_SUCCESS;
+		goto out;
 	}
 
 	block_signals(&signals);
@@ -345,10 +392,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_count_method(exp.cfg, exp.iters);
-	err = flags.once ? print_once(&exp) : serve(&exp, &flags, &signals);
+	if (flags.once) {
+		err = privileges_drop(caps_for_features(&exp), probe_cb, exp.iters);
+		if (!err)
+			err = print_once(&exp);
+	} else {
+		err = serve(&exp, &flags, web, &signals);
+	}
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
 	iters__free(exp.iters);
+	web_config__free(web);
 	config__free(exp.cfg);
 	return ret;
 }
