@@ -12,6 +12,7 @@
 #include "log.h"
 
 #include "iter_maps.skel.h"
+#include "iter_owners.skel.h"
 #include "iter_progs.skel.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -19,6 +20,7 @@
 struct iters {
 	struct iter_maps *maps_skel;
 	struct iter_progs *progs_skel;
+	struct iter_owners *owners_skel;
 	struct bpf_link *links[ITER_KIND_MAX];
 	bool has_elem_count_kfunc;
 };
@@ -26,6 +28,7 @@ struct iters {
 static const char *const iter_names[ITER_KIND_MAX] = {
 	[ITER_MAPS] = "bpf_map",
 	[ITER_PROGS] = "bpf_prog",
+	[ITER_OWNERS] = "task_file",
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -104,10 +107,18 @@ static int load_progs(struct iters *it)
 	return attach(it, ITER_PROGS, it->progs_skel->progs.dump_bpf_prog);
 }
 
+static int load_owners(struct iters *it)
+{
+	it->owners_skel = iter_owners__open_and_load();
+	if (!it->owners_skel)
+		return -errno;
+	return attach(it, ITER_OWNERS, it->owners_skel->progs.dump_task_file);
+}
+
 int iters__new(struct iters **out)
 {
 	struct iters *it;
-	int err_maps, err_progs, err = 0;
+	int err_maps, err_progs, err_owners, err = 0;
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
@@ -134,6 +145,12 @@ int iters__new(struct iters **out)
 		err = err_maps;
 		goto out;
 	}
+	/* Optional: without it maps and programs are exported, owners are not. */
+	err_owners = load_owners(it);
+	if (err_owners)
+		log_warn("the task_file iterator did not load (%s): no owner labels; run with "
+			 "--log.level=debug for the loader's details",
+			 strerror(-err_owners));
 
 	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
 	log_info("map entry counts: %s",
@@ -157,6 +174,7 @@ void iters__free(struct iters *it)
 		bpf_link__destroy(it->links[i]);
 	iter_maps__destroy(it->maps_skel);
 	iter_progs__destroy(it->progs_skel);
+	iter_owners__destroy(it->owners_skel);
 	free(it);
 }
 
