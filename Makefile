@@ -45,7 +45,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
 CORE_SRCS := src/log.c src/expo.c src/labels.c src/config.c src/records_decode.c \
-	     src/cgroup_path.c \
+	     src/cgroup_path.c src/owners.c src/resolve.c \
 	     src/listen_address.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
 	     src/collect_self.c src/iter.c src/http.c cmd/bpfmap_exporter/main.c
