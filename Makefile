@@ -48,6 +48,7 @@ CORE_SRCS := src/log.c src/expo.c src/labels.c src/config.c src/records_decode.c
 	     src/cgroup_path.c src/owners.c src/resolve.c \
 	     src/listen_address.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
+	     src/collect_owners.c src/pins.c \
 	     src/collect_self.c src/iter.c src/http.c cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o

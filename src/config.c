@@ -29,10 +29,12 @@
 const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_MAPS] = "maps",
 	[COLLECTOR_PROGRAMS] = "programs",
+	[COLLECTOR_OWNERS] = "owners",
 };
 
 /* Labels of the exporter's own metrics: a static label must not shadow them. */
-static const char *const self_labels[] = {"collector", "feature", "version", "revision"};
+static const char *const self_labels[] = {"collector", "feature", "version", "revision",
+					  "owner",     "via",	  "path",    "pod_uid"};
 
 struct ctx {
 	yaml_document_t *doc;
@@ -527,6 +529,109 @@ static int parse_compat(const struct ctx *c, struct config *cfg, int arg, const 
 	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
 }
 
+/* ---- paths, owners -------------------------------------------------------- */
+
+static int get_abs_path(const struct ctx *c, const char *path, const yaml_node_t *n,
+			const char **out)
+{
+	char q[QUOTE_BUF];
+	int err = get_string(c, path, n, out);
+
+	if (err)
+		return err;
+	if ((*out)[0] != '/')
+		return fail_at(c, n->start_mark, "%s: expected an absolute path, got %s", path,
+			       quote(q, sizeof(q), *out, strlen(*out)));
+	return 0;
+}
+
+static int parse_rootfs(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			const yaml_node_t *value)
+{
+	const char *s = NULL;
+	int err;
+
+	(void)arg;
+	err = get_abs_path(c, path, value, &s);
+	return err ? err : replace_string(c, &cfg->rootfs, s);
+}
+
+static void strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* paths.bpffs: [dir, ...]; replaces the default list as a whole. */
+static int parse_bpffs(const struct ctx *c, struct config *cfg, int arg, const char *path,
+		       const yaml_node_t *value)
+{
+	char q[QUOTE_BUF];
+	char **dirs = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	(void)arg;
+	if (value->type != YAML_SEQUENCE_NODE)
+		return fail_at(c, value->start_mark, "%s: expected a sequence of paths, got %s",
+			       path, describe(value, q, sizeof(q)));
+	n = (size_t)(value->data.sequence.items.top - value->data.sequence.items.start);
+	if (n) {
+		dirs = calloc(n, sizeof(*dirs));
+		if (!dirs)
+			return oom(c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *item = node_at(c, value->data.sequence.items.start[i]);
+		const char *s = NULL;
+
+		err = get_abs_path(c, path, item, &s);
+		if (err)
+			goto out;
+		dirs[i] = strdup(s);
+		if (!dirs[i]) {
+			err = oom(c);
+			goto out;
+		}
+	}
+	strings_free(cfg->bpffs, cfg->nr_bpffs);
+	cfg->bpffs = dirs;
+	cfg->nr_bpffs = n;
+	dirs = NULL;
+out:
+	strings_free(dirs, n);
+	return err;
+}
+
+static int parse_paths(const struct ctx *c, struct config *cfg, int arg, const char *path,
+		       const yaml_node_t *value)
+{
+	static const struct field fields[] = {
+		{"rootfs", parse_rootfs, 0},
+		{"bpffs", parse_bpffs, 0},
+	};
+
+	(void)arg;
+	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
+}
+
+static int parse_via_programs(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			      const yaml_node_t *value)
+{
+	(void)arg;
+	return get_bool(c, path, value, &cfg->owners_via_programs);
+}
+
+static int parse_owners(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			const yaml_node_t *value)
+{
+	static const struct field fields[] = {{"via_programs", parse_via_programs, 0}};
+
+	(void)arg;
+	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
+}
+
 /* ---- labels, filters ----------------------------------------------------- */
 
 /* labels.KIND: [id, name, ...]; replaces the default list as a whole. */
@@ -911,6 +1016,8 @@ static const struct field top_fields[] = {
 	{"filters", parse_filters, 0},
 	{"static_labels", parse_static_labels, 0},
 	{"compat", parse_compat, 0},
+	{"paths", parse_paths, 0},
+	{"owners", parse_owners, 0},
 };
 
 /* Reader errors carry a byte offset, not a mark: count lines and characters up to it. */
@@ -1043,6 +1150,8 @@ static int check_complete(const struct config *cfg, char *err, size_t err_size)
 		missing = "labels.maps";
 	else if (!cfg->policy[OBJECT_PROG].nr_selected)
 		missing = "labels.programs";
+	else if (!cfg->rootfs)
+		missing = "paths.rootfs";
 	if (!missing)
 		return 0;
 	set_err(err, err_size, "<embedded>: the default config does not set %s", missing);
@@ -1166,5 +1275,7 @@ void config__free(struct config *cfg)
 	for (int k = 0; k < OBJECT_KIND_MAX; k++)
 		label_policy__fini(&cfg->policy[k]);
 	static_labels_free(cfg->static_labels, cfg->nr_static_labels);
+	free(cfg->rootfs);
+	strings_free(cfg->bpffs, cfg->nr_bpffs);
 	free(cfg);
 }

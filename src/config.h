@@ -15,8 +15,8 @@
 #include "log.h"
 
 /* The collectors a config can switch on and off; collector.c implements them. */
-enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_MAX };
-extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs" */
+enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_OWNERS, COLLECTOR_MAX };
+extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs", "owners" */
 
 struct static_label {
 	char *name;
@@ -40,6 +40,12 @@ struct config {
 	size_t nr_static_labels;
 	/* compat: */
 	bool seed_metrics; /* also export ebpf_map_curr_elem_count */
+	/* paths: */
+	char *rootfs; /* host files (kubelet, container runtimes) are read under it */
+	char **bpffs; /* bpffs directories walked for pinned objects */
+	size_t nr_bpffs;
+	/* owners: */
+	bool owners_via_programs; /* a map is also owned by its programs' holders */
 };
 
 /* The embedded default, as YAML text. */

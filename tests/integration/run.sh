@@ -184,12 +184,15 @@ stop_fixture() {
 }
 
 # map_labels ROLE TYPE [PROG]: the default label set of a fixture map.
-# Empty values are omitted entirely, as the exporter does.
+# Empty values are omitted entirely, as the exporter does. The fixture
+# holds every map itself, on the host: the owner label comm is "fixture",
+# container, pod and namespace are empty.
 map_labels() {
 	local l="id=\"${MAP_ID[$1]}\""
 	[[ -n ${MAP_NAME[$1]} ]] && l+=",name=\"${MAP_NAME[$1]}\""
 	l+=",map_type=\"$2\""
 	[[ -n ${3:-} ]] && l+=",prog=\"$3\""
+	l+=',comm="fixture"'
 	echo "$l"
 }
 
@@ -283,8 +286,8 @@ case_b_metrics() {
 	[[ $tag =~ ^[0-9a-f]{16}$ ]] || case_err "bpftool gave no tag: $json"
 	lbl="id=\"$PROG_ID\",name=\"$PROG_NAME\",prog_type=\"socket_filter\""
 	expect_line "$m" "ebpf_prog_info{$lbl,tag=\"$tag\"} 1"
-	expect_line "$m" "ebpf_prog_maps{$lbl} 2"
-	expect_line "$m" "ebpf_prog_xlated_bytes{$lbl} $xlated"
+	expect_line "$m" "ebpf_prog_maps{$lbl,comm=\"fixture\"} 2"
+	expect_line "$m" "ebpf_prog_xlated_bytes{$lbl,comm=\"fixture\"} $xlated"
 	case_end "b. program info/maps/xlated_bytes (tag $tag, $xlated bytes)"
 
 	case_begin
@@ -302,6 +305,7 @@ case_b_metrics() {
 	case_begin
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="maps"} 1'
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="programs"} 1'
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="owners"} 1'
 	expect_match "$m" '^bpfmap_exporter_build_info\{' "no bpfmap_exporter_build_info"
 	expect_match "$m" '^process_open_fds ' "no process_open_fds"
 	case_end "b. self metrics"
