@@ -55,6 +55,7 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
+OWNER_FIXTURE := $(BUILD)/tests/owner_fixture
 
 .PHONY: all deps run test unit integration test-sanitize check-static check-format format clean \
 	distclean
@@ -107,11 +108,20 @@ $(FIXTURE): tests/integration/fixture.c bpf/records.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+# Static and without sanitizers: it also runs alone in a FROM scratch container.
+$(OWNER_FIXTURE): tests/integration/owner_fixture.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static $< -lbpf -lelf -lz -o $@
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: $(BIN) $(FIXTURE)
-	tests/integration/run.sh $(BIN) $(FIXTURE)
+# Both suites run even if the first fails; either failing fails the target.
+integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE)
+	@rc=0; \
+	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
+	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \
+	exit $$rc
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:

@@ -623,6 +623,7 @@ case_o_collector_failure() {
 	echo "# fd limit that failed the collectors: $limit (open fds $nfds)"
 	expect_eq "$failed" 1 "a scrape answered 200 with failed collectors"
 	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="programs"} 0'
+	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="owners"} 0'
 	grep -q '^ebpf_map_entries' "$out" && case_err "map series despite a failed collector"
 	expect_grep_i "$LOG" 'collector maps failed: Too many open files' "log"
 
@@ -630,6 +631,7 @@ case_o_collector_failure() {
 	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="maps"} 1'
 	expect_line "$out" "ebpf_map_entries{$(map_labels hash hash "$PROG_NAME")} 37"
 	expect_grep_i "$LOG" 'collector maps recovered' "log"
+	expect_grep_i "$LOG" 'collector owners recovered' "log"
 	case_end "o. a collector failing mid-scrape: 200, success 0, logged, recovers" "$LOG"
 }
 

@@ -52,6 +52,10 @@ stop)
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	fi
+	# The daemon leaves the host network namespace bind-mounted under its
+	# exec root (netns/default); nothing else may keep it.
+	awk -v p="$dir/exec/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r | while read -r m; do umount "$m" 2>/dev/null || true; done
 	;;
 *)
 	echo "usage: dockerd.sh start|stop DIR" >&2
