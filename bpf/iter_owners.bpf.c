@@ -25,7 +25,7 @@ struct {
 
 /*
  * BPF files are anon-inode files whose dentry is named after the object
- * kind. Reading the name needs no kernel symbol (comparing f_op with
+ * kind ("bpf-map", "bpf-prog", "bpf_link" or "bpf-link"). Reading the name needs no kernel symbol (comparing f_op with
  * &bpf_map_fops needs CONFIG_KALLSYMS_ALL, which many kernels lack).
  */
 /* name equals want (8 characters): compared through the terminating NUL. */
@@ -50,7 +50,8 @@ static __always_inline __u32 file_kind(struct file *file)
 		return BPFMAP_OBJ_MAP;
 	if (name_is(name, "bpf-prog"))
 		return BPFMAP_OBJ_PROG;
-	if (name_is(name, "bpf_link"))
+	/* A new link's file is "bpf_link"; one opened from a pin or by id is "bpf-link". */
+	if (name_is(name, "bpf_link") || name_is(name, "bpf-link"))
 		return BPFMAP_OBJ_LINK;
 	return 0;
 }

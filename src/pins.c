@@ -90,7 +90,7 @@ static uint32_t fd_kind(int fd)
 		return BPFMAP_OBJ_MAP;
 	if (!strcmp(target, "anon_inode:bpf-prog"))
 		return BPFMAP_OBJ_PROG;
-	if (!strcmp(target, "anon_inode:bpf_link"))
+	if (!strcmp(target, "anon_inode:bpf_link") || !strcmp(target, "anon_inode:bpf-link"))
 		return BPFMAP_OBJ_LINK;
 	return 0;
 }

@@ -8,6 +8,7 @@
  * Usage: owner_fixture CMD... where CMD is one of
  *   map NAME            a hash map (16 entries max, 3 inserted), fd kept
  *   hold ID             an fd of an existing map, by id (CAP_SYS_ADMIN)
+ *   holdlink ID         an fd of an existing link, by id
  *   prog NAME MAP       a socket filter using map MAP; MAP's fd is closed,
  *                       so the map is held only through the program
  *   linkprog NAME       a raw tracepoint program (task_rename), attached
@@ -18,8 +19,8 @@
  *   many N PREFIX       N hash maps named PREFIX0, PREFIX1, ... (for
  *                       measurements; the fd limit is raised as needed)
  *
- * stdout: "map NAME ID", "prog NAME ID", "link NAME ID", "held ID", "many N"
- * lines,
+ * stdout: "map NAME ID", "prog NAME ID", "link NAME ID", "held ID",
+ * "heldlink ID", "many N" lines,
  * then "ready". Any error: a message on stderr, exit 1.
  */
 #include <errno.h>
@@ -222,6 +223,19 @@ static void cmd_many(const char *count, const char *prefix)
 	printf("many %lu\n", n);
 }
 
+/* A link opened by id: its file is named "bpf-link", not "bpf_link". */
+static void cmd_holdlink(const char *arg)
+{
+	char *end;
+	unsigned long id = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || !id || id > 0xffffffffUL)
+		die("bad link id '%s'", arg);
+	if (bpf_link_get_fd_by_id((__u32)id) < 0)
+		die("get link %lu: %s", id, strerror(errno));
+	printf("heldlink %lu\n", id);
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -248,7 +262,8 @@ int main(int argc, char **argv)
 		const char *cmd = argv[i];
 		int need = -1; /* arguments the command takes */
 
-		if (!strcmp(cmd, "map") || !strcmp(cmd, "hold") || !strcmp(cmd, "linkprog"))
+		if (!strcmp(cmd, "map") || !strcmp(cmd, "hold") || !strcmp(cmd, "linkprog") ||
+		    !strcmp(cmd, "holdlink"))
 			need = 1;
 		else if (!strcmp(cmd, "prog") || !strcmp(cmd, "sockprog") || !strcmp(cmd, "pin") ||
 			 !strcmp(cmd, "many"))
@@ -259,6 +274,8 @@ int main(int argc, char **argv)
 			cmd_map(argv[i + 1]);
 		else if (!strcmp(cmd, "hold"))
 			cmd_hold(argv[i + 1]);
+		else if (!strcmp(cmd, "holdlink"))
+			cmd_holdlink(argv[i + 1]);
 		else if (!strcmp(cmd, "linkprog"))
 			cmd_linkprog(argv[i + 1]);
 		else if (!strcmp(cmd, "prog"))

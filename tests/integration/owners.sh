@@ -449,6 +449,14 @@ case_h_pins() {
 	case_end "h. pinned, unheld, held through a program or a link" "$LOG"
 
 	case_begin
+	start_host f3 - holdlink "${OBJ[link:${p}_lk]}" || { case_end "h. a link opened by id"; return; }
+	expect_eq "$(scrape "$PORT" "$m")" 200 "scrape"
+	expect_line "$m" "$(owner_line prog "$lk" link "$f1")"
+	expect_line "$m" "$(owner_line prog "$lk" link "${HFX[f3]}")"
+	stop_host f3
+	case_end "h. a link opened by id (a \"bpf-link\" file) holds its program too" "$LOG"
+
+	case_begin
 	start_host f2 - hold "$pin" || { case_end "h. a pinned map that a process holds too"; return; }
 	f2=${HFX[f2]}
 	expect_eq "$(scrape "$PORT" "$m")" 200 "scrape"
