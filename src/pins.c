@@ -189,9 +189,14 @@ static int walk_dir(struct walk *w, int dir_fd, const char *path, int depth)
 			       : NULL;
 		if (hit) {
 			e = *hit;
-		} else if (identify(child, &e)) {
-			log_debug("owners: cannot identify the pin %s", child);
-			continue;
+		} else {
+			int ierr = identify(child, &e);
+
+			if (ierr) {
+				log_debug("owners: cannot identify the pin %s: %s", child,
+					  strerror(-ierr));
+				continue;
+			}
 		}
 		err = add_found(w, &e, child);
 	}
