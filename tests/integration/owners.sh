@@ -271,12 +271,13 @@ make_image() {
 
 case_a_setup() {
 	case_begin
-	make_root || case_err "cannot make the fake root $ROOT"
-	mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || case_err "cannot mount a bpffs at $BPFFS"
-	make_cgroups || case_err "no cgroup2 mount to make Kubernetes-style trees in"
+	# The daemon first: the fake root shows its state directory.
 	DOCKER_HOST=$("$REPO/tests/lib/dockerd.sh" start "$DOCKERD_DIR") && DOCKER_UP=1 ||
 		case_err "private docker daemon did not start"
 	((DOCKER_UP)) && { make_image || case_err "cannot import the test image"; }
+	make_root || case_err "cannot make the fake root $ROOT"
+	mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || case_err "cannot mount a bpffs at $BPFFS"
+	make_cgroups || case_err "no cgroup2 mount to make Kubernetes-style trees in"
 	cat >"$TMP/owners.yaml" <<EOF
 paths:
   bpffs: [$BPFFS]
