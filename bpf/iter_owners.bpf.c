@@ -56,13 +56,28 @@ static __always_inline __u32 file_kind(struct file *file)
 	return 0;
 }
 
+/*
+ * kernfs_node.parent became __parent in 6.15. Each spelling is read in its
+ * own subprogram: inlined, clang computes both field addresses before the
+ * bpf_core_field_exists() branch, and the verifier then meets the
+ * relocation libbpf poisoned for the missing field (seen on 6.1 and 6.12).
+ * A call the branch skips is never verified.
+ */
+static __noinline struct kernfs_node *kn_parent_6_15(struct kernfs_node *kn)
+{
+	return BPF_CORE_READ(kn, __parent);
+}
+
+static __noinline struct kernfs_node *kn_parent_pre_6_15(struct kernfs_node___pre_6_15 *kn)
+{
+	return BPF_CORE_READ(kn, parent);
+}
+
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
-	struct kernfs_node___pre_6_15 *old = (void *)kn;
-
 	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ(old, parent);
+		return kn_parent_6_15(kn);
+	return kn_parent_pre_6_15((struct kernfs_node___pre_6_15 *)kn);
 }
 
 /* The task record and its cgroup names; 0 if every write went through. */
