@@ -57,10 +57,11 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
 CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/records_decode.c \
-	     src/listen_address.c src/map_count.c src/web_config.c src/basic_auth.c
-APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
-	     src/collect_self.c src/iter.c src/map_batch.c src/privileges.c src/http.c src/no_nss.c \
-	     cmd/bpfmap_exporter/main.c
+	     src/listen_address.c src/map_count.c src/web_config.c src/basic_auth.c \
+	     src/cgroup_path.c src/owners.c src/resolve.c
+APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
+	     src/collect_progs.c src/collect_self.c src/iter.c src/map_batch.c src/pins.c \
+	     src/privileges.c src/http.c src/no_nss.c cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
@@ -70,6 +71,7 @@ CHURN      := $(BUILD)/tests/churn
 CHURN_SECONDS ?= 20
 # The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
+OWNER_FIXTURE := $(BUILD)/tests/owner_fixture
 
 # Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
 K8S_TOOLS := $(CACHE)/k8s-tools
@@ -158,14 +160,23 @@ $(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h | $(DEPS)
 $(HELM): scripts/k8s-tools.sh | $(DEPS)
 	scripts/k8s-tools.sh $(K8S_TOOLS)
 
+# Static and without sanitizers: it also runs alone in a FROM scratch container.
+$(OWNER_FIXTURE): tests/integration/owner_fixture.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static $< -lbpf -lelf -lz -o $@
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: $(BIN) $(FIXTURE) $(CHURN)
-	tests/integration/run.sh $(BIN) $(FIXTURE)
-	tests/integration/web_config.sh $(BIN) $(FIXTURE)
-	tests/integration/http_abuse.py $(BIN)
-	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS)
+# Every suite runs even if one fails; any failing fails the target.
+integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN)
+	@rc=0; \
+	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
+	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \
+	tests/integration/web_config.sh $(BIN) $(FIXTURE) || rc=1; \
+	tests/integration/http_abuse.py $(BIN) || rc=1; \
+	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS) || rc=1; \
+	exit $$rc
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
 # (downloaded once into .cache/kernels).

@@ -76,6 +76,68 @@ struct bpf_iter__bpf_map_elem {
 	void *value;
 };
 
+/* ---- iter/task_file (owners) ---- */
+
+struct bpf_link {
+	u32 id;
+	struct bpf_prog *prog;
+};
+
+struct kernfs_node {
+	struct kernfs_node *__parent; /* 6.15+ */
+	const char *name;
+	u64 id; /* the cgroup id, 5.5+ */
+};
+
+/* Before 6.15 the parent pointer was called "parent". */
+struct kernfs_node___pre_6_15 {
+	struct kernfs_node *parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+struct pid {
+	unsigned int level; /* 0 in the initial PID namespace */
+};
+
+struct task_struct {
+	int tgid;
+	char comm[16];
+	struct task_struct *group_leader;
+	struct css_set *cgroups;
+	struct pid *thread_pid;
+};
+
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path f_path;
+	void *private_data;
+};
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	u32 fd;
+	struct file *file;
+};
+
 #pragma clang attribute pop
 
 #endif /* BPFMAP_KERNEL_TYPES_H */

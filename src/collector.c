@@ -6,8 +6,12 @@
 #include "collector.h"
 #include "log.h"
 
-/* In run order: maps need the programs of this scrape for their join. */
+/*
+ * In run order: programs and maps label their owners from this scrape's
+ * owner table; maps need the programs of this scrape for their join.
+ */
 static const struct collector collectors[] = {
+	{"owners", COLLECTOR_OWNERS, collect_owners},
 	{"programs", COLLECTOR_PROGRAMS, collect_programs},
 	{"maps", COLLECTOR_MAPS, collect_maps},
 };
@@ -29,6 +33,7 @@ static void scrape__fini(struct scrape *s)
 	map_table__fini(&s->maps);
 	prog_table__fini(&s->progs);
 	map_use_index__fini(&s->uses);
+	owner_table__fini(&s->owners);
 }
 
 /* Log a collector's failure when it starts failing, and its recovery: not every scrape. */
@@ -65,7 +70,7 @@ enum map_count_method exporter_count_method(const struct config *cfg, const stru
 int exporter__scrape(struct exporter *exp, struct expo *out)
 {
 	struct collector_result results[COLLECTOR_MAX] = {};
-	struct scrape s = {.iters = exp->iters, .out = out};
+	struct scrape s = {.iters = exp->iters, .out = out, .owner_state = exp->owners};
 	int err;
 
 	pthread_rwlock_rdlock(&exp->lock);

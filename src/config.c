@@ -26,6 +26,7 @@
 const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_MAPS] = "maps",
 	[COLLECTOR_PROGRAMS] = "programs",
+	[COLLECTOR_OWNERS] = "owners",
 };
 
 const char *const counting_mode_names[COUNTING_MODE_MAX] = {
@@ -35,8 +36,8 @@ const char *const counting_mode_names[COUNTING_MODE_MAX] = {
 };
 
 /* Labels of the exporter's own metrics: a static label must not shadow them. */
-static const char *const self_labels[] = {"collector", "feature", "version",
-					  "revision",  "method",  "result"};
+static const char *const self_labels[] = {"collector", "feature", "version", "revision", "method",
+					  "result",    "owner",	  "via",     "path",	 "pod_uid"};
 
 static const char *schema_names(enum object_kind kind, char *buf, size_t size)
 {
@@ -274,6 +275,113 @@ static int parse_counting(const struct ydoc *c, void *obj, int arg, const char *
 		{"method", parse_counting_method, 0},
 		{"fallback_max_entries", parse_fallback_max_entries, 0},
 	};
+
+	(void)arg;
+	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
+}
+
+/* ---- paths, owners -------------------------------------------------------- */
+
+static int get_abs_path(const struct ydoc *c, const char *path, const yaml_node_t *n,
+			const char **out)
+{
+	char q[YDOC_QUOTE_BUF];
+	int err = ydoc_get_string(c, path, n, out);
+
+	if (err)
+		return err;
+	if ((*out)[0] != '/')
+		return ydoc_fail_at(c, n->start_mark, "%s: expected an absolute path, got %s", path,
+				    ydoc_quote(q, sizeof(q), *out, strlen(*out)));
+	return 0;
+}
+
+static int parse_rootfs(const struct ydoc *c, void *obj, int arg, const char *path,
+			const yaml_node_t *value)
+{
+	struct config *cfg = obj;
+	const char *s = NULL;
+	int err;
+
+	(void)arg;
+	err = get_abs_path(c, path, value, &s);
+	return err ? err : replace_string(c, &cfg->rootfs, s);
+}
+
+static void strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* paths.bpffs: [dir, ...]; replaces the default list as a whole. */
+static int parse_bpffs(const struct ydoc *c, void *obj, int arg, const char *path,
+		       const yaml_node_t *value)
+{
+	struct config *cfg = obj;
+	char q[YDOC_QUOTE_BUF];
+	char **dirs = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	(void)arg;
+	if (value->type != YAML_SEQUENCE_NODE)
+		return ydoc_fail_at(c, value->start_mark,
+				    "%s: expected a sequence of paths, got %s", path,
+				    ydoc_describe(value, q, sizeof(q)));
+	n = (size_t)(value->data.sequence.items.top - value->data.sequence.items.start);
+	if (n) {
+		dirs = calloc(n, sizeof(*dirs));
+		if (!dirs)
+			return ydoc_oom(c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *item = ydoc_node(c, value->data.sequence.items.start[i]);
+		const char *s = NULL;
+
+		err = get_abs_path(c, path, item, &s);
+		if (err)
+			goto out;
+		dirs[i] = strdup(s);
+		if (!dirs[i]) {
+			err = ydoc_oom(c);
+			goto out;
+		}
+	}
+	strings_free(cfg->bpffs, cfg->nr_bpffs);
+	cfg->bpffs = dirs;
+	cfg->nr_bpffs = n;
+	dirs = NULL;
+out:
+	strings_free(dirs, n);
+	return err;
+}
+
+static int parse_paths(const struct ydoc *c, void *obj, int arg, const char *path,
+		       const yaml_node_t *value)
+{
+	static const struct ydoc_field fields[] = {
+		{"rootfs", parse_rootfs, 0},
+		{"bpffs", parse_bpffs, 0},
+	};
+
+	(void)arg;
+	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
+}
+
+static int parse_via_programs(const struct ydoc *c, void *obj, int arg, const char *path,
+			      const yaml_node_t *value)
+{
+	struct config *cfg = obj;
+	(void)arg;
+	return ydoc_get_bool(c, path, value, &cfg->owners_via_programs);
+}
+
+static int parse_owners(const struct ydoc *c, void *obj, int arg, const char *path,
+			const yaml_node_t *value)
+{
+	static const struct ydoc_field fields[] = {{"via_programs", parse_via_programs, 0}};
 
 	(void)arg;
 	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
@@ -678,6 +786,8 @@ static const struct ydoc_field top_fields[] = {
 	{"static_labels", parse_static_labels, 0},
 	{"compat", parse_compat, 0},
 	{"counting", parse_counting, 0},
+	{"paths", parse_paths, 0},
+	{"owners", parse_owners, 0},
 };
 
 static int apply_root(const struct ydoc *c, const yaml_node_t *root, void *obj)
@@ -710,6 +820,8 @@ static int check_complete(const struct config *cfg, char *err, size_t err_size)
 		missing = "labels.maps";
 	else if (!cfg->policy[OBJECT_PROG].nr_selected)
 		missing = "labels.programs";
+	else if (!cfg->rootfs)
+		missing = "paths.rootfs";
 	if (!missing)
 		return 0;
 	ydoc_set_err(err, err_size, "<embedded>: the default config does not set %s", missing);
@@ -774,5 +886,7 @@ void config__free(struct config *cfg)
 	for (int k = 0; k < OBJECT_KIND_MAX; k++)
 		label_policy__fini(&cfg->policy[k]);
 	static_labels_free(cfg->static_labels, cfg->nr_static_labels);
+	free(cfg->rootfs);
+	strings_free(cfg->bpffs, cfg->nr_bpffs);
 	free(cfg);
 }

@@ -16,6 +16,7 @@
 
 #include "iter_map_elems.skel.h"
 #include "iter_maps.skel.h"
+#include "iter_owners.skel.h"
 #include "iter_progs.skel.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -24,6 +25,7 @@ struct iters {
 	struct iter_maps *maps_skel;
 	struct iter_progs *progs_skel;
 	struct iter_map_elems *elems_skel; /* NULL: the kernel lacks iter/bpf_map_elem */
+	struct iter_owners *owners_skel;
 	struct bpf_link *links[ITER_KIND_MAX];
 	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
 	bool has_elem_count_kfunc;
@@ -32,6 +34,7 @@ struct iters {
 static const char *const iter_names[ITER_KIND_MAX] = {
 	[ITER_MAPS] = "bpf_map",
 	[ITER_PROGS] = "bpf_prog",
+	[ITER_OWNERS] = "task_file",
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -164,10 +167,18 @@ static void load_elems(struct iters *it)
 			 strerror(errno));
 }
 
+static int load_owners(struct iters *it)
+{
+	it->owners_skel = iter_owners__open_and_load();
+	if (!it->owners_skel)
+		return -errno;
+	return attach(it, ITER_OWNERS, it->owners_skel->progs.dump_task_file);
+}
+
 int iters__new(struct iters **out)
 {
 	struct iters *it;
-	int err_maps, err_progs, err = 0;
+	int err_maps, err_progs, err_owners, err = 0;
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
@@ -195,6 +206,12 @@ int iters__new(struct iters **out)
 		err = err_maps;
 		goto out;
 	}
+	/* Optional: without it maps and programs are exported, owners are not. */
+	err_owners = load_owners(it);
+	if (err_owners)
+		log_warn("the task_file iterator did not load (%s): no owner labels; run with "
+			 "--log.level=debug for the loader's details",
+			 strerror(-err_owners));
 
 	load_elems(it);
 out:
@@ -216,6 +233,7 @@ void iters__free(struct iters *it)
 	iter_progs__destroy(it->progs_skel);
 	iter_map_elems__destroy(it->elems_skel);
 	pthread_mutex_destroy(&it->walk_lock);
+	iter_owners__destroy(it->owners_skel);
 	free(it);
 }
 

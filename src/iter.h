@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_KIND_MAX };
+enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_KIND_MAX };
 
 /* A growable byte buffer, reused across reads. */
 struct iter_buf {
@@ -26,7 +26,7 @@ struct iters;
 /*
  * Load every iterator the kernel supports. An iterator that cannot load
  * is logged once and left unavailable; -errno (and a log line naming the
- * fix) only if none can load.
+ * fix) only if neither the map nor the program iterator can load.
  */
 int iters__new(struct iters **out);
 void iters__free(struct iters *it); /* NULL-safe */

@@ -31,6 +31,7 @@ struct flags {
 	const char *listen_address;
 	const char *telemetry_path;
 	const char *log_level;
+	const char *rootfs;
 	int collectors[COLLECTOR_MAX]; /* -1 unset, 0 off, 1 on */
 	bool check;
 	bool once;
@@ -38,22 +39,25 @@ struct flags {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bpfmap_exporter [flags]\n"
-		   "\n"
-		   "Prometheus exporter for every eBPF map and program on this host.\n"
-		   "\n"
-		   "  --config.file=PATH          YAML configuration (default: the embedded one)\n"
-		   "  --config.check              validate the configuration and exit\n"
-		   "  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
-		   "  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
-		   "  --web.config.file=PATH      TLS and basic auth (exporter-toolkit format)\n"
-		   "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
-		   "  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
-		   "  --once                      print one exposition to stdout and exit\n"
-		   "  --version                   print the version and exit\n"
-		   "  --help                      print this help and exit\n"
-		   "\n"
-		   "Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
+	fprintf(f,
+		"usage: bpfmap_exporter [flags]\n"
+		"\n"
+		"Prometheus exporter for every eBPF map and program on this host.\n"
+		"\n"
+		"  --config.file=PATH          YAML configuration (default: the embedded one)\n"
+		"  --config.check              validate the configuration and exit\n"
+		"  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
+		"  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		"  --web.config.file=PATH      TLS and basic auth (exporter-toolkit format)\n"
+		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
+		"  --path.rootfs=PATH          host root for container and pod names (default /)\n"
+		"  --[no-]collector.NAME       enable/disable a collector (maps, programs, "
+		"owners)\n"
+		"  --once                      print one exposition to stdout and exit\n"
+		"  --version                   print the version and exit\n"
+		"  --help                      print this help and exit\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
 }
 
 /* "--name=value" or "--name value"; returns the value or NULL (and complains). */
@@ -102,6 +106,7 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 		{"--web.listen-address", offsetof(struct flags, listen_address)},
 		{"--web.telemetry-path", offsetof(struct flags, telemetry_path)},
 		{"--log.level", offsetof(struct flags, log_level)},
+		{"--path.rootfs", offsetof(struct flags, rootfs)},
 	};
 
 	for (int i = 0; i < COLLECTOR_MAX; i++)
@@ -170,6 +175,16 @@ static int apply_flags(struct config *cfg, const struct flags *flags)
 	}
 	if (!cfg->listen_address || !cfg->telemetry_path)
 		return -ENOMEM;
+	if (flags->rootfs) {
+		if (flags->rootfs[0] != '/') {
+			log_error("--path.rootfs=%s: want an absolute path", flags->rootfs);
+			return -EINVAL;
+		}
+		free(cfg->rootfs);
+		cfg->rootfs = strdup(flags->rootfs);
+		if (!cfg->rootfs)
+			return -ENOMEM;
+	}
 	if (flags->log_level && log_parse_level(flags->log_level, &cfg->log_level)) {
 		log_error("--log.level=%s: want debug, info, warn or error", flags->log_level);
 		return -EINVAL;
@@ -387,6 +402,8 @@ int main(int argc, char **argv)
 	exp.start_time = now.tv_sec + now.tv_nsec / 1e9;
 
 	err = iters__new(&exp.iters);
+	if (!err)
+		err = owner_state__new(&exp.owners);
 	if (err) {
 		ret = EXIT_FAILURE;
 		goto out;
@@ -401,6 +418,7 @@ int main(int argc, char **argv)
 	}
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+	owner_state__free(exp.owners);
 	iters__free(exp.iters);
 	web_config__free(web);
 	config__free(exp.cfg);
