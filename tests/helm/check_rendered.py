@@ -127,6 +127,12 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "config.yaml"), "w") as f:
         f.write(get(cm, "data", "config.yaml", default=""))
+    # Owner names are read from host files under hostRoot, pins from its bpffs.
+    bpffs_mount = get(by_name(ctr.get("volumeMounts"), "bpffs") or {}, "mountPath")
+    check(f"{mode}: --path.rootfs=/host and paths.bpffs is the mounted host bpffs",
+          "--path.rootfs=/host" in args and get(config, "paths", "bpffs") == [bpffs_mount]
+          and bpffs_mount == "/host/sys/fs/bpf",
+          f"args {args}, paths {get(config, 'paths')}, bpffs mount {bpffs_mount}")
     env = by_name(ctr.get("env"), "NODE_NAME") or {}
     check(f"{mode}: NODE_NAME from the downward API is the static label node",
           get(env, "valueFrom", "fieldRef", "fieldPath") == "spec.nodeName"

@@ -80,7 +80,7 @@ RUN_FLAGS=(--cap-add SYS_ADMIN --security-opt seccomp=unconfined
 # The read-only host mounts of the README's docker run command. The
 # private daemon keeps its containers' metadata in its own data root
 # instead of /var/lib/docker.
-MOUNTS=(-v /sys/fs/bpf:/host/sys/fs/bpf:ro -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro
+MOUNTS=(-v /sys/fs/bpf:/sys/fs/bpf:ro
 	-v "$DOCKERD_DIR/data/containers:/host/var/lib/docker/containers:ro")
 
 case_daemon() {
@@ -165,13 +165,14 @@ wait_container() {
 
 # The image against the host's BPF objects, scraped from the host.
 case_run() {
-	local m=$TMP/run.txt try id name prog
+	local m=$TMP/run.txt try id name prog lbl
 	case_begin
 	fixture_start host "$FIXTURE" "$PREFIX" || case_err "host fixture: $(cat "$TMP/host.err")"
 	for ((try = 0; try < 5; try++)); do
 		PORT=$(pick_port)
 		$D run -d --name "$CTR-exporter" "${RUN_FLAGS[@]}" "${MOUNTS[@]}" "$IMAGE" \
-			--web.listen-address="127.0.0.1:$PORT" >"$TMP/run.id" 2>"$TMP/run.err" ||
+			--web.listen-address="127.0.0.1:$PORT" --path.rootfs=/host \
+			>"$TMP/run.id" 2>"$TMP/run.err" ||
 			case_err "docker run: $(out "$TMP/run.err")"
 		wait_container "$CTR-exporter" "$PORT" && break
 		$D logs "$CTR-exporter" >"$TMP/run.log" 2>&1
@@ -188,9 +189,13 @@ case_run() {
 	id=$(fixture_id host map hash)
 	name=$(fixture_name host map hash)
 	prog=$(fixture_name host prog prog)
-	expect_line "$m" "ebpf_map_entries{id=\"$id\",name=\"$name\",map_type=\"hash\",prog=\"$prog\"} 37"
-	expect_line "$m" "ebpf_map_pressure{id=\"$id\",name=\"$name\",map_type=\"hash\",prog=\"$prog\"} 0.37"
+	# The host fixture holds its maps itself: comm is its name, no container.
+	lbl="id=\"$id\",name=\"$name\",map_type=\"hash\",prog=\"$prog\",comm=\"fixture-static\""
+	expect_line "$m" "ebpf_map_entries{$lbl} 37"
+	expect_line "$m" "ebpf_map_pressure{$lbl} 0.37"
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="maps"} 1'
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="owners"} 1'
+	expect_line "$m" 'bpfmap_exporter_owners_host_pid_namespace 1'
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="programs"} 1'
 	case_end "docker run: the image serves the host's maps, scraped from the host"
 
@@ -221,19 +226,14 @@ case_container_fixture() {
 			expect_match "$m" "^ebpf_map_entries\\{id=\"$id\",name=\"${p2}_$role\"," \
 				"no series for the container's map ${p2}_$role (id $id)"
 		done
-		todo_container_attribution "$m"
+		# Attributed to that container: its name from docker's own state under
+		# /host, found through the holder's cgroup (/docker/<id>).
+		id=$(fixture_id ctr map hash)
+		expect_line "$m" "ebpf_map_entries{id=\"$id\",name=\"${p2}_hash\",map_type=\"hash\",prog=\"${p2}_prog\",comm=\"fixture\",container=\"$CTR-fixture\"} 37"
+		expect_match "$m" "^ebpf_container_maps\\{container_id=\"[0-9a-f]{64}\",container=\"$CTR-fixture\"\\} [1-9]" \
+			"no per-container map count for $CTR-fixture"
 	fi
-	case_end "a fixture container's maps are exported by the exporter container"
-}
-
-# TODO(owners): once the owners collector exists (labels container_id,
-# container, pod, namespace from /host paths), check here that the
-# fixture container's maps carry that container's id and name; the
-# fixture container runs as "$CTR-fixture". Until then this is not
-# checked, and says so loudly.
-todo_container_attribution() {
-	echo "# TODO(owners): container attribution of the fixture container's maps is not" \
-		"checked yet: the exporter has no owners collector"
+	case_end "a fixture container's maps are exported and attributed to that container"
 }
 
 # Minimal privileges, for real: docker's default seccomp profile with
@@ -265,7 +265,8 @@ case_privileges() {
 			--inh-caps=-all,+bpf,+perfmon --ambient-caps=-all,+bpf,+perfmon \
 			"$BIN_FROM_IMAGE" --once) >"$TMP/bpfcaps.txt" 2>"$TMP/bpfcaps.err"
 		expect_eq "$?" 0 "exit code with CAP_BPF+CAP_PERFMON ($(out "$TMP/bpfcaps.err" 2))"
-		expect_line "$TMP/bpfcaps.txt" "$line"
+		# On the host, unlike in a container of its own: the holder is seen.
+		expect_line "$TMP/bpfcaps.txt" "${line%\} 37},comm=\"fixture-static\"} 37"
 		(cd / && timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
 			--inh-caps=-all,+bpf --ambient-caps=-all,+bpf \
 			"$BIN_FROM_IMAGE" --once) >/dev/null 2>&1

@@ -147,7 +147,7 @@ case_pressure() {
 	local id name want
 	id=$(fixture_id fix map hash)
 	name=$(fixture_name fix map hash)
-	want="__name__=ebpf_map_pressure,id=$id,instance=127.0.0.1:$EXP_PORT,job=$JOB,map_type=hash,name=$name,node=$NODE,prog=${PREFIX}_prog 0.37"
+	want="__name__=ebpf_map_pressure,comm=fixture,id=$id,instance=127.0.0.1:$EXP_PORT,job=$JOB,map_type=hash,name=$name,node=$NODE,prog=${PREFIX}_prog 0.37"
 	case_begin
 	if wait_values "ebpf_map_pressure{id=\"$id\"}"; then
 		expect_eq "$(cat "$TMP/values")" "$want" "PromQL result"
