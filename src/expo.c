@@ -658,6 +658,23 @@ void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value
 	put(e, num, len);
 }
 
+int expo__reserve(struct expo *e, size_t size)
+{
+	return size > e->len ? reserve(e, size - e->len) : e->err;
+}
+
+char *expo__steal(struct expo *e, size_t *len)
+{
+	char *buf = e->buf;
+
+	if (e->err || !buf)
+		return NULL;
+	*len = e->len;
+	e->buf = NULL;
+	e->len = e->cap = 0;
+	return buf;
+}
+
 int expo__error(const struct expo *e)
 {
 	return e->err;

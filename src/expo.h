@@ -62,6 +62,15 @@ void expo__sample_set(struct expo *e, struct expo_labels set, double value);
 void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value);
 
 int expo__error(const struct expo *e); /* 0 or -errno */
+
+/* Make room for size bytes up front (e.g. the last scrape's size): 0 or -ENOMEM. */
+int expo__reserve(struct expo *e, size_t size);
+/*
+ * Hand the text over: returns the malloc'ed, NUL-terminated buffer (the
+ * caller frees it) and its length, and leaves the writer empty. NULL if
+ * there is nothing or after an error.
+ */
+char *expo__steal(struct expo *e, size_t *len);
 const char *expo__data(const struct expo *e, size_t *len);
 
 /* Appends the escaped form of a label value to out; exposed for tests. */

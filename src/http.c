@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct http_server {
 	char priorities[128];
 	enum web_client_auth client_auth;
 	struct basic_auth *auth; /* NULL: no authentication */
+	atomic_size_t last_size; /* of the last exposition, to size the next one */
 };
 
 /* Bind ourselves rather than through MHD, so a failure says exactly why. */
@@ -178,11 +180,14 @@ static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connect
 	struct expo *out = expo__new();
 	enum MHD_Result ret;
 	const char *data;
+	char *body;
 	size_t len;
 	int err;
 
 	if (!out)
 		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	/* Sized like the last scrape: no regrowing and copying megabytes on the way. */
+	expo__reserve(out, atomic_load_explicit(&srv->last_size, memory_order_relaxed));
 	err = srv->scrape(srv->arg, out);
 	if (err) {
 		log_error("scrape failed: %s", strerror(-err));
@@ -191,6 +196,7 @@ static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connect
 		goto out;
 	}
 	data = expo__data(out, &len);
+	atomic_store_explicit(&srv->last_size, len + len / 8, memory_order_relaxed);
 	if (wants_gzip(conn)) {
 		void *gz;
 		size_t gz_len;
@@ -201,8 +207,11 @@ static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connect
 			goto out;
 		}
 	}
-	ret = respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, (void *)data, len,
-		      MHD_RESPMEM_MUST_COPY, NULL);
+	/* The writer's buffer becomes the response's: no copy. */
+	body = expo__steal(out, &len);
+	ret = body ? respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len,
+			     MHD_RESPMEM_MUST_FREE, NULL)
+		   : respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 out:
 	expo__free(out);
 	return ret;

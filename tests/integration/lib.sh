@@ -144,10 +144,10 @@ pick_port() {
 	done
 }
 
-# wait_healthz PORT PID: up to 10 s for /healthz to answer 200.
+# wait_healthz PORT PID: up to HEALTH_WAIT seconds (10) for /healthz to answer 200.
 wait_healthz() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < ${HEALTH_WAIT:-10} * 10; i++)); do
 		kill -0 "$2" 2>/dev/null || return 1
 		curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/healthz" && return 0
 		sleep 0.1

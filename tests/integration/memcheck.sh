@@ -32,7 +32,8 @@ main() {
 	printf 'labels:\n  maps: [id, name]\n' >"$TMP/cfg.yaml"
 
 	case_begin
-	if ! start_exporter "$log" --config.file="$TMP/cfg.yaml"; then
+	# Start-up under valgrind is slow: loading BTF and the iterators, the probe scrapes.
+	if ! HEALTH_WAIT=90 start_exporter "$log" --config.file="$TMP/cfg.yaml"; then
 		case_err "exporter under valgrind not healthy"
 	else
 		for ((i = 0; i < 10; i++)); do
