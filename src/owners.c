@@ -5,27 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "owners.h"
 
 #define ARENA_BLOCK 16384
-
-/* Grow *arr to hold at least want elements. */
-static int grow(void **arr, size_t *cap, size_t want, size_t elem_size)
-{
-	size_t new_cap = *cap ? *cap : 16;
-	void *p;
-
-	if (want <= *cap)
-		return 0;
-	while (new_cap < want)
-		new_cap *= 2;
-	p = reallocarray(*arr, new_cap, elem_size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = new_cap;
-	return 0;
-}
 
 static void tasks_free(struct owner_table *t)
 {
@@ -100,7 +83,7 @@ static char *build_path(const unsigned char *p, uint32_t n, bool truncated)
 
 static int add_ref(struct owner_table *t, uint32_t kind, uint32_t id, uint32_t task, uint32_t via)
 {
-	int err = grow((void **)&t->refs, &t->cap_refs, t->nr_refs + 1, sizeof(*t->refs));
+	int err = grow_array((void **)&t->refs, &t->cap_refs, t->nr_refs + 1, sizeof(*t->refs));
 
 	if (err)
 		return err;
@@ -123,7 +106,7 @@ static int decode_task(struct owner_table *t, const unsigned char *p, size_t lef
 	names_len = (size_t)rec.nr_names * sizeof(struct bpfmap_owner_name_record);
 	if (left - sizeof(rec) < names_len)
 		return -EPROTO;
-	err = grow((void **)&t->tasks, &t->cap_tasks, t->nr_tasks + 1, sizeof(*t->tasks));
+	err = grow_array((void **)&t->tasks, &t->cap_tasks, t->nr_tasks + 1, sizeof(*t->tasks));
 	if (err)
 		return err;
 	task = &t->tasks[t->nr_tasks];
@@ -310,7 +293,7 @@ out:
 int owner_table__add_pin(struct owner_table *t, uint32_t kind, uint32_t id, const char *path)
 {
 	char *copy;
-	int err = grow((void **)&t->pins, &t->cap_pins, t->nr_pins + 1, sizeof(*t->pins));
+	int err = grow_array((void **)&t->pins, &t->cap_pins, t->nr_pins + 1, sizeof(*t->pins));
 
 	if (err)
 		return err;
@@ -481,7 +464,7 @@ int owner_set__add(struct owner_set *s, const struct owner_table *t, uint32_t ki
 		   int via)
 {
 	size_t first, n = owner_table__find(t, kind, id, &first);
-	int err = grow((void **)&s->h, &s->cap, s->nr + n, sizeof(*s->h));
+	int err = grow_array((void **)&s->h, &s->cap, s->nr + n, sizeof(*s->h));
 
 	if (err)
 		return err;

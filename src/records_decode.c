@@ -3,25 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "records_decode.h"
-
-/* Grow *arr to hold at least want elements; doubles to keep appends O(1). */
-static int grow(void **arr, size_t *cap, size_t want, size_t elem_size)
-{
-	size_t new_cap = *cap ? *cap : 64;
-	void *p;
-
-	if (want <= *cap)
-		return 0;
-	while (new_cap < want)
-		new_cap *= 2;
-	p = reallocarray(*arr, new_cap, elem_size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = new_cap;
-	return 0;
-}
 
 int records_decode_maps(const void *buf, size_t len, struct map_table *out)
 {
@@ -31,7 +14,7 @@ int records_decode_maps(const void *buf, size_t len, struct map_table *out)
 	out->nr = 0;
 	if (len % sizeof(struct bpfmap_map_record))
 		return -EPROTO;
-	err = grow((void **)&out->maps, &out->cap, n, sizeof(*out->maps));
+	err = grow_array((void **)&out->maps, &out->cap, n, sizeof(*out->maps));
 	if (err)
 		return err;
 	if (n)
@@ -53,7 +36,7 @@ int records_decode_progs(const void *buf, size_t len, struct prog_table *out)
 
 		if ((size_t)(end - p) < sizeof(struct bpfmap_prog_record))
 			return -EPROTO;
-		err = grow((void **)&out->progs, &out->cap, out->nr + 1, sizeof(*out->progs));
+		err = grow_array((void **)&out->progs, &out->cap, out->nr + 1, sizeof(*out->progs));
 		if (err)
 			return err;
 		e = &out->progs[out->nr];
@@ -65,8 +48,8 @@ int records_decode_progs(const void *buf, size_t len, struct prog_table *out)
 		ids_len = (size_t)e->rec.nr_map_ids * sizeof(uint32_t);
 		if ((size_t)(end - p) < ids_len)
 			return -EPROTO;
-		err = grow((void **)&out->map_ids, &out->cap_map_ids,
-			   out->nr_map_ids + e->rec.nr_map_ids, sizeof(*out->map_ids));
+		err = grow_array((void **)&out->map_ids, &out->cap_map_ids,
+				 out->nr_map_ids + e->rec.nr_map_ids, sizeof(*out->map_ids));
 		if (err)
 			return err;
 		e->first_map_id = out->nr_map_ids;
@@ -101,7 +84,7 @@ int map_use_index__build(struct map_use_index *idx, const struct prog_table *pro
 	int err;
 
 	idx->nr = 0;
-	err = grow((void **)&idx->uses, &idx->cap, progs->nr_map_ids, sizeof(*idx->uses));
+	err = grow_array((void **)&idx->uses, &idx->cap, progs->nr_map_ids, sizeof(*idx->uses));
 	if (err)
 		return err;
 	for (size_t i = 0; i < progs->nr; i++) {

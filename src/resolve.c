@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "log.h"
 #include "resolve.h"
 
@@ -720,21 +721,6 @@ static int set_root(struct resolver *r, const char *rootfs)
 	return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t want, size_t elem_size)
-{
-	size_t new_cap = *cap ? *cap * 2 : 16;
-	void *p;
-
-	if (want <= *cap)
-		return 0;
-	p = reallocarray(*arr, new_cap, elem_size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = new_cap;
-	return 0;
-}
-
 static struct container_entry *container_entry(struct resolver *r, const char *id)
 {
 	struct container_entry *e;
@@ -743,8 +729,8 @@ static struct container_entry *container_entry(struct resolver *r, const char *i
 		if (!strcmp(r->containers[i].id, id))
 			return &r->containers[i];
 	}
-	if (grow((void **)&r->containers, &r->cap_containers, r->nr_containers + 1,
-		 sizeof(*r->containers)))
+	if (grow_array((void **)&r->containers, &r->cap_containers, r->nr_containers + 1,
+		       sizeof(*r->containers)))
 		return NULL;
 	e = &r->containers[r->nr_containers++];
 	memset(e, 0, sizeof(*e));
@@ -761,7 +747,7 @@ static struct pod_entry *pod_entry(struct resolver *r, const char *uid)
 		if (!strcmp(r->pods[i].uid, uid))
 			return &r->pods[i];
 	}
-	if (grow((void **)&r->pods, &r->cap_pods, r->nr_pods + 1, sizeof(*r->pods)))
+	if (grow_array((void **)&r->pods, &r->cap_pods, r->nr_pods + 1, sizeof(*r->pods)))
 		return NULL;
 	p = &r->pods[r->nr_pods++];
 	memset(p, 0, sizeof(*p));

@@ -7,6 +7,9 @@
 # counter; summary prints "N passed, N failed". A check never exits the
 # script, so one failure does not hide the next.
 
+# shellcheck source=../lib/net.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/net.sh"
+
 PASSED=0
 FAILED=0
 # Per-case failure flag: a case made of several checks reports once.
@@ -131,28 +134,10 @@ suite_setup() {
 
 # --- helpers -----------------------------------------------------------------
 
-# A port in 20000-40000 that nothing listens on right now. Another process
-# can still take it before the exporter binds; start_exporter retries.
-pick_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 20001))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-}
 
 # wait_healthz PORT PID: up to HEALTH_WAIT seconds (10) for /healthz to answer 200.
 wait_healthz() {
-	local i
-	for ((i = 0; i < ${HEALTH_WAIT:-10} * 10; i++)); do
-		kill -0 "$2" 2>/dev/null || return 1
-		curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/healthz" && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_http "http://127.0.0.1:$1/healthz" "$2" $((${HEALTH_WAIT:-10} * 10))
 }
 
 # start_exporter LOG ARGS...: runs BIN on a free port, waits until healthy.

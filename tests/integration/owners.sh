@@ -84,26 +84,10 @@ trap 'exit 130' INT TERM HUP
 
 # --- helpers -----------------------------------------------------------------
 
-pick_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 20001))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-}
 
 # wait_healthz PORT [PID]: up to 10 s for /healthz to answer 200.
 wait_healthz() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null && return 1
-		curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/healthz" && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_http "http://127.0.0.1:$1/healthz" "${2:-}"
 }
 
 # start_exporter LOG ARGS...: BIN on a free port; sets EXP_PID, EXP_PORT.
