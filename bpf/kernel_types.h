@@ -51,11 +51,52 @@ struct bpf_prog_aux {
 };
 
 struct bpf_prog {
+	u16 pages; /* fdinfo's memlock is pages * PAGE_SIZE */
 	enum bpf_prog_type type;
 	u32 len; /* instructions */
 	u32 jited_len;
 	u8 tag[8];
 	struct bpf_prog_aux *aux;
+};
+
+/*
+ * Map types that keep their own fill figure. Each embeds struct bpf_map
+ * as "map"; the iterator steps from the map to its container with
+ * bpf_core_field_offset(), so the embedding offset is relocated too.
+ */
+struct lpm_trie {
+	struct bpf_map map;
+	unsigned long n_entries; /* entries inserted (not the trie's inner nodes) */
+};
+
+struct bpf_queue_stack {
+	struct bpf_map map;
+	u32 head, tail;
+	u32 size; /* max_entries + 1: one slot always stays empty */
+};
+
+struct bpf_dtab {
+	struct bpf_map map;
+	u32 items; /* devmap_hash only */
+};
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct bpf_shtab {
+	struct bpf_map map;
+	atomic_t count; /* sockhash: entries */
+};
+
+struct bpf_ringbuf {
+	unsigned long consumer_pos;
+	unsigned long producer_pos;
+};
+
+struct bpf_ringbuf_map {
+	struct bpf_map map;
+	struct bpf_ringbuf *rb;
 };
 
 struct bpf_iter__bpf_map {

@@ -28,7 +28,11 @@ enum bpfmap_count_method {
 	BPFMAP_COUNT_KFUNC = 1, /* bpf_map_sum_elem_count() */
 	BPFMAP_COUNT_ITER = 2, /* walked with SEC("iter/bpf_map_elem"): the fallback */
 	BPFMAP_COUNT_BATCH = 3, /* hash_of_maps (no element iterator): batched lookups */
+	BPFMAP_COUNT_OWN = 4, /* the map type's own counter (lpm_trie, queue, devmap_hash, ...) */
 };
+
+/* map record flags (map_record.rec_flags) */
+#define BPFMAP_MAP_HAS_RING_POS (1U << 0) /* ringbuf, user_ringbuf: ring_* are valid */
 
 /* One per map, from SEC("iter/bpf_map"). */
 struct bpfmap_map_record {
@@ -39,9 +43,12 @@ struct bpfmap_map_record {
 	__u32 max_entries;
 	__u32 flags; /* map_flags */
 	__u32 count_method; /* enum bpfmap_count_method */
-	__u32 pad;
+	__u32 rec_flags; /* BPFMAP_MAP_* */
 	__s64 entries; /* valid only if count_method != NONE */
 	char name[BPFMAP_NAME_LEN]; /* NUL-padded, may be empty */
+	/* Ring buffers: bytes ever produced and consumed (positions only grow). */
+	__u64 ring_producer_pos;
+	__u64 ring_consumer_pos;
 };
 
 /* record flags */
@@ -60,7 +67,7 @@ struct bpfmap_prog_record {
 	__u32 verified_insns;
 	__u32 nr_map_ids; /* number of __u32 ids after this record */
 	__u32 flags; /* BPFMAP_PROG_* */
-	__u32 pad;
+	__u32 pages; /* prog->pages: what fdinfo reports as memlock, in pages */
 	__u64 load_time_ns; /* CLOCK_BOOTTIME */
 	__u8 tag[BPFMAP_TAG_LEN];
 	char name[BPFMAP_NAME_LEN];
@@ -76,7 +83,7 @@ struct bpfmap_elem_count_record {
 	__u64 entries;
 };
 
-_Static_assert(sizeof(struct bpfmap_map_record) == 56, "map record ABI");
+_Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
 

@@ -81,6 +81,21 @@ static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_r
 	}
 }
 
+/*
+ * Bytes a ring buffer holds that its consumer has not read yet (record
+ * headers and reserved, uncommitted records included).
+ */
+static bool ring_pending(const struct bpfmap_map_record *rec, uint64_t *pending)
+{
+	if (!(rec->rec_flags & BPFMAP_MAP_HAS_RING_POS))
+		return false;
+	/* Two reads of moving positions: never report the consumer ahead. */
+	*pending = rec->ring_producer_pos > rec->ring_consumer_pos
+			   ? rec->ring_producer_pos - rec->ring_consumer_pos
+			   : 0;
+	return true;
+}
+
 enum map_value { MAP_MAX_ENTRIES, MAP_ENTRIES, MAP_PRESSURE, MAP_SEED_ELEM_COUNT };
 
 static const struct {
@@ -113,6 +128,11 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 				expo__sample_u64(s->out, labels, n, rec->max_entries);
 				continue;
 			}
+			/* A ring buffer's fill is bytes pending out of its size in bytes. */
+			if (f == MAP_PRESSURE && rec->max_entries && ring_pending(rec, &entries)) {
+				expo__sample(s->out, labels, n, (double)entries / rec->max_entries);
+				continue;
+			}
 			if (!entries_known(rec, &entries))
 				continue;
 			if (f == MAP_PRESSURE) {
@@ -123,6 +143,41 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 			} else {
 				expo__sample_u64(s->out, labels, n, entries);
 			}
+		}
+	}
+}
+
+static void write_rings(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	static const struct {
+		const char *name, *help;
+		enum expo_type type;
+	} families[] = {
+		{"ebpf_map_ringbuf_pending_bytes",
+		 "Bytes written to a ring buffer and not consumed yet (headers included).",
+		 EXPO_GAUGE},
+		{"ebpf_map_ringbuf_produced_bytes_total",
+		 "Bytes ever written to a ring buffer (its producer position).", EXPO_COUNTER},
+		{"ebpf_map_ringbuf_consumed_bytes_total",
+		 "Bytes ever consumed from a ring buffer (its consumer position).", EXPO_COUNTER},
+	};
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		expo__family(s->out, families[f].name, families[f].help, families[f].type);
+		for (size_t i = 0; i < nr_rows; i++) {
+			const struct bpfmap_map_record *rec = rows[i].rec;
+			struct expo_label labels[LABELS_MAX];
+			uint64_t pending, value;
+			size_t n;
+
+			if (!ring_pending(rec, &pending))
+				continue;
+			value = f == 0	 ? pending
+				: f == 1 ? rec->ring_producer_pos
+					 : rec->ring_consumer_pos;
+			n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+			expo__sample_u64(s->out, labels, n, value);
 		}
 	}
 }
@@ -216,6 +271,7 @@ int collect_maps(struct scrape *s)
 
 	write_info(s, rows, nr_rows);
 	write_values(s, rows, nr_rows);
+	write_rings(s, rows, nr_rows);
 	write_program_pairs(s, rows, nr_rows);
 out:
 	free(prog_names);
