@@ -50,10 +50,11 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
-CORE_SRCS := src/log.c src/expo.c src/labels.c src/config.c src/records_decode.c \
+CORE_SRCS := src/log.c src/expo.c src/labels.c src/config.c src/records_decode.c src/mem_cache.c \
 	     src/listen_address.c src/map_count.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
-	     src/collect_self.c src/iter.c src/map_batch.c src/http.c cmd/bpfmap_exporter/main.c
+	     src/collect_self.c src/collect_links.c src/objinfo.c src/iter.c src/map_batch.c \
+	     src/http.c cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 

@@ -83,8 +83,60 @@ struct bpfmap_elem_count_record {
 	__u64 entries;
 };
 
+/* What a link is attached to: which fields of bpfmap_link_record say it. */
+enum bpfmap_link_target {
+	BPFMAP_LINK_TARGET_NONE = 0, /* unknown to us, or detached */
+	BPFMAP_LINK_TARGET_CGROUP = 1, /* cgroup_id, and the cgroup's path as name records */
+	BPFMAP_LINK_TARGET_NETDEV = 2, /* ifindex, ifname, netns_ino: xdp, tcx, netkit */
+	BPFMAP_LINK_TARGET_FUNC = 3, /* tracing: target (function), target_btf_id, target_prog_id */
+	BPFMAP_LINK_TARGET_TRACEPOINT = 4, /* raw_tracepoint: target */
+	BPFMAP_LINK_TARGET_NETFILTER = 5, /* nf_pf, nf_hooknum, nf_priority, netns_ino */
+	BPFMAP_LINK_TARGET_ITER = 6, /* target: the iterator's name */
+	BPFMAP_LINK_TARGET_NETNS = 7, /* netns_ino: flow dissector, sk_lookup */
+};
+
+/* link record flags */
+#define BPFMAP_LINK_HAS_ATTACH_TYPE (1U << 0) /* attach_type is valid */
+#define BPFMAP_LINK_CGROUP_TRUNCATED (1U << 1) /* deeper than BPFMAP_LINK_CGROUP_DEPTH */
+
+#define BPFMAP_IFNAME_LEN 16 /* IFNAMSIZ */
+#define BPFMAP_LINK_TARGET_LEN 64 /* longer names are cut (NUL-terminated) */
+#define BPFMAP_LINK_CGROUP_DEPTH 32 /* deeper paths keep their leaf-most names */
+#define BPFMAP_LINK_CGROUP_NAME_LEN 256 /* NAME_MAX + 1: a kernfs name always fits */
+
+/*
+ * One per link, from SEC("iter/bpf_link") (5.19+), immediately followed
+ * by nr_cgroup_names bpfmap_link_cgroup_name records: the names of the
+ * link's cgroup and its ancestors, leaf first, the root excluded.
+ */
+struct bpfmap_link_record {
+	__u32 id;
+	__u32 type; /* enum bpf_link_type */
+	__u32 prog_id;
+	__u32 attach_type; /* enum bpf_attach_type, if BPFMAP_LINK_HAS_ATTACH_TYPE */
+	__u32 flags; /* BPFMAP_LINK_* */
+	__u32 target_kind; /* enum bpfmap_link_target */
+	__u64 cgroup_id; /* kernfs id: the inode number of the cgroup's directory */
+	__u32 ifindex;
+	__u32 netns_ino; /* inode of the network namespace (as in /proc/PID/ns/net) */
+	__u32 target_btf_id;
+	__u32 target_prog_id; /* tracing a BPF program (freplace, fentry on BPF) */
+	__s32 nf_priority;
+	__u32 nf_pf; /* NFPROTO_* */
+	__u32 nf_hooknum;
+	__u32 nr_cgroup_names;
+	char ifname[BPFMAP_IFNAME_LEN];
+	char target[BPFMAP_LINK_TARGET_LEN];
+};
+
+struct bpfmap_link_cgroup_name {
+	char name[BPFMAP_LINK_CGROUP_NAME_LEN]; /* NUL-terminated */
+};
+
 _Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
+_Static_assert(sizeof(struct bpfmap_link_record) == 144, "link record ABI");
+_Static_assert(sizeof(struct bpfmap_link_cgroup_name) == 256, "cgroup name record ABI");
 
 #endif /* BPFMAP_RECORDS_H */

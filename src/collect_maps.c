@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "collector.h"
+#include "log.h"
 #include "map_batch.h"
+#include "objinfo.h"
 
 struct map_row {
 	const struct bpfmap_map_record *rec;
@@ -209,6 +212,73 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 	}
 }
 
+static int read_memlock(void *arg, uint32_t id, uint64_t *bytes)
+{
+	(void)arg;
+	return objinfo_map_memlock(id, bytes);
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Each map's memory from fdinfo, through the cache (mem_cache.h): a map
+ * without a figure yet gets no series. The total sums the figures known.
+ */
+static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	uint32_t *ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
+	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
+	bool *known = calloc(nr_rows ? nr_rows : 1, sizeof(*known));
+	uint64_t total = 0;
+	int err;
+
+	if (!ids || !bytes || !known) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nr_rows; i++)
+		ids[i] = rows[i].rec->id;
+	err = mem_cache__pass(s->mem_cache, ids, nr_rows, monotonic_seconds(),
+			      s->cfg->memory_max_age_seconds, s->cfg->memory_reads_per_scrape,
+			      read_memlock, NULL, bytes, known, &s->mem);
+	if (err)
+		goto out;
+	s->mem_valid = true;
+	if (s->mem.last_err)
+		log_debug("map memory from fdinfo: %s", strerror(-s->mem.last_err));
+
+	expo__family(s->out, "ebpf_map_memory_bytes",
+		     "Memory the kernel accounts to the map (fdinfo memlock; see README for how "
+		     "fresh).",
+		     EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		struct expo_label labels[LABELS_MAX];
+		size_t n;
+
+		if (!known[i])
+			continue;
+		n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+		expo__sample_u64(s->out, labels, n, bytes[i]);
+		total += bytes[i];
+	}
+	expo__family(s->out, "ebpf_maps_memory_bytes",
+		     "Memory the kernel accounts to the maps exported that have a figure, summed.",
+		     EXPO_GAUGE);
+	expo__sample_u64(s->out, NULL, 0, total);
+out:
+	free(ids);
+	free(bytes);
+	free(known);
+	return err;
+}
+
 /* hash_of_maps has no element iterator: it is read in batches instead. */
 static int walk_map(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
 		    uint32_t *method)
@@ -273,6 +343,8 @@ int collect_maps(struct scrape *s)
 	write_values(s, rows, nr_rows);
 	write_rings(s, rows, nr_rows);
 	write_program_pairs(s, rows, nr_rows);
+	if (s->cfg->memory_reads_per_scrape)
+		err = write_memory(s, rows, nr_rows);
 out:
 	free(prog_names);
 	free(rows);

@@ -19,6 +19,7 @@
 #include "expo.h"
 #include "iter.h"
 #include "map_count.h"
+#include "mem_cache.h"
 #include "records_decode.h"
 
 /* What lives for the exporter's whole run; shared by concurrent scrapes. */
@@ -26,6 +27,8 @@ struct exporter {
 	pthread_rwlock_t lock; /* scrapes read cfg, a reload swaps it */
 	struct config *cfg;
 	struct iters *iters;
+	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
+	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
 };
@@ -42,6 +45,12 @@ struct scrape {
 	struct map_use_index uses;
 	struct map_count count; /* how the maps collector counted entries */
 	bool count_valid; /* the maps collector ran: count holds this scrape's results */
+	struct mem_cache *mem_cache;
+	struct mem_pass mem; /* what the maps collector's memory pass did */
+	bool mem_valid;
+	bool stats_held; /* the exporter holds the kernel's run-time statistics on */
+	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
+	struct link_table links;
 };
 
 struct collector_result {
@@ -54,15 +63,27 @@ struct collector {
 	const char *name;
 	enum collector_id id;
 	int (*collect)(struct scrape *s); /* 0 or -errno */
+	/* NULL, or false where the kernel lacks what it reads: it does not run at all. */
+	bool (*supported)(const struct iters *it);
 };
 
 int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
+int collect_links(struct scrape *s);
 void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
 
 /* The entry counting method a config gives on this kernel. */
 enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters);
+
+/* Are program run statistics being counted, so worth reporting? */
+bool scrape_run_stats_on(const struct scrape *s);
+
+/*
+ * Hold the kernel's run-time statistics on, or let them go, as
+ * cfg->run_stats says. At start-up, and on reload under the write lock.
+ */
+void exporter_apply_run_stats(struct exporter *exp);
 
 /* Run one full scrape into out (reset first). 0, or -errno if out failed. */
 int exporter__scrape(struct exporter *exp, struct expo *out);

@@ -26,10 +26,12 @@
 #define ALLOWED_BUF 256 /* "a, b, c" lists in messages */
 #define MAX_CONNECTIONS_MAX 10000
 #define TIMEOUT_SECONDS_MAX 3600
+#define MEMORY_MAX_AGE_MAX 86400
 
 const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_MAPS] = "maps",
 	[COLLECTOR_PROGRAMS] = "programs",
+	[COLLECTOR_LINKS] = "links",
 };
 
 const char *const counting_mode_names[COUNTING_MODE_MAX] = {
@@ -39,8 +41,8 @@ const char *const counting_mode_names[COUNTING_MODE_MAX] = {
 };
 
 /* Labels of the exporter's own metrics: a static label must not shadow them. */
-static const char *const self_labels[] = {"collector", "feature", "version",
-					  "revision",  "method",  "result"};
+static const char *const self_labels[] = {"collector", "feature", "version", "revision",
+					  "method",    "result",  "by",	     "state"};
 
 struct ctx {
 	yaml_document_t *doc;
@@ -586,6 +588,50 @@ static int parse_counting(const struct ctx *c, struct config *cfg, int arg, cons
 	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
 }
 
+/* ---- programs, memory ---------------------------------------------------- */
+
+static int parse_run_stats(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			   const yaml_node_t *value)
+{
+	(void)arg;
+	return get_bool(c, path, value, &cfg->run_stats);
+}
+
+static int parse_programs(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			  const yaml_node_t *value)
+{
+	static const struct field fields[] = {{"run_stats", parse_run_stats, 0}};
+
+	(void)arg;
+	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
+}
+
+static int parse_max_age(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			 const yaml_node_t *value)
+{
+	(void)arg;
+	return get_uint(c, path, value, 0, MEMORY_MAX_AGE_MAX, &cfg->memory_max_age_seconds);
+}
+
+static int parse_reads_per_scrape(const struct ctx *c, struct config *cfg, int arg,
+				  const char *path, const yaml_node_t *value)
+{
+	(void)arg;
+	return get_uint(c, path, value, 0, UINT_MAX, &cfg->memory_reads_per_scrape);
+}
+
+static int parse_memory(const struct ctx *c, struct config *cfg, int arg, const char *path,
+			const yaml_node_t *value)
+{
+	static const struct field fields[] = {
+		{"max_age_seconds", parse_max_age, 0},
+		{"reads_per_scrape", parse_reads_per_scrape, 0},
+	};
+
+	(void)arg;
+	return parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
+}
+
 /* ---- labels, filters ----------------------------------------------------- */
 
 /* labels.KIND: [id, name, ...]; replaces the default list as a whole. */
@@ -971,6 +1017,8 @@ static const struct field top_fields[] = {
 	{"static_labels", parse_static_labels, 0},
 	{"compat", parse_compat, 0},
 	{"counting", parse_counting, 0},
+	{"programs", parse_programs, 0},
+	{"memory", parse_memory, 0},
 };
 
 /* Reader errors carry a byte offset, not a mark: count lines and characters up to it. */

@@ -15,8 +15,8 @@
 #include "log.h"
 
 /* The collectors a config can switch on and off; collector.c implements them. */
-enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_MAX };
-extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs" */
+enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_LINKS, COLLECTOR_MAX };
+extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs", "links" */
 
 /* counting.method: how hash maps get their entry counts. */
 enum counting_mode {
@@ -53,6 +53,11 @@ struct config {
 	/* counting: */
 	enum counting_mode counting_mode;
 	unsigned int fallback_max_entries; /* per scrape: max_entries summed over walked maps */
+	/* programs: */
+	bool run_stats; /* hold the kernel's BPF run-time statistics on (BPF_ENABLE_STATS) */
+	/* memory: */
+	unsigned int memory_max_age_seconds; /* a map's memory is re-read when older */
+	unsigned int memory_reads_per_scrape; /* maps whose fdinfo a scrape may read; 0: none */
 };
 
 /* The embedded default, as YAML text. */

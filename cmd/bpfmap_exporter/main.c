@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -34,21 +35,22 @@ struct flags {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bpfmap_exporter [flags]\n"
-		   "\n"
-		   "Prometheus exporter for every eBPF map and program on this host.\n"
-		   "\n"
-		   "  --config.file=PATH          YAML configuration (default: the embedded one)\n"
-		   "  --config.check              validate the configuration and exit\n"
-		   "  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
-		   "  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
-		   "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
-		   "  --[no-]collector.NAME       enable/disable a collector (maps, programs)\n"
-		   "  --once                      print one exposition to stdout and exit\n"
-		   "  --version                   print the version and exit\n"
-		   "  --help                      print this help and exit\n"
-		   "\n"
-		   "Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
+	fprintf(f,
+		"usage: bpfmap_exporter [flags]\n"
+		"\n"
+		"Prometheus exporter for every eBPF map and program on this host.\n"
+		"\n"
+		"  --config.file=PATH          YAML configuration (default: the embedded one)\n"
+		"  --config.check              validate the configuration and exit\n"
+		"  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
+		"  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
+		"  --[no-]collector.NAME       enable/disable a collector (maps, programs, links)\n"
+		"  --once                      print one exposition to stdout and exit\n"
+		"  --version                   print the version and exit\n"
+		"  --help                      print this help and exit\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration; SIGINT/SIGTERM stop.\n");
 }
 
 /* "--name=value" or "--name value"; returns the value or NULL (and complains). */
@@ -234,6 +236,7 @@ static void reload(struct exporter *exp, const struct flags *flags)
 	pthread_rwlock_wrlock(&exp->lock);
 	old = exp->cfg;
 	exp->cfg = cfg;
+	exporter_apply_run_stats(exp);
 	pthread_rwlock_unlock(&exp->lock);
 	log_set_level(cfg->log_level);
 	if (exporter_count_method(cfg, exp->iters) != exporter_count_method(old, exp->iters) ||
@@ -314,7 +317,8 @@ int main(int argc, char **argv)
 	 * Writer-preferring: with glibc's default, back-to-back scrapes could
 	 * hold the read side forever and starve a SIGHUP reload.
 	 */
-	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP};
+	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
+			       .stats_fd = -1};
 	struct flags flags = {};
 	struct timespec now;
 	sigset_t signals;
@@ -340,14 +344,20 @@ int main(int argc, char **argv)
 	exp.start_time = now.tv_sec + now.tv_nsec / 1e9;
 
 	err = iters__new(&exp.iters);
+	if (!err)
+		err = mem_cache__new(&exp.mem_cache);
 	if (err) {
 		ret = EXIT_FAILURE;
 		goto out;
 	}
 	log_count_method(exp.cfg, exp.iters);
+	exporter_apply_run_stats(&exp);
 	err = flags.once ? print_once(&exp) : serve(&exp, &flags, &signals);
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+	if (exp.stats_fd >= 0)
+		close(exp.stats_fd);
+	mem_cache__free(exp.mem_cache);
 	iters__free(exp.iters);
 	config__free(exp.cfg);
 	return ret;
