@@ -61,6 +61,7 @@ APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
 CHURN      := $(BUILD)/tests/churn
+PROGS_FIXTURE := $(BUILD)/tests/progs_fixture
 CHURN_SECONDS ?= 20
 # The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
@@ -128,6 +129,19 @@ $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+# BPF fixtures of the integration suites: tests/integration/NAME.bpf.c ->
+# a skeleton NAME.skel.h for tests/integration/NAME.c.
+$(BUILD)/tests/%.bpf.o: tests/integration/%.bpf.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(PROGS_FIXTURE): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(BUILD)/tests $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
 $(BUILD)/tests/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
@@ -152,8 +166,9 @@ $(HELM): scripts/k8s-tools.sh | $(DEPS)
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: $(BIN) $(FIXTURE) $(CHURN)
+integration: $(BIN) $(FIXTURE) $(CHURN) $(PROGS_FIXTURE)
 	tests/integration/run.sh $(BIN) $(FIXTURE)
+	tests/integration/progs.sh $(BIN) $(PROGS_FIXTURE)
 	tests/integration/http_abuse.py $(BIN)
 	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS)
 

@@ -124,7 +124,12 @@ static int link_row_init(struct link_row *row, const struct scrape *s, const str
 	if (row->prog)
 		records_name(row->prog_name, row->prog->rec.name);
 	row->type = link_type_name(rec->type);
-	row->attach_type = rec->flags & BPFMAP_LINK_HAS_ATTACH_TYPE
+	/*
+	 * 6.17+ gives every link the attach type its program was loaded
+	 * with; 0, the default, is a real type only for cgroup links.
+	 */
+	row->attach_type = (rec->flags & BPFMAP_LINK_HAS_ATTACH_TYPE) &&
+					   (rec->attach_type || rec->type == BPF_LINK_TYPE_CGROUP)
 				   ? attach_type_name(rec->attach_type, row->attach_type_buf,
 						      sizeof(row->attach_type_buf))
 				   : "";
