@@ -227,25 +227,69 @@ static double monotonic_seconds(void)
 }
 
 /*
+ * Can a map's fdinfo memlock change while it lives? Before 6.6 (no
+ * map_mem_usage) it is a formula of max_entries and key and value
+ * sizes: never. Since, it counts what the map holds for hash maps that
+ * allocate elements as they go (BPF_F_NO_PREALLOC, and hash_of_maps,
+ * LRU never does), and for types that grow: lpm_trie, devmap_hash,
+ * sockhash, storage maps, arena. Unsure types count as changing.
+ */
+static bool memory_changes(const struct bpfmap_map_record *rec, bool has_mem_usage)
+{
+	if (!has_mem_usage)
+		return false;
+	switch (rec->type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+		return rec->flags & BPF_F_NO_PREALLOC;
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PROG_ARRAY:
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+	case BPF_MAP_TYPE_CGROUP_ARRAY:
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_RINGBUF:
+	case BPF_MAP_TYPE_USER_RINGBUF:
+	case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_STACK:
+	case BPF_MAP_TYPE_BLOOM_FILTER:
+	case BPF_MAP_TYPE_STACK_TRACE:
+	case BPF_MAP_TYPE_CPUMAP:
+	case BPF_MAP_TYPE_DEVMAP:
+	case BPF_MAP_TYPE_XSKMAP:
+	case BPF_MAP_TYPE_SOCKMAP:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
  * Each map's memory from fdinfo, through the cache (mem_cache.h): a map
  * without a figure yet gets no series. The total sums the figures known.
  */
 static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_rows)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	bool has_mem_usage = iters__has_map_mem_usage(s->iters);
 	uint32_t *ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
 	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
 	bool *known = calloc(nr_rows ? nr_rows : 1, sizeof(*known));
+	bool *changes = calloc(nr_rows ? nr_rows : 1, sizeof(*changes));
 	uint64_t total = 0;
 	int err;
 
-	if (!ids || !bytes || !known) {
+	if (!ids || !bytes || !known || !changes) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < nr_rows; i++)
+	for (size_t i = 0; i < nr_rows; i++) {
 		ids[i] = rows[i].rec->id;
-	err = mem_cache__pass(s->mem_cache, ids, nr_rows, monotonic_seconds(),
+		changes[i] = memory_changes(rows[i].rec, has_mem_usage);
+	}
+	err = mem_cache__pass(s->mem_cache, ids, changes, nr_rows, monotonic_seconds(),
 			      s->cfg->memory_max_age_seconds, s->cfg->memory_reads_per_scrape,
 			      read_memlock, NULL, bytes, known, &s->mem);
 	if (err)
@@ -276,6 +320,7 @@ out:
 	free(ids);
 	free(bytes);
 	free(known);
+	free(changes);
 	return err;
 }
 

@@ -70,9 +70,9 @@ static void read_one(struct mem_entry *e, double now, mem_read_fn read, void *ar
 	st->read++;
 }
 
-int mem_cache__pass(struct mem_cache *c, const uint32_t *ids, size_t n, double now,
-		    unsigned int max_age, unsigned int budget, mem_read_fn read, void *arg,
-		    uint64_t *bytes, bool *known, struct mem_pass *st)
+int mem_cache__pass(struct mem_cache *c, const uint32_t *ids, const bool *changes, size_t n,
+		    double now, unsigned int max_age, unsigned int budget, mem_read_fn read,
+		    void *arg, uint64_t *bytes, bool *known, struct mem_pass *st)
 {
 	struct mem_entry *next = NULL;
 	size_t *stale = NULL, nr_stale = 0, j = 0;
@@ -101,10 +101,10 @@ int mem_cache__pass(struct mem_cache *c, const uint32_t *ids, size_t n, double n
 		else
 			next[i] = (struct mem_entry){.id = ids[i], .read_at = -1};
 	}
-	/* Maps never read first, in id order; then the oldest stale figures. */
+	/* Maps never read first, in id order; then the oldest stale figures that may change. */
 	for (size_t i = 0; i < n; i++) {
 		if (next[i].read_at >= 0) {
-			if (now - next[i].read_at > max_age)
+			if (changes[i] && now - next[i].read_at > max_age)
 				stale[nr_stale++] = i;
 			continue;
 		}
@@ -130,7 +130,7 @@ int mem_cache__pass(struct mem_cache *c, const uint32_t *ids, size_t n, double n
 		}
 		if (next[i].read_at != now)
 			st->cached++;
-		if (now - next[i].read_at > st->max_age)
+		if (changes[i] && now - next[i].read_at > st->max_age)
 			st->max_age = now - next[i].read_at;
 		next[j++] = next[i];
 	}

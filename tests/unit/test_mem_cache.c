@@ -34,6 +34,10 @@ static int fake_read(void *arg, uint32_t id, uint64_t *bytes)
 	return 0;
 }
 
+/* Every figure may change, unless a test says otherwise. */
+static const bool changing[16] = {true, true, true, true, true, true, true, true,
+				  true, true, true, true, true, true, true, true};
+
 struct pass_out {
 	uint64_t bytes[16];
 	bool known[16];
@@ -44,8 +48,8 @@ static void pass(struct mem_cache *c, struct fake *f, const uint32_t *ids, size_
 		 unsigned int budget, struct pass_out *o)
 {
 	f->nr_reads = 0;
-	assert_int_equal(mem_cache__pass(c, ids, n, now, 60, budget, fake_read, f, o->bytes,
-					 o->known, &o->st),
+	assert_int_equal(mem_cache__pass(c, ids, changing, n, now, 60, budget, fake_read, f,
+					 o->bytes, o->known, &o->st),
 			 0);
 }
 
@@ -147,6 +151,31 @@ static void test_gone_failed_forgotten(void **state)
 	mem_cache__free(c);
 }
 
+/* A figure that cannot change is read once, however old it gets. */
+static void test_static_read_once(void **state)
+{
+	static const uint32_t ids[] = {1, 2};
+	static const bool changes[] = {false, true};
+	struct fake f = {};
+	struct pass_out o;
+	struct mem_cache *c;
+
+	(void)state;
+	assert_int_equal(mem_cache__new(&c), 0);
+	for (int t = 0; t < 3; t++) {
+		f.nr_reads = 0;
+		f.gen = t;
+		assert_int_equal(mem_cache__pass(c, ids, changes, 2, t * 1000.0, 60, 10, fake_read,
+						 &f, o.bytes, o.known, &o.st),
+				 0);
+		assert_int_equal(f.nr_reads, t == 0 ? 2 : 1);
+		assert_int_equal(o.bytes[0], 100); /* read at t=0, still served */
+		assert_int_equal(o.bytes[1], 200 + t);
+		assert_true(o.st.max_age == 0); /* the old one cannot be stale */
+	}
+	mem_cache__free(c);
+}
+
 static void test_unsorted(void **state)
 {
 	static const uint32_t ids[] = {2, 1};
@@ -156,11 +185,12 @@ static void test_unsorted(void **state)
 
 	(void)state;
 	assert_int_equal(mem_cache__new(&c), 0);
-	assert_int_equal(
-		mem_cache__pass(c, ids, 2, 0, 60, 10, fake_read, &f, o.bytes, o.known, &o.st),
-		-EINVAL);
-	assert_int_equal(
-		mem_cache__pass(c, NULL, 0, 0, 60, 10, fake_read, &f, o.bytes, o.known, &o.st), 0);
+	assert_int_equal(mem_cache__pass(c, ids, changing, 2, 0, 60, 10, fake_read, &f, o.bytes,
+					 o.known, &o.st),
+			 -EINVAL);
+	assert_int_equal(mem_cache__pass(c, NULL, NULL, 0, 0, 60, 10, fake_read, &f, o.bytes,
+					 o.known, &o.st),
+			 0);
 	mem_cache__free(c);
 }
 
@@ -170,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_budget_and_order),
 		cmocka_unit_test(test_stale_oldest_first),
 		cmocka_unit_test(test_gone_failed_forgotten),
+		cmocka_unit_test(test_static_read_once),
 		cmocka_unit_test(test_unsorted),
 	};
 
