@@ -18,8 +18,10 @@ WORKDIR /src
 COPY scripts/deps.sh scripts/
 RUN scripts/deps.sh build && mkdir -p .cache && touch .cache/deps.stamp \
 	&& rm -rf /var/lib/apt/lists/*
+COPY scripts/debian-source.sh scripts/build-gnutls.sh scripts/
+RUN scripts/build-gnutls.sh .cache/gnutls && rm -rf /var/lib/apt/lists/*
 COPY scripts/build-libmicrohttpd.sh scripts/
-RUN scripts/build-libmicrohttpd.sh .cache/libmicrohttpd && rm -rf /var/lib/apt/lists/*
+RUN scripts/build-libmicrohttpd.sh .cache/libmicrohttpd .cache/gnutls && rm -rf /var/lib/apt/lists/*
 COPY . .
 # Declared here, not above: a new version must not invalidate the
 # dependency layers.

@@ -13,6 +13,8 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 # Third-party builds and downloads, kept between runs (git-ignored).
 CACHE    := .cache
+GNUTLS_DIR := $(CACHE)/gnutls
+GNUTLS_LIB := $(GNUTLS_DIR)/lib/libgnutls.a
 MHD_DIR  := $(CACHE)/libmicrohttpd
 MHD_LIB  := $(MHD_DIR)/lib/libmicrohttpd.a
 DEPS     := $(CACHE)/deps.stamp
@@ -39,10 +41,14 @@ endif
 BIN      := $(BUILD)/bpfmap_exporter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(SANFLAGS) \
-	    -Isrc -Ibpf -I$(BUILD) -I$(MHD_DIR)/include \
+	    -Isrc -Ibpf -I$(BUILD) -I$(MHD_DIR)/include -I$(GNUTLS_DIR)/include \
 	    -DBPFMAP_VERSION='"$(VERSION)"' -DBPFMAP_REVISION='"$(REVISION)"'
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := $(MHD_LIB) -lyaml -lbpf -lelf -lz -lpthread
+# GnuTLS is our own static build; its crypto (nettle, hogweed, gmp) and
+# ASN.1 (tasn1) come from Debian. libcrypt (libxcrypt) checks bcrypt hashes.
+TLS_LIBS := $(GNUTLS_LIB) -lhogweed -lnettle -lgmp -ltasn1
+CORE_LIBS := -lyaml -lz -lcrypt $(TLS_LIBS) -lpthread
+LDLIBS   := $(MHD_LIB) -lbpf -lelf $(CORE_LIBS)
 
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -I/usr/include/$(MULTIARCH) -Ibpf
@@ -50,11 +56,13 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
-CORE_SRCS := src/log.c src/expo.c src/labels.c src/config.c src/records_decode.c src/mem_cache.c \
-	     src/listen_address.c src/map_count.c
-APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_maps.c src/collect_progs.c \
-	     src/collect_self.c src/collect_links.c src/objinfo.c src/iter.c src/map_batch.c \
-	     src/http.c cmd/bpfmap_exporter/main.c
+CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/records_decode.c \
+	     src/listen_address.c src/map_count.c src/web_config.c src/basic_auth.c \
+	     src/cgroup_path.c src/owners.c src/resolve.c src/mem_cache.c
+APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
+	     src/collect_progs.c src/collect_links.c src/collect_self.c src/objinfo.c src/iter.c \
+	     src/map_batch.c src/pins.c src/privileges.c src/http.c src/no_nss.c \
+	     cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
@@ -65,6 +73,7 @@ PROGS_FIXTURE := $(BUILD)/tests/progs_fixture
 CHURN_SECONDS ?= 20
 # The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
+OWNER_FIXTURE := $(BUILD)/tests/owner_fixture
 
 # Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
 K8S_TOOLS := $(CACHE)/k8s-tools
@@ -90,8 +99,11 @@ $(DEPS): scripts/deps.sh
 	scripts/deps.sh $(DEPS_SET)
 	@mkdir -p $(CACHE) && touch $@
 
-$(MHD_LIB): scripts/build-libmicrohttpd.sh | $(DEPS)
-	scripts/build-libmicrohttpd.sh $(MHD_DIR)
+$(GNUTLS_LIB): scripts/build-gnutls.sh scripts/debian-source.sh | $(DEPS)
+	scripts/build-gnutls.sh $(GNUTLS_DIR)
+
+$(MHD_LIB): scripts/build-libmicrohttpd.sh scripts/debian-source.sh $(GNUTLS_LIB) | $(DEPS)
+	scripts/build-libmicrohttpd.sh $(MHD_DIR) $(GNUTLS_DIR)
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/records.h bpf/kernel_types.h | $(DEPS)
 	@mkdir -p $(@D)
@@ -112,7 +124,7 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h) bpf/records.h $(SKELS) | $(MHD_LIB)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(APP_OBJS) $(MHD_LIB)
-	$(CC) $(LDFLAGS) $(LINKMODE) $(APP_OBJS) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(LINKMODE) -Wl,--wrap=getpwuid_r $(APP_OBJS) $(LDLIBS) -o $@
 
 # --- run -------------------------------------------------------------------
 
@@ -123,7 +135,7 @@ run: $(BIN)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) -lcmocka -lyaml -lz -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) -lcmocka $(CORE_LIBS) -o $@
 
 $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(@D)
@@ -163,14 +175,24 @@ $(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h | $(DEPS)
 $(HELM): scripts/k8s-tools.sh | $(DEPS)
 	scripts/k8s-tools.sh $(K8S_TOOLS)
 
+# Static and without sanitizers: it also runs alone in a FROM scratch container.
+$(OWNER_FIXTURE): tests/integration/owner_fixture.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static $< -lbpf -lelf -lz -o $@
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: $(BIN) $(FIXTURE) $(CHURN) $(PROGS_FIXTURE)
-	tests/integration/run.sh $(BIN) $(FIXTURE)
-	tests/integration/progs.sh $(BIN) $(PROGS_FIXTURE)
-	tests/integration/http_abuse.py $(BIN)
-	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS)
+# Every suite runs even if one fails; any failing fails the target.
+integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE)
+	@rc=0; \
+	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
+	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \
+	tests/integration/progs.sh $(BIN) $(PROGS_FIXTURE) || rc=1; \
+	tests/integration/web_config.sh $(BIN) $(FIXTURE) || rc=1; \
+	tests/integration/http_abuse.py $(BIN) || rc=1; \
+	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS) || rc=1; \
+	exit $$rc
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
 # (downloaded once into .cache/kernels).
@@ -231,15 +253,16 @@ FUZZ_SECONDS ?= 60
 FUZZERS      := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibpf \
+		-I$(GNUTLS_DIR)/include \
 		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(CORE_SRCS)) $(FUZZ_DIR)/default_config.o
 
-$(FUZZ_DIR)/%.o: %.c $(wildcard src/*.h) bpf/records.h | $(DEPS)
+$(FUZZ_DIR)/%.o: %.c $(wildcard src/*.h) bpf/records.h | $(GNUTLS_LIB)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -lyaml -o $@
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(CORE_LIBS) -o $@
 
 .PHONY: fuzz fuzz-smoke
 fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZERS))

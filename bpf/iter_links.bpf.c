@@ -19,37 +19,103 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* The link-type struct of type t that embeds link as "link" (CO-RE: offset relocated). */
 #define link_container(link, t) ((struct t *)((void *)(link)-bpf_core_field_offset(struct t, link)))
 
+/*
+ * Fields that exist only on some kernels are read in subprograms of
+ * their own, called behind bpf_core_field_exists(): inlined, clang may
+ * compute a field's address before the branch, and the verifier would
+ * meet the relocation libbpf poisoned for the missing field. A call the
+ * branch skips is never verified. (kernfs_node.parent became __parent in
+ * 6.15; 6.17 moved every attach type into struct bpf_link.)
+ */
+static __noinline struct kernfs_node *kn_parent_6_15(struct kernfs_node *kn)
+{
+	return BPF_CORE_READ(kn, __parent);
+}
+
+static __noinline struct kernfs_node *kn_parent_pre_6_15(struct kernfs_node___pre_6_15 *kn)
+{
+	return BPF_CORE_READ(kn, parent);
+}
+
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
-	struct kernfs_node___pre_6_15 *old = (void *)kn;
-
 	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ(old, parent);
+		return kn_parent_6_15(kn);
+	return kn_parent_pre_6_15((struct kernfs_node___pre_6_15 *)kn);
+}
+
+static __noinline __u32 attach_type_6_17(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link, attach_type);
+}
+
+static __noinline __u32 cgroup_attach_type(struct bpf_link *link)
+{
+	struct bpf_cgroup_link___pre_6_17 *cg = (void *)link_container(link, bpf_cgroup_link);
+
+	return BPF_CORE_READ(cg, type);
+}
+
+static __noinline __u32 tracing_attach_type(struct bpf_link *link)
+{
+	return BPF_CORE_READ((struct bpf_tracing_link___pre_6_17 *)link, attach_type);
+}
+
+static __noinline __u32 tcx_attach_type(struct bpf_link *link)
+{
+	struct tcx_link___pre_6_17 *tcx = (void *)link_container(link, tcx_link);
+
+	return BPF_CORE_READ(tcx, location);
+}
+
+static __noinline __u32 netns_attach_type(struct bpf_link *link)
+{
+	struct bpf_netns_link___pre_6_17 *ns = (void *)link_container(link, bpf_netns_link);
+
+	return BPF_CORE_READ(ns, type);
+}
+
+/* Link types newer than some kernels: their structs exist only there. */
+static __noinline struct net_device *tcx_dev(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, tcx_link), dev);
+}
+
+static __noinline struct net_device *netkit_dev(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, netkit_link), dev);
+}
+
+static __noinline void netfilter_hook(struct bpf_link *link, struct bpfmap_link_record *rec)
+{
+	struct bpf_nf_link *nf = link_container(link, bpf_nf_link);
+
+	rec->target_kind = BPFMAP_LINK_TARGET_NETFILTER;
+	rec->nf_pf = BPF_CORE_READ(nf, hook_ops.pf);
+	rec->nf_hooknum = BPF_CORE_READ(nf, hook_ops.hooknum);
+	rec->nf_priority = BPF_CORE_READ(nf, hook_ops.priority);
+	rec->netns_ino = BPF_CORE_READ(nf, net, ns.inum);
 }
 
 /* Where 6.17+ keeps it for every link; before, a few link types kept their own. */
 static __always_inline void attach_type(struct bpf_link *link, struct bpfmap_link_record *rec)
 {
-	struct bpf_cgroup_link___pre_6_17 *cg = (void *)link_container(link, bpf_cgroup_link);
-	struct bpf_tracing_link___pre_6_17 *tr = (void *)link;
-	struct tcx_link___pre_6_17 *tcx = (void *)link_container(link, tcx_link);
-	struct bpf_netns_link___pre_6_17 *ns = (void *)link_container(link, bpf_netns_link);
-
-	if (bpf_core_field_exists(link->attach_type)) {
-		rec->attach_type = BPF_CORE_READ(link, attach_type);
-	} else if (rec->type == BPF_LINK_TYPE_CGROUP && bpf_core_field_exists(cg->type)) {
-		rec->attach_type = BPF_CORE_READ(cg, type);
-	} else if (rec->type == BPF_LINK_TYPE_TRACING && bpf_core_field_exists(tr->attach_type)) {
-		rec->attach_type = BPF_CORE_READ(tr, attach_type);
-	} else if ((rec->type == LINK_TYPE_TCX || rec->type == LINK_TYPE_NETKIT) &&
-		   bpf_core_field_exists(tcx->location)) {
-		rec->attach_type = BPF_CORE_READ(tcx, location);
-	} else if (rec->type == BPF_LINK_TYPE_NETNS && bpf_core_field_exists(ns->type)) {
-		rec->attach_type = BPF_CORE_READ(ns, type);
-	} else {
+	if (bpf_core_field_exists(link->attach_type))
+		rec->attach_type = attach_type_6_17(link);
+	else if (rec->type == BPF_LINK_TYPE_CGROUP &&
+		 bpf_core_field_exists(struct bpf_cgroup_link___pre_6_17, type))
+		rec->attach_type = cgroup_attach_type(link);
+	else if (rec->type == BPF_LINK_TYPE_TRACING &&
+		 bpf_core_field_exists(struct bpf_tracing_link___pre_6_17, attach_type))
+		rec->attach_type = tracing_attach_type(link);
+	else if ((rec->type == LINK_TYPE_TCX || rec->type == LINK_TYPE_NETKIT) &&
+		 bpf_core_field_exists(struct tcx_link___pre_6_17, location))
+		rec->attach_type = tcx_attach_type(link);
+	else if (rec->type == BPF_LINK_TYPE_NETNS &&
+		 bpf_core_field_exists(struct bpf_netns_link___pre_6_17, type))
+		rec->attach_type = netns_attach_type(link);
+	else
 		return;
-	}
 	rec->flags |= BPFMAP_LINK_HAS_ATTACH_TYPE;
 }
 
@@ -96,11 +162,11 @@ static __always_inline void target(struct bpf_link *link, struct bpfmap_link_rec
 		return;
 	case LINK_TYPE_TCX:
 		if (bpf_core_type_exists(struct tcx_link))
-			netdev(BPF_CORE_READ(link_container(link, tcx_link), dev), rec);
+			netdev(tcx_dev(link), rec);
 		return;
 	case LINK_TYPE_NETKIT:
 		if (bpf_core_type_exists(struct netkit_link))
-			netdev(BPF_CORE_READ(link_container(link, netkit_link), dev), rec);
+			netdev(netkit_dev(link), rec);
 		return;
 	case BPF_LINK_TYPE_TRACING: {
 		struct bpf_prog_aux *aux = BPF_CORE_READ(link, prog, aux);
@@ -130,18 +196,10 @@ static __always_inline void target(struct bpf_link *link, struct bpfmap_link_rec
 		}
 		return;
 	}
-	case LINK_TYPE_NETFILTER: {
-		struct bpf_nf_link *nf = link_container(link, bpf_nf_link);
-
-		if (!bpf_core_type_exists(struct bpf_nf_link))
-			return;
-		rec->target_kind = BPFMAP_LINK_TARGET_NETFILTER;
-		rec->nf_pf = BPF_CORE_READ(nf, hook_ops.pf);
-		rec->nf_hooknum = BPF_CORE_READ(nf, hook_ops.hooknum);
-		rec->nf_priority = BPF_CORE_READ(nf, hook_ops.priority);
-		rec->netns_ino = BPF_CORE_READ(nf, net, ns.inum);
+	case LINK_TYPE_NETFILTER:
+		if (bpf_core_type_exists(struct bpf_nf_link))
+			netfilter_hook(link, rec);
 		return;
-	}
 	default:
 		return;
 	}

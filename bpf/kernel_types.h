@@ -101,7 +101,25 @@ struct bpf_ringbuf_map {
 	struct bpf_ringbuf *rb;
 };
 
-/* --- links (iter/bpf_link, 5.19+) --- */
+struct bpf_iter__bpf_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+};
+
+struct bpf_iter__bpf_prog {
+	struct bpf_iter_meta *meta;
+	struct bpf_prog *prog;
+};
+
+/* 5.9+: one call per element of the map the link was attached to. */
+struct bpf_iter__bpf_map_elem {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	void *key;
+	void *value;
+};
+
+/* ---- iter/task_file (owners), iter/bpf_link ---- */
 
 struct bpf_link {
 	u32 id;
@@ -111,9 +129,9 @@ struct bpf_link {
 };
 
 struct kernfs_node {
+	struct kernfs_node *__parent; /* 6.15+ */
 	const char *name;
 	u64 id; /* the cgroup id, 5.5+ */
-	struct kernfs_node *__parent; /* 6.15+ */
 };
 
 /* Before 6.15 the parent pointer was called "parent". */
@@ -124,6 +142,48 @@ struct kernfs_node___pre_6_15 {
 struct cgroup {
 	struct kernfs_node *kn;
 };
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+struct pid {
+	unsigned int level; /* 0 in the initial PID namespace */
+};
+
+struct task_struct {
+	int tgid;
+	char comm[16];
+	struct task_struct *group_leader;
+	struct css_set *cgroups;
+	struct pid *thread_pid;
+};
+
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path f_path;
+	void *private_data;
+};
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	u32 fd;
+	struct file *file;
+};
+
+/* --- links (iter/bpf_link, 5.19+) --- */
 
 struct ns_common {
 	unsigned int inum;
@@ -235,24 +295,6 @@ struct bpf_netns_link___pre_6_17 {
 struct bpf_iter__bpf_link {
 	struct bpf_iter_meta *meta;
 	struct bpf_link *link;
-};
-
-struct bpf_iter__bpf_map {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-};
-
-struct bpf_iter__bpf_prog {
-	struct bpf_iter_meta *meta;
-	struct bpf_prog *prog;
-};
-
-/* 5.9+: one call per element of the map the link was attached to. */
-struct bpf_iter__bpf_map_elem {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-	void *key;
-	void *value;
 };
 
 #pragma clang attribute pop

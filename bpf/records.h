@@ -83,6 +83,66 @@ struct bpfmap_elem_count_record {
 	__u64 entries;
 };
 
+/*
+ * Owners, from SEC("iter/task_file"): a stream of records, each starting
+ * with its __u32 rec_type. A task record describes a task holding BPF
+ * objects and is followed by its nr_names cgroup name records (leaf
+ * first, the hierarchy root excluded); then come fd records, one per BPF
+ * file of that task. A task is described again if the iterator lost
+ * track (user space merges by tgid). An end record closes the stream.
+ */
+enum bpfmap_owner_rec_type {
+	BPFMAP_OWNER_REC_TASK = 1,
+	BPFMAP_OWNER_REC_NAME = 2,
+	BPFMAP_OWNER_REC_FD = 3,
+	BPFMAP_OWNER_REC_END = 4,
+};
+
+/* Kinds of BPF object a file can be. */
+enum bpfmap_obj_kind {
+	BPFMAP_OBJ_MAP = 1,
+	BPFMAP_OBJ_PROG = 2,
+	BPFMAP_OBJ_LINK = 3,
+};
+
+#define BPFMAP_COMM_LEN 16 /* TASK_COMM_LEN */
+#define BPFMAP_CGROUP_MAX_DEPTH 32 /* deeper paths keep their leaf-most names */
+#define BPFMAP_CGROUP_NAME_LEN 256 /* NAME_MAX + 1: a kernfs name always fits */
+
+/* task record flags */
+#define BPFMAP_TASK_CGROUP_TRUNCATED (1U << 0) /* more than MAX_DEPTH levels */
+
+struct bpfmap_owner_task_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_TASK */
+	__u32 tgid; /* in the initial PID namespace */
+	__u64 cgroup_id; /* kernfs id of the task's cgroup v2 (the root's if none) */
+	char comm[BPFMAP_COMM_LEN]; /* of the thread group leader, NUL-padded */
+	__u32 nr_names; /* name records that follow */
+	__u32 flags; /* BPFMAP_TASK_* */
+};
+
+struct bpfmap_owner_name_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_NAME */
+	__u32 pad;
+	char name[BPFMAP_CGROUP_NAME_LEN]; /* NUL-terminated */
+};
+
+struct bpfmap_owner_fd_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_FD */
+	__u32 kind; /* enum bpfmap_obj_kind */
+	__u32 id; /* map, program or link id */
+	__u32 tgid; /* the task described last */
+	__u32 fd;
+	__u32 prog_id; /* links: the linked program's id (0 if none) */
+};
+
+struct bpfmap_owner_end_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_END */
+	__u32 reader_tgid; /* the reading process, in the initial PID namespace */
+	__u32 reader_pidns_level; /* 0: the reader sees every task on the host */
+	__u32 pad;
+};
+
 /* What a link is attached to: which fields of bpfmap_link_record say it. */
 enum bpfmap_link_target {
 	BPFMAP_LINK_TARGET_NONE = 0, /* unknown to us, or detached */
@@ -138,5 +198,9 @@ _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
 _Static_assert(sizeof(struct bpfmap_link_record) == 144, "link record ABI");
 _Static_assert(sizeof(struct bpfmap_link_cgroup_name) == 256, "cgroup name record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_task_record) == 40, "owner task record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_name_record) == 264, "owner name record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_end_record) == 16, "owner end record ABI");
 
 #endif /* BPFMAP_RECORDS_H */

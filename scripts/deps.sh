@@ -13,6 +13,11 @@ set -euo pipefail
 build=(
 	make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev dpkg-dev
+	# static GnuTLS (scripts/build-gnutls.sh): autoreconf after Debian's
+	# patches, and the static crypto libraries it links with; libcrypt
+	# checks bcrypt passwords
+	autoconf automake libtool autopoint gperf bison
+	nettle-dev libgmp-dev libtasn1-6-dev libcrypt-dev
 )
 tests=(
 	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
@@ -23,6 +28,8 @@ tests=(
 	# containers (tests run a private daemon: tests/lib/dockerd.sh) and
 	# the local base image for the image's builder stage
 	docker.io debootstrap
+	# web config tests: certificates and bcrypt hashes made by the test
+	openssl apache2-utils
 	# chart tests: the YAML-aware checker, unpacking helm/kubectl
 	python3 python3-yaml unzip
 )

@@ -20,6 +20,15 @@ struct map_row {
 	char name[BPFMAP_NAME_LEN + 1];
 	const char *type;
 	const char *values[MAP_LABEL_MAX]; /* the label schema's view of this row */
+	size_t first_holder, nr_holders; /* in struct map_owners.holders */
+};
+
+/* The holders of every kept map, back to back. */
+struct map_owners {
+	struct owner_set set; /* one map's, reused */
+	struct owner_holder *holders;
+	size_t nr, cap;
+	struct str_arena strings; /* joined owner label values */
 };
 
 /*
@@ -336,9 +345,69 @@ static int walk_map(void *arg, const struct bpfmap_map_record *rec, uint64_t *en
 	return iters__count_elems(arg, rec->id, entries);
 }
 
+/* Keep the holders of a kept row (the set is reused for the next map). */
+static int keep_holders(struct map_owners *o, struct map_row *row)
+{
+	if (o->nr + o->set.nr > o->cap) {
+		size_t cap = o->cap ? o->cap : 64;
+		struct owner_holder *p;
+
+		while (cap < o->nr + o->set.nr)
+			cap *= 2;
+		p = reallocarray(o->holders, cap, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		o->holders = p;
+		o->cap = cap;
+	}
+	if (o->set.nr)
+		memcpy(o->holders + o->nr, o->set.h, o->set.nr * sizeof(*o->holders));
+	row->first_holder = o->nr;
+	row->nr_holders = o->set.nr;
+	o->nr += o->set.nr;
+	return 0;
+}
+
+/* Owner info and pins of each map, and the per-container and per-pod sums. */
+static int write_owners(struct scrape *s, const struct map_row *rows, size_t nr_rows,
+			const struct map_owners *o)
+{
+	uint32_t *ids;
+
+	if (!s->owners_valid)
+		return 0;
+	owner_open_info(s, "ebpf_map_owner_info", "map");
+	for (size_t i = 0; i < nr_rows; i++)
+		owner_write_info(s, rows[i].id, BPFMAP_OBJ_MAP, rows[i].rec->id,
+				 o->holders + rows[i].first_holder, rows[i].nr_holders);
+
+	ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr_rows; i++)
+		ids[i] = rows[i].rec->id;
+	owner_write_pins(s, "ebpf_map_pin_info", "map", BPFMAP_OBJ_MAP, ids, nr_rows);
+	free(ids);
+
+	for (size_t i = 0; i < nr_rows; i++) {
+		const struct owner_set view = {
+			.h = o->holders + rows[i].first_holder,
+			.nr = rows[i].nr_holders,
+		};
+		uint64_t entries = 0;
+		bool known = entries_known(rows[i].rec, &entries);
+
+		owner_table__count(&s->owners, &view, BPFMAP_OBJ_MAP, rows[i].rec->max_entries,
+				   known, entries);
+	}
+	owner_write_workloads(s, BPFMAP_OBJ_MAP);
+	return 0;
+}
+
 int collect_maps(struct scrape *s)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	struct map_owners owners = {0};
 	struct map_row *rows = NULL;
 	char *prog_names = NULL, *next_names;
 	size_t nr_rows = 0;
@@ -376,11 +445,20 @@ int collect_maps(struct scrape *s)
 		row->values[MAP_LABEL_NAME] = row->name;
 		row->values[MAP_LABEL_TYPE] = row->type;
 		row->values[MAP_LABEL_PROG] = next_names;
+		/* Joined before the filters, which may select on them. */
+		join_prog_names(s, rec->id, next_names);
+		err = owner_object_labels(s, BPFMAP_OBJ_MAP, rec->id, &owners.set, &owners.strings,
+					  &row->values[MAP_LABEL_COMM]);
+		if (err)
+			goto out;
 		if (!label_policy__keep(policy, row->values))
 			continue;
 		/* After the filters: a map nobody exports costs no walk. */
 		map_count__apply(&s->count, &s->maps.maps[i]);
-		next_names += join_prog_names(s, rec->id, next_names) + 1;
+		err = keep_holders(&owners, row);
+		if (err)
+			goto out;
+		next_names += strlen(next_names) + 1;
 		nr_rows++;
 	}
 
@@ -388,9 +466,13 @@ int collect_maps(struct scrape *s)
 	write_values(s, rows, nr_rows);
 	write_rings(s, rows, nr_rows);
 	write_program_pairs(s, rows, nr_rows);
-	if (s->cfg->memory_reads_per_scrape)
+	err = write_owners(s, rows, nr_rows, &owners);
+	if (!err && s->cfg->memory_reads_per_scrape)
 		err = write_memory(s, rows, nr_rows);
 out:
+	owner_set__fini(&owners.set);
+	free(owners.holders);
+	str_arena__fini(&owners.strings);
 	free(prog_names);
 	free(rows);
 	return err;

@@ -22,6 +22,7 @@ struct prog_row {
 	const char *values[PROG_LABEL_MAX]; /* the label schema's view of this row */
 	struct prog_run_stats stats;
 	bool has_stats; /* stats were read in this scrape */
+	size_t first_holder, nr_holders; /* in holders[] of collect_programs() */
 };
 
 static void prog_row_init(struct prog_row *row, const struct prog_entry *e)
@@ -106,11 +107,46 @@ static void read_run_stats(struct prog_row *rows, size_t nr_rows)
 		log_debug("program run statistics: %s", strerror(-last_err));
 }
 
+/* Owner info and pins of each program, and the per-container and per-pod counts. */
+static int write_owners(struct scrape *s, const struct prog_row *rows, size_t nr_rows,
+			const struct owner_holder *holders)
+{
+	uint32_t *ids;
+
+	if (!s->owners_valid)
+		return 0;
+	owner_open_info(s, "ebpf_prog_owner_info", "program");
+	for (size_t i = 0; i < nr_rows; i++)
+		owner_write_info(s, rows[i].id, BPFMAP_OBJ_PROG, rows[i].e->rec.id,
+				 holders + rows[i].first_holder, rows[i].nr_holders);
+	ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr_rows; i++)
+		ids[i] = rows[i].e->rec.id;
+	owner_write_pins(s, "ebpf_prog_pin_info", "program (or a link to it)", BPFMAP_OBJ_PROG, ids,
+			 nr_rows);
+	free(ids);
+	for (size_t i = 0; i < nr_rows; i++) {
+		const struct owner_set view = {
+			.h = (struct owner_holder *)holders + rows[i].first_holder,
+			.nr = rows[i].nr_holders,
+		};
+
+		owner_table__count(&s->owners, &view, BPFMAP_OBJ_PROG, 0, false, 0);
+	}
+	owner_write_workloads(s, BPFMAP_OBJ_PROG);
+	return 0;
+}
+
 int collect_programs(struct scrape *s)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_PROG];
+	struct owner_holder *holders = NULL;
+	struct owner_set set = {0};
+	struct str_arena strings = {0};
 	struct prog_row *rows = NULL;
-	size_t nr_rows = 0;
+	size_t nr_rows = 0, nr_holders = 0;
 	uint64_t page_size, total = 0;
 	double boot_to_unix;
 	int err;
@@ -125,14 +161,28 @@ int collect_programs(struct scrape *s)
 	s->progs_valid = true;
 
 	rows = calloc(s->progs.nr ? s->progs.nr : 1, sizeof(*rows));
-	if (!rows)
-		return -ENOMEM;
+	/* A program's holders are its own: at most one per ref of the table. */
+	holders = calloc(s->owners.nr_refs ? s->owners.nr_refs : 1, sizeof(*holders));
+	if (!rows || !holders) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < s->progs.nr; i++) {
 		struct prog_row *row = &rows[nr_rows];
 
 		prog_row_init(row, &s->progs.progs[i]);
-		if (label_policy__keep(policy, row->values))
-			nr_rows++;
+		err = owner_object_labels(s, BPFMAP_OBJ_PROG, row->e->rec.id, &set, &strings,
+					  &row->values[PROG_LABEL_COMM]);
+		if (err)
+			goto out;
+		if (!label_policy__keep(policy, row->values))
+			continue;
+		if (set.nr)
+			memcpy(holders + nr_holders, set.h, set.nr * sizeof(*holders));
+		row->first_holder = nr_holders;
+		row->nr_holders = set.nr;
+		nr_holders += set.nr;
+		nr_rows++;
 	}
 
 	expo__family(s->out, "ebpf_prog_info",
@@ -207,6 +257,11 @@ int collect_programs(struct scrape *s)
 	for (size_t i = 0; i < nr_rows; i++)
 		total += rows[i].e->rec.pages * page_size;
 	expo__sample_u64(s->out, NULL, 0, total);
+	err = write_owners(s, rows, nr_rows, holders);
+out:
+	owner_set__fini(&set);
+	str_arena__fini(&strings);
+	free(holders);
 	free(rows);
-	return 0;
+	return err;
 }

@@ -59,7 +59,11 @@ static void write_features(struct expo *out, const struct iters *iters)
 	static const struct {
 		const char *name;
 		enum iter_kind kind;
-	} iterators[] = {{"iter_bpf_map", ITER_MAPS}, {"iter_bpf_prog", ITER_PROGS}};
+	} iterators[] = {
+		{"iter_bpf_map", ITER_MAPS},
+		{"iter_bpf_prog", ITER_PROGS},
+		{"iter_task_file", ITER_OWNERS},
+	};
 	const struct expo_label kfunc = {"feature", "bpf_map_sum_elem_count"};
 	const struct expo_label elem_iter = {"feature", "iter_bpf_map_elem"};
 	const struct expo_label link_iter = {"feature", "iter_bpf_link"};

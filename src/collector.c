@@ -13,8 +13,13 @@ static bool links_supported(const struct iters *it)
 	return iters__available(it, ITER_LINKS);
 }
 
-/* In run order: maps and links need the programs of this scrape for their joins. */
+/*
+ * In run order: programs and maps label their owners from this scrape's
+ * owner table; maps and links need the programs of this scrape for their
+ * joins.
+ */
 static const struct collector collectors[] = {
+	{"owners", COLLECTOR_OWNERS, collect_owners, NULL},
 	{"programs", COLLECTOR_PROGRAMS, collect_programs, NULL},
 	{"maps", COLLECTOR_MAPS, collect_maps, NULL},
 	{"links", COLLECTOR_LINKS, collect_links, links_supported},
@@ -37,6 +42,7 @@ static void scrape__fini(struct scrape *s)
 	map_table__fini(&s->maps);
 	prog_table__fini(&s->progs);
 	map_use_index__fini(&s->uses);
+	owner_table__fini(&s->owners);
 	link_table__fini(&s->links);
 }
 
@@ -101,7 +107,10 @@ void exporter_apply_run_stats(struct exporter *exp)
 int exporter__scrape(struct exporter *exp, struct expo *out)
 {
 	struct collector_result results[COLLECTOR_MAX] = {};
-	struct scrape s = {.iters = exp->iters, .out = out, .mem_cache = exp->mem_cache};
+	struct scrape s = {.iters = exp->iters,
+			   .out = out,
+			   .owner_state = exp->owners,
+			   .mem_cache = exp->mem_cache};
 	int err;
 
 	pthread_rwlock_rdlock(&exp->lock);

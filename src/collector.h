@@ -3,10 +3,11 @@
  * Collectors and the scrape that runs them.
  *
  * A scrape is fresh every time: the enabled collectors run in table
- * order (programs before maps, so maps can name the programs that use
- * them), each reads its iterator and writes its families; the self
- * collector then reports every collector's duration and success. A
- * failing collector costs only its own series.
+ * order (owners first, so programs and maps can label their holders;
+ * programs before maps, so maps can name the programs that use them),
+ * each reads its iterator and writes its families; the self collector
+ * then reports every collector's duration and success. A failing
+ * collector costs only its own series.
  */
 #ifndef BPFMAP_COLLECTOR_H
 #define BPFMAP_COLLECTOR_H
@@ -19,14 +20,26 @@
 #include "expo.h"
 #include "iter.h"
 #include "map_count.h"
+#include "owners.h"
 #include "mem_cache.h"
 #include "records_decode.h"
+
+/*
+ * The owners collector's state across scrapes: name and pin caches, and
+ * the lock that keeps the exporter's own brief opening of pinned objects
+ * (to identify them) out of every task_file read.
+ */
+struct owner_state;
+
+int owner_state__new(struct owner_state **out);
+void owner_state__free(struct owner_state *st); /* NULL-safe */
 
 /* What lives for the exporter's whole run; shared by concurrent scrapes. */
 struct exporter {
 	pthread_rwlock_t lock; /* scrapes read cfg, a reload swaps it */
 	struct config *cfg;
 	struct iters *iters;
+	struct owner_state *owners;
 	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
 	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
@@ -45,6 +58,9 @@ struct scrape {
 	struct map_use_index uses;
 	struct map_count count; /* how the maps collector counted entries */
 	bool count_valid; /* the maps collector ran: count holds this scrape's results */
+	struct owner_state *owner_state;
+	struct owner_table owners;
+	bool owners_valid; /* owners was read in this scrape: labels may use it */
 	struct mem_cache *mem_cache;
 	struct mem_pass mem; /* what the maps collector's memory pass did */
 	bool mem_valid;
@@ -67,9 +83,27 @@ struct collector {
 	bool (*supported)(const struct iters *it);
 };
 
+int collect_owners(struct scrape *s);
 int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
 int collect_links(struct scrape *s);
+
+/*
+ * For the program and map collectors (collect_owners.c). An object's
+ * holders: after owner_object_labels(), values[0..OWNER_FIELD_MAX) are
+ * its owner label values (strings live in a, or the owner table).
+ */
+int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, struct owner_set *set,
+			struct str_arena *a, const char **values);
+/* Open "<prefix>_owner_info": then owner_write_info() per object. */
+void owner_open_info(struct scrape *s, const char *family, const char *kind_name);
+void owner_write_info(struct scrape *s, const char *id, uint32_t kind, uint32_t obj_id,
+		      const struct owner_holder *h, size_t nr);
+/* "<prefix>_pin_info{id, path}" for the given objects. */
+void owner_write_pins(struct scrape *s, const char *family, const char *kind_name, uint32_t kind,
+		      const uint32_t *ids, size_t nr);
+/* Per-container and per-pod families of a kind, after owner_table__count(). */
+void owner_write_workloads(struct scrape *s, uint32_t kind);
 void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
 

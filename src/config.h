@@ -15,8 +15,15 @@
 #include "log.h"
 
 /* The collectors a config can switch on and off; collector.c implements them. */
-enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_LINKS, COLLECTOR_MAX };
-extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs", "links" */
+enum collector_id {
+	COLLECTOR_MAPS,
+	COLLECTOR_PROGRAMS,
+	COLLECTOR_OWNERS,
+	COLLECTOR_LINKS,
+	COLLECTOR_MAX,
+};
+/* "maps", "programs", "owners", "links" */
+extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */
 enum counting_mode {
@@ -53,6 +60,12 @@ struct config {
 	/* counting: */
 	enum counting_mode counting_mode;
 	unsigned int fallback_max_entries; /* per scrape: max_entries summed over walked maps */
+	/* paths: */
+	char *rootfs; /* host files (kubelet, container runtimes) are read under it */
+	char **bpffs; /* bpffs directories walked for pinned objects */
+	size_t nr_bpffs;
+	/* owners: */
+	bool owners_via_programs; /* a map is also owned by its programs' holders */
 	/* programs: */
 	bool run_stats; /* hold the kernel's BPF run-time statistics on (BPF_ENABLE_STATS) */
 	/* memory: */

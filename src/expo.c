@@ -41,6 +41,10 @@ struct expo {
 	 */
 	const char *checked_names[16];
 	unsigned int next_checked;
+
+	/* Label sets rendered by expo__labels(), until the next reset. */
+	char *sets;
+	size_t sets_len, sets_cap;
 };
 
 static void fail(struct expo *e, int err)
@@ -280,6 +284,7 @@ void expo__free(struct expo *e)
 	free(e->buf);
 	free(e->const_labels);
 	free(e->fam);
+	free(e->sets);
 	free(e);
 }
 
@@ -292,6 +297,7 @@ void expo__reset(struct expo *e)
 	e->err = 0;
 	e->fam_open = false;
 	e->fam_written = false;
+	e->sets_len = 0;
 }
 
 int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size_t n)
@@ -427,21 +433,14 @@ static void put_labels(struct expo *e, const struct expo_label *labels, size_t n
 }
 
 /* Everything of a sample line up to the value, HELP/TYPE first if still due. */
-static int sample_head(struct expo *e, const struct expo_label *labels, size_t n)
+/* HELP/TYPE if still due, then the family name that starts a sample line. */
+static int family_head(struct expo *e)
 {
-	bool any = false;
-	int err;
-
 	if (e->err)
 		return e->err;
 	if (!e->fam_open) {
 		fail(e, -EINVAL);
 		return e->err;
-	}
-	err = check_labels(e, labels, n);
-	if (err) {
-		fail(e, err);
-		return err;
 	}
 	if (!e->fam_written) {
 		if (e->fam_help) {
@@ -459,10 +458,83 @@ static int sample_head(struct expo *e, const struct expo_label *labels, size_t n
 		e->fam_written = true;
 	}
 	put_str(e, e->fam);
+	return e->err;
+}
+
+/* {l1="v1",...,const labels} or nothing, at the end of the buffer. */
+static void put_label_set(struct expo *e, const struct expo_label *labels, size_t n)
+{
+	bool any = false;
+
 	put_labels(e, labels, n, &any);
 	put_labels(e, e->const_labels, e->nr_const, &any);
 	if (any)
 		put_char(e, '}');
+}
+
+/* Everything of a sample line up to the value. */
+static int sample_head(struct expo *e, const struct expo_label *labels, size_t n)
+{
+	int err = e->err ? e->err : check_labels(e, labels, n);
+
+	if (err) {
+		fail(e, err);
+		return err;
+	}
+	if (family_head(e))
+		return e->err;
+	put_label_set(e, labels, n);
+	put_char(e, ' ');
+	return e->err;
+}
+
+struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels, size_t n)
+{
+	struct expo_labels set = {};
+	size_t start = e->len, len;
+	int err = e->err ? e->err : check_labels(e, labels, n);
+	char *p;
+
+	if (err) {
+		fail(e, err);
+		return set;
+	}
+	/* Rendered by the same code as any sample, at the buffer's end, then moved aside. */
+	put_label_set(e, labels, n);
+	if (e->err)
+		return set;
+	len = e->len - start;
+	if (e->sets_len + len > e->sets_cap) {
+		size_t cap = e->sets_cap ? e->sets_cap : EXPO_MIN_CAP;
+
+		while (cap < e->sets_len + len)
+			cap *= 2;
+		p = realloc(e->sets, cap);
+		if (!p) {
+			fail(e, -ENOMEM);
+			return set;
+		}
+		e->sets = p;
+		e->sets_cap = cap;
+	}
+	memcpy(e->sets + e->sets_len, e->buf + start, len);
+	set.offset = e->sets_len;
+	set.len = len;
+	e->sets_len += len;
+	e->len = start;
+	e->buf[start] = '\0';
+	return set;
+}
+
+static int sample_head_set(struct expo *e, struct expo_labels set)
+{
+	if (family_head(e))
+		return e->err;
+	if (set.offset + set.len > e->sets_len) { /* a set from before a reset */
+		fail(e, -EINVAL);
+		return e->err;
+	}
+	put(e, e->sets + set.offset, set.len);
 	put_char(e, ' ');
 	return e->err;
 }
@@ -557,6 +629,29 @@ void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n,
 	size_t len;
 
 	if (sample_head(e, labels, n))
+		return;
+	len = format_u64(value, num);
+	num[len++] = '\n';
+	put(e, num, len);
+}
+
+void expo__sample_set(struct expo *e, struct expo_labels set, double value)
+{
+	char num[32];
+
+	if (sample_head_set(e, set))
+		return;
+	format_double(value, num, sizeof(num));
+	put_str(e, num);
+	put_char(e, '\n');
+}
+
+void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value)
+{
+	char num[24];
+	size_t len;
+
+	if (sample_head_set(e, set))
 		return;
 	len = format_u64(value, num);
 	num[len++] = '\n';

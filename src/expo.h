@@ -46,6 +46,21 @@ void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, dou
 /* Same, for integers that must stay exact beyond 2^53 (counters in ns, ids). */
 void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value);
 
+/*
+ * A label set rendered once (escaped, constant labels appended) for
+ * series of several families that share it: an object's labels are then
+ * formatted once per scrape, not once per family. Only valid as returned
+ * by expo__labels(), until the next expo__reset(); using one from before
+ * a reset is a sticky -EINVAL.
+ */
+struct expo_labels {
+	size_t offset, len;
+};
+
+struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels, size_t n);
+void expo__sample_set(struct expo *e, struct expo_labels set, double value);
+void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value);
+
 int expo__error(const struct expo *e); /* 0 or -errno */
 const char *expo__data(const struct expo *e, size_t *len);
 

@@ -9,21 +9,32 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "basic_auth.h"
 #include "http.h"
 #include "listen_address.h"
 #include "log.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
+#define AUTH_REALM "bpfmap_exporter"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
+	char *listen_address;
 	char *telemetry_path;
 	int (*scrape)(void *arg, struct expo *out);
 	void *arg;
+	unsigned int max_connections, max_connections_per_ip, timeout_seconds;
+	/* TLS (cert NULL: plain HTTP) */
+	char *cert_pem, *key_pem, *client_ca_pem;
+	char priorities[128];
+	enum web_client_auth client_auth;
+	struct basic_auth *auth; /* NULL: no authentication */
 };
 
 /* Bind ourselves rather than through MHD, so a failure says exactly why. */
@@ -216,6 +227,104 @@ static enum MHD_Result serve_landing(struct http_server *srv, struct MHD_Connect
 		       MHD_RESPMEM_MUST_COPY, NULL);
 }
 
+/* 401 with a challenge and nothing else: no metrics, no page. */
+static enum MHD_Result respond_unauthorized(struct MHD_Connection *conn)
+{
+	static const char body[] = "unauthorized\n";
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+					       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(conn, AUTH_REALM, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static bool authorized(struct http_server *srv, struct MHD_Connection *conn)
+{
+	char *password = NULL, *user;
+	bool ok = false;
+
+	user = MHD_basic_auth_get_username_password(conn, &password);
+	if (user && password)
+		ok = basic_auth__check(srv->auth, user, password);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		MHD_free(password);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
+/*
+ * The client's certificate chain against client_ca_file, for TLS web
+ * clients (Go's RequireAndVerifyClientCert checks the same purpose).
+ * Runs inside the handshake: a failure aborts it.
+ */
+static int verify_client_cert(gnutls_session_t session)
+{
+	gnutls_typed_vdata_st purpose = {.type = GNUTLS_DT_KEY_PURPOSE_OID,
+					 .data = (void *)GNUTLS_KP_TLS_WWW_CLIENT};
+	unsigned int nr_certs = 0, status = 0;
+	gnutls_datum_t why = {};
+
+	if (!gnutls_certificate_get_peers(session, &nr_certs) || !nr_certs)
+		return 0; /* none: allowed where the request mode allows it */
+	if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0)
+		status = GNUTLS_CERT_INVALID;
+	if (!status)
+		return 0;
+	if (!gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0)) {
+		log_warn("client certificate rejected: %s", (const char *)why.data);
+		gnutls_free(why.data);
+	}
+	return -1;
+}
+
+/* Marks a connection whose TLS session got our client-certificate policy. */
+static int policy_set;
+
+/* Before the handshake: how this connection asks for and checks client certificates. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	static const gnutls_certificate_request_t modes[] = {
+		[WEB_CLIENT_AUTH_NONE] = GNUTLS_CERT_IGNORE,
+		[WEB_CLIENT_AUTH_REQUEST] = GNUTLS_CERT_REQUEST,
+		[WEB_CLIENT_AUTH_REQUIRE_ANY] = GNUTLS_CERT_REQUIRE,
+		[WEB_CLIENT_AUTH_VERIFY_IF_GIVEN] = GNUTLS_CERT_REQUEST,
+		[WEB_CLIENT_AUTH_REQUIRE_AND_VERIFY] = GNUTLS_CERT_REQUIRE,
+	};
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *info;
+	gnutls_session_t session;
+
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!info || !info->tls_session)
+		return; /* handle() refuses a connection left unmarked */
+	session = info->tls_session;
+	gnutls_certificate_server_set_request(session, modes[srv->client_auth]);
+	if (srv->client_auth == WEB_CLIENT_AUTH_VERIFY_IF_GIVEN ||
+	    srv->client_auth == WEB_CLIENT_AUTH_REQUIRE_AND_VERIFY)
+		gnutls_session_set_verify_function(session, verify_client_cert);
+	*socket_context = &policy_set;
+}
+
+static bool policy_applied(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info && info->socket_context == &policy_set;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
@@ -239,6 +348,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0; /* a body we do not read */
 		return MHD_YES;
 	}
+	/* Fail closed if a TLS connection escaped the client-certificate policy. */
+	if (srv->client_auth != WEB_CLIENT_AUTH_NONE && !policy_applied(conn))
+		return MHD_NO;
+	/* Every path, /healthz included: without credentials, nothing. */
+	if (srv->auth && !authorized(srv, conn))
+		return respond_unauthorized(conn);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "method not allowed: use GET or HEAD\n");
@@ -257,7 +372,41 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_vmsg(LOG_DEBUG, fmt, ap); /* client-side trouble (resets, timeouts): not ours */
 }
 
-int http_server__start(struct http_server **out, const struct http_opts *opts)
+static int copy_string(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* TLS material and users from the web config, copied: it may be freed after new. */
+static int setup_web(struct http_server *srv, const struct web_config *web)
+{
+	int err = 0, n;
+
+	if (web->tls) {
+		n = snprintf(srv->priorities, sizeof(srv->priorities), "NORMAL:-VERS-ALL%s%s%s",
+			     web->max_version >= 13 ? ":+VERS-TLS1.3" : "",
+			     web->min_version <= 12 ? ":+VERS-TLS1.2" : "",
+			     web->prefer_server_cipher_suites ? ":%SERVER_PRECEDENCE" : "");
+		if (n < 0 || (size_t)n >= sizeof(srv->priorities))
+			return -EINVAL;
+		srv->client_auth = web->client_auth;
+		err = copy_string(&srv->cert_pem, web->cert_pem);
+		if (!err)
+			err = copy_string(&srv->key_pem, web->key_pem);
+		if (!err)
+			err = copy_string(&srv->client_ca_pem, web->client_ca_pem);
+		if (err)
+			return err;
+	}
+	if (web->nr_users)
+		err = basic_auth__new(&srv->auth, web->users, web->nr_users);
+	return err;
+}
+
+int http_server__new(struct http_server **out, const struct http_opts *opts)
 {
 	struct http_server *srv;
 	int err;
@@ -269,36 +418,64 @@ int http_server__start(struct http_server **out, const struct http_opts *opts)
 	srv->listen_fd = -1;
 	srv->scrape = opts->scrape;
 	srv->arg = opts->arg;
-	srv->telemetry_path = strdup(opts->telemetry_path);
-	if (!srv->telemetry_path) {
-		err = -ENOMEM;
+	srv->max_connections = opts->max_connections;
+	srv->max_connections_per_ip = opts->max_connections_per_ip;
+	srv->timeout_seconds = opts->timeout_seconds;
+	err = copy_string(&srv->telemetry_path, opts->telemetry_path);
+	if (!err)
+		err = copy_string(&srv->listen_address, opts->listen_address);
+	if (!err && opts->web)
+		err = setup_web(srv, opts->web);
+	if (err) {
+		log_error("cannot set up the HTTP server: %s", strerror(-err));
 		goto err;
 	}
 	err = open_listener(opts->listen_address, &srv->listen_fd);
 	if (err)
 		goto err;
-
-	srv->daemon = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			MHD_USE_ERROR_LOG | MHD_USE_ITC,
-		0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-		opts->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		opts->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds,
-		/* bounds request headers and URL: larger ones get 431/414 */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_END);
-	if (!srv->daemon) {
-		err = -EIO;
-		log_error("cannot start the HTTP server on %s", opts->listen_address);
-		goto err;
-	}
-	srv->listen_fd = -1; /* MHD_stop_daemon closes it now */
-	log_info("listening on %s, metrics at %s", opts->listen_address, srv->telemetry_path);
 	*out = srv;
 	return 0;
 err:
 	http_server__stop(srv);
 	return err;
+}
+
+int http_server__start(struct http_server *srv)
+{
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, srv->priorities},
+		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
+		/* last: absent without a client CA */
+		{srv->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+		 srv->client_ca_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+	if (srv->cert_pem)
+		flags |= MHD_USE_TLS;
+	else
+		tls[0].option = MHD_OPTION_END;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+		srv->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		srv->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_seconds,
+		/* bounds request headers and URL: larger ones get 431/414 */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		log_error("cannot start the HTTP server on %s%s", srv->listen_address,
+			  srv->cert_pem ? " (TLS set-up failed; --log.level=debug tells why)" : "");
+		return -EIO;
+	}
+	srv->listen_fd = -1; /* MHD_stop_daemon closes it now */
+	log_info("listening on %s, metrics at %s%s%s", srv->listen_address, srv->telemetry_path,
+		 srv->cert_pem ? ", TLS" : "", srv->auth ? ", basic auth" : "");
+	return 0;
 }
 
 void http_server__stop(struct http_server *srv)
@@ -309,6 +486,13 @@ void http_server__stop(struct http_server *srv)
 		MHD_stop_daemon(srv->daemon); /* joins the connection threads */
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
+	free(srv->listen_address);
 	free(srv->telemetry_path);
+	free(srv->cert_pem);
+	if (srv->key_pem)
+		explicit_bzero(srv->key_pem, strlen(srv->key_pem));
+	free(srv->key_pem);
+	free(srv->client_ca_pem);
+	basic_auth__free(srv->auth);
 	free(srv);
 }

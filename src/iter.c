@@ -12,10 +12,12 @@
 #include "iter.h"
 #include "log.h"
 #include "records.h"
+#include "privileges.h"
 
 #include "iter_links.skel.h"
 #include "iter_map_elems.skel.h"
 #include "iter_maps.skel.h"
+#include "iter_owners.skel.h"
 #include "iter_progs.skel.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -24,6 +26,7 @@ struct iters {
 	struct iter_maps *maps_skel;
 	struct iter_progs *progs_skel;
 	struct iter_map_elems *elems_skel; /* NULL: the kernel lacks iter/bpf_map_elem */
+	struct iter_owners *owners_skel;
 	struct iter_links *links_skel; /* NULL: the kernel lacks iter/bpf_link (5.19+) */
 	struct bpf_link *links[ITER_KIND_MAX];
 	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
@@ -34,6 +37,7 @@ struct iters {
 static const char *const iter_names[ITER_KIND_MAX] = {
 	[ITER_MAPS] = "bpf_map",
 	[ITER_PROGS] = "bpf_prog",
+	[ITER_OWNERS] = "task_file",
 	[ITER_LINKS] = "bpf_link",
 };
 
@@ -51,12 +55,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* One line that says what went wrong and what fixes it. */
 static void explain_load_error(const char *what, int err)
 {
+	char missing[64];
+
 	switch (-err) {
 	case EPERM:
 	case EACCES:
+		privileges_missing_for_load(missing, sizeof(missing));
 		log_error("loading the %s iterator: %s: run as root, or grant CAP_BPF and "
-			  "CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)",
-			  what, strerror(-err));
+			  "CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)%s%s",
+			  what, strerror(-err), *missing ? "; missing: " : "", missing);
 		break;
 	case ESRCH:
 	case ENOENT:
@@ -184,6 +191,14 @@ static void load_elems(struct iters *it)
 			 strerror(errno));
 }
 
+static int load_owners(struct iters *it)
+{
+	it->owners_skel = iter_owners__open_and_load();
+	if (!it->owners_skel)
+		return -errno;
+	return attach(it, ITER_OWNERS, it->owners_skel->progs.dump_task_file);
+}
+
 /* Optional: without it (before 5.19) there are no link series. */
 static void load_links(struct iters *it)
 {
@@ -200,7 +215,7 @@ static void load_links(struct iters *it)
 int iters__new(struct iters **out)
 {
 	struct iters *it;
-	int err_maps, err_progs, err = 0;
+	int err_maps, err_progs, err_owners, err = 0;
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
@@ -228,6 +243,12 @@ int iters__new(struct iters **out)
 		err = err_maps;
 		goto out;
 	}
+	/* Optional: without it maps and programs are exported, owners are not. */
+	err_owners = load_owners(it);
+	if (err_owners)
+		log_warn("the task_file iterator did not load (%s): no owner labels; run with "
+			 "--log.level=debug for the loader's details",
+			 strerror(-err_owners));
 
 	load_elems(it);
 	load_links(it);
@@ -252,6 +273,7 @@ void iters__free(struct iters *it)
 	iter_map_elems__destroy(it->elems_skel);
 	iter_links__destroy(it->links_skel);
 	pthread_mutex_destroy(&it->walk_lock);
+	iter_owners__destroy(it->owners_skel);
 	free(it);
 }
 
@@ -385,6 +407,18 @@ int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf)
 out:
 	if (fd >= 0)
 		close(fd);
+	return err;
+}
+
+int iters__probe(struct iters *it)
+{
+	struct iter_buf buf = {};
+	int err = 0;
+
+	for (int k = 0; k < ITER_KIND_MAX && !err; k++)
+		if (iters__available(it, k))
+			err = iters__read(it, k, &buf);
+	iter_buf__fini(&buf);
 	return err;
 }
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_LINKS, ITER_KIND_MAX };
+enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_LINKS, ITER_KIND_MAX };
 
 /* A growable byte buffer, reused across reads. */
 struct iter_buf {
@@ -45,5 +45,8 @@ int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
  * iterator, other -errno from the kernel. Walks are serialised.
  */
 int iters__count_elems(struct iters *it, uint32_t map_id, uint64_t *entries);
+
+/* Read every available iterator once: a scrape's kernel work; 0 or -errno. */
+int iters__probe(struct iters *it);
 
 #endif

@@ -12,6 +12,13 @@ static const char *const map_labels[MAP_LABEL_MAX] = {
 	[MAP_LABEL_NAME] = "name",
 	[MAP_LABEL_TYPE] = "map_type",
 	[MAP_LABEL_PROG] = "prog",
+	[MAP_LABEL_COMM] = "comm",
+	[MAP_LABEL_PID] = "pid",
+	[MAP_LABEL_CONTAINER_ID] = "container_id",
+	[MAP_LABEL_CONTAINER] = "container",
+	[MAP_LABEL_POD] = "pod",
+	[MAP_LABEL_NAMESPACE] = "namespace",
+	[MAP_LABEL_CGROUP] = "cgroup",
 };
 
 static const char *const prog_labels[PROG_LABEL_MAX] = {
@@ -19,6 +26,13 @@ static const char *const prog_labels[PROG_LABEL_MAX] = {
 	[PROG_LABEL_NAME] = "name",
 	[PROG_LABEL_TYPE] = "prog_type",
 	[PROG_LABEL_TAG] = "tag",
+	[PROG_LABEL_COMM] = "comm",
+	[PROG_LABEL_PID] = "pid",
+	[PROG_LABEL_CONTAINER_ID] = "container_id",
+	[PROG_LABEL_CONTAINER] = "container",
+	[PROG_LABEL_POD] = "pod",
+	[PROG_LABEL_NAMESPACE] = "namespace",
+	[PROG_LABEL_CGROUP] = "cgroup",
 };
 
 _Static_assert(MAP_LABEL_MAX <= LABELS_MAX, "LABELS_MAX too small for maps");

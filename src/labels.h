@@ -19,11 +19,23 @@
 
 enum object_kind { OBJECT_MAP, OBJECT_PROG, OBJECT_KIND_MAX };
 
+/*
+ * The owner labels (processes holding the object, their containers and
+ * pods; several holders' values sorted, unique, ',' joined) come last in
+ * both schemas and in the same order as enum owner_field (owners.h).
+ */
 enum map_label {
 	MAP_LABEL_ID,
 	MAP_LABEL_NAME,
 	MAP_LABEL_TYPE, /* "map_type" */
 	MAP_LABEL_PROG, /* names of programs using the map: sorted, unique, ',' joined */
+	MAP_LABEL_COMM,
+	MAP_LABEL_PID,
+	MAP_LABEL_CONTAINER_ID,
+	MAP_LABEL_CONTAINER,
+	MAP_LABEL_POD,
+	MAP_LABEL_NAMESPACE,
+	MAP_LABEL_CGROUP,
 	MAP_LABEL_MAX,
 };
 
@@ -32,10 +44,17 @@ enum prog_label {
 	PROG_LABEL_NAME,
 	PROG_LABEL_TYPE, /* "prog_type" */
 	PROG_LABEL_TAG,
+	PROG_LABEL_COMM,
+	PROG_LABEL_PID,
+	PROG_LABEL_CONTAINER_ID,
+	PROG_LABEL_CONTAINER,
+	PROG_LABEL_POD,
+	PROG_LABEL_NAMESPACE,
+	PROG_LABEL_CGROUP,
 	PROG_LABEL_MAX,
 };
 
-#define LABELS_MAX 8 /* >= every *_LABEL_MAX */
+#define LABELS_MAX 16 /* >= every *_LABEL_MAX */
 
 /* Schema: label name of each slot of a kind, and the slot count. */
 const char *labels_name(enum object_kind kind, int slot);

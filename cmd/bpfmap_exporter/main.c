@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
 
 #include "collector.h"
 #include "config.h"
@@ -19,15 +20,19 @@
 #include "iter.h"
 #include "listen_address.h"
 #include "log.h"
+#include "privileges.h"
+#include "web_config.h"
 
 #define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
 
 /* Flags given on the command line; they override the config file, on reloads too. */
 struct flags {
 	const char *config_file;
+	const char *web_config_file;
 	const char *listen_address;
 	const char *telemetry_path;
 	const char *log_level;
+	const char *rootfs;
 	int collectors[COLLECTOR_MAX]; /* -1 unset, 0 off, 1 on */
 	bool check;
 	bool once;
@@ -44,8 +49,11 @@ static void usage(FILE *f)
 		"  --config.check              validate the configuration and exit\n"
 		"  --web.listen-address=ADDR   address to serve on (default \":2112\")\n"
 		"  --web.telemetry-path=PATH   path of the metrics (default \"/metrics\")\n"
+		"  --web.config.file=PATH      TLS and basic auth (exporter-toolkit format)\n"
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
-		"  --[no-]collector.NAME       enable/disable a collector (maps, programs, links)\n"
+		"  --path.rootfs=PATH          host root for container and pod names (default /)\n"
+		"  --[no-]collector.NAME       enable/disable a collector (maps, programs, "
+		"owners, links)\n"
 		"  --once                      print one exposition to stdout and exit\n"
 		"  --version                   print the version and exit\n"
 		"  --help                      print this help and exit\n"
@@ -95,9 +103,11 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 		size_t offset;
 	} valued[] = {
 		{"--config.file", offsetof(struct flags, config_file)},
+		{"--web.config.file", offsetof(struct flags, web_config_file)},
 		{"--web.listen-address", offsetof(struct flags, listen_address)},
 		{"--web.telemetry-path", offsetof(struct flags, telemetry_path)},
 		{"--log.level", offsetof(struct flags, log_level)},
+		{"--path.rootfs", offsetof(struct flags, rootfs)},
 	};
 
 	for (int i = 0; i < COLLECTOR_MAX; i++)
@@ -166,6 +176,16 @@ static int apply_flags(struct config *cfg, const struct flags *flags)
 	}
 	if (!cfg->listen_address || !cfg->telemetry_path)
 		return -ENOMEM;
+	if (flags->rootfs) {
+		if (flags->rootfs[0] != '/') {
+			log_error("--path.rootfs=%s: want an absolute path", flags->rootfs);
+			return -EINVAL;
+		}
+		free(cfg->rootfs);
+		cfg->rootfs = strdup(flags->rootfs);
+		if (!cfg->rootfs)
+			return -ENOMEM;
+	}
 	if (flags->log_level && log_parse_level(flags->log_level, &cfg->log_level)) {
 		log_error("--log.level=%s: want debug, info, warn or error", flags->log_level);
 		return -EINVAL;
@@ -282,7 +302,37 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN); /* a client hanging up is not our death */
 }
 
-static int serve(struct exporter *exp, const struct flags *flags, sigset_t *signals)
+/* A scrape's kernel work, to find which capabilities scrapes need. */
+static int probe_cb(void *arg)
+{
+	return iters__probe(arg);
+}
+
+/*
+ * Capabilities the features in use need beyond what the probe exercises:
+ * the counting fallback, map memory (fdinfo) and program run statistics
+ * open objects by id (BPF_*_GET_FD_BY_ID), and run statistics are turned
+ * on with BPF_ENABLE_STATS: the kernel allows these only with
+ * CAP_SYS_ADMIN. Fixed at start-up: a reload that turns one on later
+ * finds it refused (the series stay absent, and the log says why).
+ */
+static uint64_t caps_for_features(const struct exporter *exp)
+{
+	const struct config *cfg = exp->cfg;
+	bool walk = exporter_count_method(cfg, exp->iters) == MAP_COUNT_METHOD_ITERATOR;
+
+	if (!walk && !cfg->memory_reads_per_scrape && !cfg->run_stats)
+		return 0;
+	/* Said once, before the drop reports what it kept. */
+	log_info("CAP_SYS_ADMIN, where held, stays for:%s%s%s",
+		 walk ? " the counting walk (counting.method)" : "",
+		 cfg->memory_reads_per_scrape ? " map memory (memory.reads_per_scrape > 0)" : "",
+		 cfg->run_stats ? " run statistics (programs.run_stats)" : "");
+	return (uint64_t)1 << CAP_SYS_ADMIN;
+}
+
+static int serve(struct exporter *exp, const struct flags *flags, const struct web_config *web,
+		 sigset_t *signals)
 {
 	struct http_opts opts = {
 		.listen_address = exp->cfg->listen_address,
@@ -292,13 +342,21 @@ static int serve(struct exporter *exp, const struct flags *flags, sigset_t *sign
 		.timeout_seconds = exp->cfg->timeout_seconds,
 		.scrape = scrape_cb,
 		.arg = exp,
+		.web = web,
 	};
 	struct http_server *srv = NULL;
 	int err, sig;
 
-	err = http_server__start(&srv, &opts);
-	if (err)
+	/* Bind first (a port below 1024 needs a capability), then drop, then start threads. */
+	err = http_server__new(&srv, &opts);
+	if (!err)
+		err = privileges_drop(caps_for_features(exp), probe_cb, exp->iters);
+	if (!err)
+		err = http_server__start(srv);
+	if (err) {
+		http_server__stop(srv);
 		return err;
+	}
 	for (;;) {
 		if (sigwait(signals, &sig))
 			continue;
@@ -319,6 +377,7 @@ int main(int argc, char **argv)
 	 */
 	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
 			       .stats_fd = -1};
+	struct web_config *web = NULL;
 	struct flags flags = {};
 	struct timespec now;
 	sigset_t signals;
@@ -332,11 +391,23 @@ int main(int argc, char **argv)
 	if (!exp.cfg)
 		return EXIT_USAGE;
 	log_set_level(exp.cfg->log_level);
+	if (flags.web_config_file) {
+		char err_buf[512];
+
+		web = web_config__load_file(flags.web_config_file, err_buf, sizeof(err_buf));
+		if (!web) {
+			log_error("bad web configuration: %s", err_buf);
+			config__free(exp.cfg);
+			return EXIT_USAGE;
+		}
+	}
 	if (flags.check) {
 		printf("%s: configuration is valid\n",
 		       flags.config_file ? flags.config_file : "<embedded>");
-		config__free(exp.cfg);
-		return EXIT_SUCCESS;
+		if (web)
+			printf("%s: web configuration is valid\n", flags.web_config_file);
+		ret = EXIT_SUCCESS;
+		goto out;
 	}
 
 	block_signals(&signals);
@@ -345,20 +416,31 @@ int main(int argc, char **argv)
 
 	err = iters__new(&exp.iters);
 	if (!err)
+		err = owner_state__new(&exp.owners);
+	if (!err)
 		err = mem_cache__new(&exp.mem_cache);
 	if (err) {
 		ret = EXIT_FAILURE;
 		goto out;
 	}
 	log_count_method(exp.cfg, exp.iters);
+	/* Before dropping capabilities: turning statistics on needs CAP_SYS_ADMIN. */
 	exporter_apply_run_stats(&exp);
-	err = flags.once ? print_once(&exp) : serve(&exp, &flags, &signals);
+	if (flags.once) {
+		err = privileges_drop(caps_for_features(&exp), probe_cb, exp.iters);
+		if (!err)
+			err = print_once(&exp);
+	} else {
+		err = serve(&exp, &flags, web, &signals);
+	}
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
 	if (exp.stats_fd >= 0)
 		close(exp.stats_fd);
 	mem_cache__free(exp.mem_cache);
+	owner_state__free(exp.owners);
 	iters__free(exp.iters);
+	web_config__free(web);
 	config__free(exp.cfg);
 	return ret;
 }

@@ -250,12 +250,15 @@ stop_fixture() {
 }
 
 # map_labels ROLE TYPE [PROG]: the default label set of a fixture map.
-# Empty values are omitted entirely, as the exporter does.
+# Empty values are omitted entirely, as the exporter does. The fixture
+# holds every map itself, on the host: the owner label comm is "fixture",
+# container, pod and namespace are empty.
 map_labels() {
 	local l="id=\"${MAP_ID[$1]}\""
 	[[ -n ${MAP_NAME[$1]} ]] && l+=",name=\"${MAP_NAME[$1]}\""
 	l+=",map_type=\"$2\""
 	[[ -n ${3:-} ]] && l+=",prog=\"$3\""
+	l+=',comm="fixture"'
 	echo "$l"
 }
 

@@ -75,8 +75,8 @@ case_b_metrics() {
 	[[ $tag =~ ^[0-9a-f]{16}$ ]] || case_err "bpftool gave no tag: $json"
 	lbl="id=\"$PROG_ID\",name=\"$PROG_NAME\",prog_type=\"socket_filter\""
 	expect_line "$m" "ebpf_prog_info{$lbl,tag=\"$tag\"} 1"
-	expect_line "$m" "ebpf_prog_maps{$lbl} 2"
-	expect_line "$m" "ebpf_prog_xlated_bytes{$lbl} $xlated"
+	expect_line "$m" "ebpf_prog_maps{$lbl,comm=\"fixture\"} 2"
+	expect_line "$m" "ebpf_prog_xlated_bytes{$lbl,comm=\"fixture\"} $xlated"
 	case_end "b. program info/maps/xlated_bytes (tag $tag, $xlated bytes)"
 
 	case_begin
@@ -94,6 +94,7 @@ case_b_metrics() {
 	case_begin
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="maps"} 1'
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="programs"} 1'
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="owners"} 1'
 	expect_match "$m" '^bpfmap_exporter_build_info\{' "no bpfmap_exporter_build_info"
 	expect_match "$m" '^process_open_fds ' "no process_open_fds"
 	case_end "b. self metrics"
@@ -469,6 +470,7 @@ case_o_collector_failure() {
 	echo "# fd limit that failed the collectors: $limit (open fds $nfds)"
 	expect_eq "$failed" 1 "a scrape answered 200 with failed collectors"
 	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="programs"} 0'
+	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="owners"} 0'
 	grep -q '^ebpf_map_entries' "$out" && case_err "map series despite a failed collector"
 	expect_grep_i "$LOG" 'collector maps failed: Too many open files' "log"
 
@@ -476,6 +478,7 @@ case_o_collector_failure() {
 	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="maps"} 1'
 	expect_line "$out" "ebpf_map_entries{$(map_labels hash hash "$PROG_NAME")} 37"
 	expect_grep_i "$LOG" 'collector maps recovered' "log"
+	expect_grep_i "$LOG" 'collector owners recovered' "log"
 	case_end "o. a collector failing mid-scrape: 200, success 0, logged, recovers" "$LOG"
 }
 

@@ -52,13 +52,14 @@ map_name() { awk -v r="$1" '$1 == "map" && $2 == r { print $4 }' $T/fix.out; }
 prog_field() { awk -v f="$1" '$1 == "prog" { print $f }' $T/fix.out; }
 
 # map_labels ROLE TYPE [PROG]: the default labels; empty values omitted.
+# The fixture holds its maps itself: owner comm "fixture", no container.
 map_labels() {
 	l="id=\"$(map_id "$1")\""
 	n=$(map_name "$1")
 	[ -n "$n" ] && l="$l,name=\"$n\""
 	l="$l,map_type=\"$2\""
 	[ -n "${3:-}" ] && l="$l,prog=\"$3\""
-	echo "$l"
+	echo "$l,comm=\"fixture\""
 }
 
 # series_re NAMES ID: a series of a family in NAMES whose id is ID.
@@ -163,7 +164,7 @@ for role in hash arr; do
 done
 expect_eq "$(grep -c "^ebpf_map_program_info{.*prog_id=\"$PROG_ID\"" $M)" 2 \
 	"associations of the fixture program"
-lbl="id=\"$PROG_ID\",name=\"$PROG_NAME\",prog_type=\"socket_filter\""
+lbl="id=\"$PROG_ID\",name=\"$PROG_NAME\",prog_type=\"socket_filter\",comm=\"fixture\""
 expect_line $M "ebpf_prog_maps{$lbl} 2"
 grep -qE "^ebpf_prog_verified_instructions\\{$lbl\\} [1-9]" $M ||
 	case_err "no verified instructions for the fixture program"

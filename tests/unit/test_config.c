@@ -61,9 +61,12 @@ static void assert_selected(const struct label_policy *p, const int *want, size_
 		assert_int_equal(p->selected[i], want[i]);
 }
 
-static const int default_map_labels[] = {MAP_LABEL_ID, MAP_LABEL_NAME, MAP_LABEL_TYPE,
-					 MAP_LABEL_PROG};
-static const int default_prog_labels[] = {PROG_LABEL_ID, PROG_LABEL_NAME, PROG_LABEL_TYPE};
+static const int default_map_labels[] = {MAP_LABEL_ID,	 MAP_LABEL_NAME,     MAP_LABEL_TYPE,
+					 MAP_LABEL_PROG, MAP_LABEL_COMM,     MAP_LABEL_CONTAINER,
+					 MAP_LABEL_POD,	 MAP_LABEL_NAMESPACE};
+static const int default_prog_labels[] = {
+	PROG_LABEL_ID,	      PROG_LABEL_NAME, PROG_LABEL_TYPE,	    PROG_LABEL_COMM,
+	PROG_LABEL_CONTAINER, PROG_LABEL_POD,  PROG_LABEL_NAMESPACE};
 
 /* The values of src/default_config.yaml. */
 static void assert_defaults(const struct config *cfg)
@@ -89,6 +92,11 @@ static void assert_defaults(const struct config *cfg)
 	assert_false(cfg->seed_metrics);
 	assert_int_equal(cfg->counting_mode, COUNTING_AUTO);
 	assert_int_equal(cfg->fallback_max_entries, 1000000);
+	assert_true(cfg->collectors[COLLECTOR_OWNERS]);
+	assert_string_equal(cfg->rootfs, "/");
+	assert_int_equal(cfg->nr_bpffs, 1);
+	assert_string_equal(cfg->bpffs[0], "/sys/fs/bpf");
+	assert_true(cfg->owners_via_programs);
 	assert_true(cfg->collectors[COLLECTOR_LINKS]);
 	assert_false(cfg->run_stats);
 	assert_int_equal(cfg->memory_max_age_seconds, 60);
@@ -107,6 +115,7 @@ static void test_default(void **state)
 	config__free(NULL);
 	assert_string_equal(collector_names[COLLECTOR_MAPS], "maps");
 	assert_string_equal(collector_names[COLLECTOR_PROGRAMS], "programs");
+	assert_string_equal(collector_names[COLLECTOR_OWNERS], "owners");
 	assert_string_equal(collector_names[COLLECTOR_LINKS], "links");
 }
 
@@ -120,7 +129,8 @@ static void test_empty_inputs(void **state)
 		"---\n...\n",
 		"~\n",
 		"{}\n",
-		"web:\nlog:\ncollectors:\nfilters:\ncompat:\n", /* null sections set nothing */
+		/* null sections set nothing */
+		"web:\nlog:\ncollectors:\nfilters:\ncompat:\npaths:\nowners:\n",
 		"web: {}\nfilters:\n  maps: {}\n",
 	};
 	char err[256];
@@ -144,7 +154,7 @@ static void test_empty_inputs(void **state)
 
 static void test_overlay(void **state)
 {
-	static const int maps[] = {MAP_LABEL_ID, MAP_LABEL_NAME, MAP_LABEL_TYPE, MAP_LABEL_PROG};
+	const int *maps = default_map_labels;
 	static const int progs[] = {PROG_LABEL_ID, PROG_LABEL_TAG};
 	struct config *cfg;
 
@@ -164,10 +174,73 @@ static void test_overlay(void **state)
 	assert_string_equal(cfg->telemetry_path, "/metrics");
 	assert_int_equal(cfg->timeout_seconds, 10);
 	assert_true(cfg->collectors[COLLECTOR_MAPS]);
-	assert_selected(&cfg->policy[OBJECT_MAP], maps, ARRAY_SIZE(maps));
+	assert_selected(&cfg->policy[OBJECT_MAP], maps, ARRAY_SIZE(default_map_labels));
 	assert_int_equal(cfg->log_level, LOG_INFO);
 	assert_false(cfg->seed_metrics);
 	config__free(cfg);
+}
+
+static void test_paths_owners(void **state)
+{
+	static const int maps[] = {MAP_LABEL_ID, MAP_LABEL_PID, MAP_LABEL_CGROUP,
+				   MAP_LABEL_CONTAINER_ID};
+	struct config *cfg;
+
+	(void)state;
+	cfg = must_parse("paths:\n"
+			 "  rootfs: /host\n"
+			 "  bpffs: [/host/sys/fs/bpf, /run/cilium/bpffs]\n"
+			 "owners:\n"
+			 "  via_programs: false\n"
+			 "collectors:\n"
+			 "  owners: off\n"
+			 "labels:\n"
+			 "  maps: [id, pid, cgroup, container_id]\n"
+			 "filters:\n"
+			 "  maps:\n"
+			 "    include: {namespace: kube-system, pod: \"cilium-.*\"}\n");
+	assert_string_equal(cfg->rootfs, "/host");
+	assert_int_equal(cfg->nr_bpffs, 2);
+	assert_string_equal(cfg->bpffs[0], "/host/sys/fs/bpf");
+	assert_string_equal(cfg->bpffs[1], "/run/cilium/bpffs");
+	assert_false(cfg->owners_via_programs);
+	assert_false(cfg->collectors[COLLECTOR_OWNERS]);
+	assert_selected(&cfg->policy[OBJECT_MAP], maps, ARRAY_SIZE(maps));
+	assert_int_equal(cfg->policy[OBJECT_MAP].include[0].slot, MAP_LABEL_NAMESPACE);
+	assert_int_equal(cfg->policy[OBJECT_MAP].include[1].slot, MAP_LABEL_POD);
+	config__free(cfg);
+
+	/* No bpffs to walk at all; the rest keeps its default. */
+	cfg = must_parse("paths:\n  bpffs: []\n");
+	assert_int_equal(cfg->nr_bpffs, 0);
+	assert_string_equal(cfg->rootfs, "/");
+	config__free(cfg);
+
+	expect_error("paths:\n  rootfs: host\n",
+		     "t.yaml:2:11: paths.rootfs: expected an absolute path, got \"host\"");
+	expect_error("paths:\n  rootfs:\n",
+		     "t.yaml:2:10: paths.rootfs: expected a string, got null");
+	expect_error("paths:\n  bpffs: /sys/fs/bpf\n",
+		     "t.yaml:2:10: paths.bpffs: expected a sequence of paths, got \"/sys/fs/bpf\"");
+	expect_error("paths:\n  bpffs: [/sys/fs/bpf, bpf]\n",
+		     "t.yaml:2:24: paths.bpffs: expected an absolute path, got \"bpf\"");
+	expect_error("paths:\n  bpffs: [[a]]\n",
+		     "t.yaml:2:11: paths.bpffs: expected a string, got a sequence");
+	expect_error("paths:\n  procfs: /proc\n",
+		     "t.yaml:2:3: paths: unknown key \"procfs\" (allowed: rootfs, bpffs)");
+	expect_error("owners:\n  via_programs: 1\n",
+		     "t.yaml:2:17: owners.via_programs: expected a boolean (true or false), got "
+		     "\"1\"");
+	expect_error("owners:\n  via_links: true\n",
+		     "t.yaml:2:3: owners: unknown key \"via_links\" (allowed: via_programs)");
+	/* Owner label names and the owner series' own labels are not static labels. */
+	expect_error("static_labels: {pod: x}\n",
+		     "t.yaml:1:17: static_labels: label name \"pod\" collides with a label of maps "
+		     "series");
+	expect_error(
+		"static_labels: {owner: x}\n",
+		"t.yaml:1:17: static_labels: label name \"owner\" collides with a label of the "
+		"exporter's own metrics");
 }
 
 static void test_full(void **state)
@@ -322,14 +395,14 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	expect_error("webb: {}\n", "t.yaml:1:1: unknown key \"webb\" (allowed: web, log, "
 				   "collectors, labels, filters, static_labels, compat, counting, "
-				   "programs, memory)");
+				   "paths, owners, programs, memory)");
 	expect_error("web:\n  port: 1\n",
 		     "t.yaml:2:3: web: unknown key \"port\" (allowed: listen_address, "
 		     "telemetry_path, max_connections, max_connections_per_ip, timeout_seconds)");
 	expect_error("log: {lvl: info}\n", "t.yaml:1:7: log: unknown key \"lvl\" (allowed: level)");
-	expect_error("collectors:\n  owners: true\n",
-		     "t.yaml:2:3: collectors: unknown key \"owners\" (allowed: maps, programs, "
-		     "links)");
+	expect_error("collectors:\n  nodes: true\n",
+		     "t.yaml:2:3: collectors: unknown key \"nodes\" (allowed: maps, programs, "
+		     "owners, links)");
 	expect_error("programs:\n  stats: true\n",
 		     "t.yaml:2:3: programs: unknown key \"stats\" (allowed: run_stats)");
 	expect_error("memory:\n  max_age: 1\n",
@@ -345,10 +418,10 @@ static void test_unknown_keys(void **state)
 	/* Keys are case-sensitive; odd bytes are escaped in the message. */
 	expect_error("Web: {}\n", "t.yaml:1:1: unknown key \"Web\" (allowed: web, log, "
 				  "collectors, labels, filters, static_labels, compat, counting, "
-				  "programs, memory)");
+				  "paths, owners, programs, memory)");
 	expect_error("\"w\\teb\": {}\n", "t.yaml:1:1: unknown key \"w\\x09eb\" (allowed: web, "
 					 "log, collectors, labels, filters, static_labels, "
-					 "compat, counting, programs, memory)");
+					 "compat, counting, paths, owners, programs, memory)");
 	expect_error("? [a]\n: 1\n", "t.yaml:1:3: expected a string key, got a sequence");
 	expect_error("web:\n  ~: 1\n", "t.yaml:2:3: web: expected a string key, got null");
 }
@@ -574,11 +647,11 @@ static void test_labels(void **state)
 	expect_error(
 		"labels:\n  maps: [id, foo]\n",
 		"t.yaml:2:14: labels.maps: unknown label \"foo\" (allowed: id, name, map_type, "
-		"prog)");
+		"prog, comm, pid, container_id, container, pod, namespace, cgroup)");
 	/* Each kind has its own schema. */
 	expect_error("labels:\n  programs: [id, map_type]\n",
 		     "t.yaml:2:18: labels.programs: unknown label \"map_type\" (allowed: id, name, "
-		     "prog_type, tag)");
+		     "prog_type, tag, comm, pid, container_id, container, pod, namespace, cgroup)");
 	expect_error("labels:\n  maps:\n    - id\n    - name\n    - name\n",
 		     "t.yaml:5:7: labels.maps: duplicate label \"name\"");
 	expect_error(
@@ -597,7 +670,7 @@ static void test_labels(void **state)
 		     "t.yaml:2:14: labels.maps: expected a label name, got a sequence");
 	expect_error("labels:\n  maps: [id, \"id\\0\"]\n",
 		     "t.yaml:2:14: labels.maps: unknown label \"id\\x00\" (allowed: id, name, "
-		     "map_type, prog)");
+		     "map_type, prog, comm, pid, container_id, container, pod, namespace, cgroup)");
 }
 
 static void test_filters(void **state)
@@ -609,10 +682,11 @@ static void test_filters(void **state)
 	(void)state;
 	expect_error("filters:\n  maps:\n    include:\n      tag: x\n",
 		     "t.yaml:4:7: filters.maps.include: unknown label \"tag\" (allowed: id, name, "
-		     "map_type, prog)");
+		     "map_type, prog, comm, pid, container_id, container, pod, namespace, cgroup)");
 	expect_error("filters:\n  programs:\n    exclude: {prog: x}\n",
 		     "t.yaml:3:15: filters.programs.exclude: unknown label \"prog\" (allowed: id, "
-		     "name, prog_type, tag)");
+		     "name, prog_type, tag, comm, pid, container_id, container, pod, namespace, "
+		     "cgroup)");
 	expect_error("filters:\n  maps:\n    include:\n      name: [a]\n",
 		     "t.yaml:4:13: filters.maps.include.name: expected a string, got a sequence");
 	expect_error("filters:\n  maps:\n    include:\n      name:\n",
@@ -931,6 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_empty_inputs),
 		cmocka_unit_test(test_overlay),
+		cmocka_unit_test(test_paths_owners),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_overlay_replaces_mappings),
 		cmocka_unit_test(test_bools),

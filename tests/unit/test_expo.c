@@ -547,6 +547,56 @@ static void write_big(struct expo *e)
 	}
 }
 
+/* A pre-rendered set writes exactly what the same labels write sample by sample. */
+static void test_label_sets(void **state)
+{
+	struct expo *e = *state, *ref = expo__new();
+	const struct expo_label c[] = {{"node", "n\"1"}};
+	const struct expo_label a[] = {{"id", "7"}, {"name", "x\\y\n"}, {"empty", ""}};
+	const struct expo_label b[] = {{"id", "8"}};
+	struct expo_labels sa, sb, none;
+	const char *want;
+
+	assert_non_null(ref);
+	assert_int_equal(expo__set_const_labels(e, c, 1), 0);
+	assert_int_equal(expo__set_const_labels(ref, c, 1), 0);
+	sa = expo__labels(e, a, 3);
+	sb = expo__labels(e, b, 1);
+	none = expo__labels(e, NULL, 0);
+	assert_int_equal(expo__error(e), 0);
+	/* rendering a set writes nothing to the output */
+	assert_output(e, "");
+
+	expo__family(e, "m", "h", EXPO_GAUGE);
+	expo__sample_set_u64(e, sa, 1);
+	expo__sample_set(e, sb, 0.5);
+	expo__sample_set(e, none, 2);
+	expo__family(e, "n", NULL, EXPO_COUNTER);
+	expo__sample_set_u64(e, sa, 3);
+
+	expo__family(ref, "m", "h", EXPO_GAUGE);
+	expo__sample_u64(ref, a, 3, 1);
+	expo__sample(ref, b, 1, 0.5);
+	expo__sample(ref, NULL, 0, 2);
+	expo__family(ref, "n", NULL, EXPO_COUNTER);
+	expo__sample_u64(ref, a, 3, 3);
+	want = expo__data(ref, NULL);
+	assert_output(e, want);
+	assert_non_null(strstr(want, "m{id=\"7\",name=\"x\\\\y\\n\",node=\"n\\\"1\"} 1\n"));
+
+	/* After a reset the old sets are gone: using one is an error, not garbage. */
+	expo__reset(e);
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample_set(e, sa, 1);
+	assert_int_equal(expo__error(e), -EINVAL);
+
+	/* A bad label name fails like it does for a sample. */
+	expo__reset(e);
+	expo__labels(e, (const struct expo_label[]){{"1bad", "v"}}, 1);
+	assert_int_equal(expo__error(e), -EINVAL);
+	expo__free(ref);
+}
+
 /* The general rule the writer must match: the shortest of %.15g..%.17g that reads back. */
 static void reference_double(double v, char *buf, size_t size)
 {
@@ -681,6 +731,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ratios_match_general_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_label_sets, setup, teardown),
 		cmocka_unit_test(test_escape_truncation),
 	};
 

@@ -60,6 +60,20 @@ static void test_schema(void **state)
 	assert_string_equal(labels_name(OBJECT_PROG, PROG_LABEL_NAME), "name");
 	assert_string_equal(labels_name(OBJECT_PROG, PROG_LABEL_TYPE), "prog_type");
 	assert_string_equal(labels_name(OBJECT_PROG, PROG_LABEL_TAG), "tag");
+	/* Owner labels: the same names, in the same order, in both schemas. */
+	{
+		static const char *const owner[] = {
+			"comm", "pid", "container_id", "container", "pod", "namespace", "cgroup"};
+
+		for (size_t i = 0; i < ARRAY_SIZE(owner); i++) {
+			assert_string_equal(labels_name(OBJECT_MAP, MAP_LABEL_COMM + (int)i),
+					    owner[i]);
+			assert_string_equal(labels_name(OBJECT_PROG, PROG_LABEL_COMM + (int)i),
+					    owner[i]);
+		}
+		assert_int_equal(MAP_LABEL_COMM + (int)ARRAY_SIZE(owner), MAP_LABEL_MAX);
+		assert_int_equal(PROG_LABEL_COMM + (int)ARRAY_SIZE(owner), PROG_LABEL_MAX);
+	}
 	assert_null(labels_name(OBJECT_MAP, -1));
 	assert_null(labels_name(OBJECT_MAP, MAP_LABEL_MAX));
 	assert_null(labels_name(OBJECT_KIND_MAX, 0));

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The owner table: decoding task_file streams, holder sets, joins, workloads. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "owners.h"
+
+#define ID_A "4f2d1c7e9a0b3c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"
+#define ID_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define UID_ "1c0b4e2a_5f6d_4e3c_9b8a_7d6e5f4c3b2a"
+#define UID "1c0b4e2a-5f6d-4e3c-9b8a-7d6e5f4c3b2a"
+
+struct stream {
+	unsigned char *bytes;
+	size_t len, cap;
+};
+
+static void put(struct stream *s, const void *p, size_t n)
+{
+	if (s->len + n > s->cap) {
+		s->cap = (s->len + n) * 2;
+		s->bytes = realloc(s->bytes, s->cap);
+		assert_non_null(s->bytes);
+	}
+	memcpy(s->bytes + s->len, p, n);
+	s->len += n;
+}
+
+/* A task whose cgroup path is given root first, "/"-separated (NULL: the root). */
+static void put_task(struct stream *s, uint32_t tgid, const char *comm, const char *path,
+		     uint32_t flags)
+{
+	struct bpfmap_owner_task_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_TASK,
+		.tgid = tgid,
+		.cgroup_id = 1000 + tgid,
+		.flags = flags,
+	};
+	char *names[BPFMAP_CGROUP_MAX_DEPTH], *copy = path ? strdup(path) : NULL, *save = NULL;
+	uint32_t n = 0;
+
+	memcpy(rec.comm, comm, strnlen(comm, sizeof(rec.comm)));
+	for (char *tok = copy ? strtok_r(copy, "/", &save) : NULL; tok;
+	     tok = strtok_r(NULL, "/", &save))
+		names[n++] = tok;
+	rec.nr_names = n;
+	put(s, &rec, sizeof(rec));
+	while (n-- > 0) { /* leaf first */
+		struct bpfmap_owner_name_record name = {.rec_type = BPFMAP_OWNER_REC_NAME};
+
+		snprintf(name.name, sizeof(name.name), "%s", names[n]);
+		put(s, &name, sizeof(name));
+	}
+	free(copy);
+}
+
+static void put_fd(struct stream *s, uint32_t tgid, uint32_t kind, uint32_t id, uint32_t prog_id)
+{
+	struct bpfmap_owner_fd_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_FD,
+		.kind = kind,
+		.id = id,
+		.tgid = tgid,
+		.fd = 3,
+		.prog_id = prog_id,
+	};
+
+	put(s, &rec, sizeof(rec));
+}
+
+static void put_end(struct stream *s, uint32_t level)
+{
+	struct bpfmap_owner_end_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_END,
+		.reader_tgid = 4242,
+		.reader_pidns_level = level,
+	};
+
+	put(s, &rec, sizeof(rec));
+}
+
+#define POD_PATH                                                                        \
+	"kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_ ".slice/" \
+	"cri-containerd-" ID_A ".scope"
+
+/*
+ * tgid 100 in container A (pod), 50 in container B, 10 and 9 in container A
+ * too, 7 on the host (root cgroup). 100 is described twice.
+ */
+static void build(struct stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	put_task(s, 100, "agent", POD_PATH, 0);
+	put_fd(s, 100, BPFMAP_OBJ_MAP, 5, 0);
+	put_fd(s, 100, BPFMAP_OBJ_PROG, 7, 0);
+	put_fd(s, 100, BPFMAP_OBJ_LINK, 9, 7);
+	put_fd(s, 100, BPFMAP_OBJ_LINK, 11, 8); /* prog 8: held only through a link */
+	put_task(s, 50, "loader", "docker/" ID_B, 0);
+	put_fd(s, 50, BPFMAP_OBJ_MAP, 5, 0);
+	put_fd(s, 50, BPFMAP_OBJ_MAP, 5, 0); /* two fds of one map */
+	put_task(s, 100, "agent", POD_PATH, 0); /* described again */
+	put_fd(s, 100, BPFMAP_OBJ_MAP, 6, 0);
+	put_fd(s, 100, BPFMAP_OBJ_PROG, 8, 0); /* now also directly: fd wins over link */
+	put_task(s, 10, "agent", POD_PATH, 0);
+	put_fd(s, 10, BPFMAP_OBJ_MAP, 5, 0);
+	put_task(s, 9, "agent", POD_PATH, 0);
+	put_fd(s, 9, BPFMAP_OBJ_MAP, 12, 0);
+	put_task(s, 7, "systemd", NULL, 0);
+	put_fd(s, 7, BPFMAP_OBJ_PROG, 13, 0);
+	put_end(s, 0);
+}
+
+static int task_of(const struct owner_table *t, uint32_t tgid)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++) {
+		if (t->tasks[i].tgid == tgid)
+			return (int)i;
+	}
+	fail_msg("no task %u", tgid);
+	return -1;
+}
+
+static void test_decode(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s;
+	size_t first, n;
+
+	(void)state;
+	build(&s);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_tasks, 5);
+	for (size_t i = 1; i < t.nr_tasks; i++)
+		assert_true(t.tasks[i - 1].tgid < t.tasks[i].tgid);
+	assert_int_equal(t.reader_tgid, 4242);
+	assert_int_equal(t.reader_pidns_level, 0);
+	{
+		const struct owner_task *a = &t.tasks[task_of(&t, 100)];
+
+		assert_string_equal(a->comm, "agent");
+		assert_string_equal(a->pid, "100");
+		assert_int_equal(a->cgroup_id, 1100);
+		assert_string_equal(a->cgroup, "/" POD_PATH);
+		assert_string_equal(t.tasks[task_of(&t, 7)].cgroup, "/");
+	}
+
+	n = owner_table__find(&t, BPFMAP_OBJ_MAP, 5, &first);
+	assert_int_equal(n, 3); /* 10, 50, 100: one ref each, in tgid order */
+	assert_int_equal(t.tasks[t.refs[first].task].tgid, 10);
+	assert_int_equal(t.tasks[t.refs[first + 1].task].tgid, 50);
+	assert_int_equal(t.tasks[t.refs[first + 2].task].tgid, 100);
+	n = owner_table__find(&t, BPFMAP_OBJ_PROG, 7, &first);
+	assert_int_equal(n, 1);
+	assert_int_equal(t.refs[first].via, OWNER_VIA_FD);
+	n = owner_table__find(&t, BPFMAP_OBJ_PROG, 8, &first);
+	assert_int_equal(n, 1);
+	assert_int_equal(t.refs[first].via, OWNER_VIA_FD);
+	n = owner_table__find(&t, BPFMAP_OBJ_LINK, 11, &first);
+	assert_int_equal(n, 1);
+	assert_int_equal(owner_table__find(&t, BPFMAP_OBJ_MAP, 7, &first), 0);
+	assert_int_equal(owner_table__find(&t, BPFMAP_OBJ_PROG, 5, &first), 0);
+	assert_int_equal(owner_table__find(&t, BPFMAP_OBJ_MAP, 99, &first), 0);
+
+	/* Decoding again empties the table first. */
+	s.len = 0;
+	put_task(&s, 1, "one", NULL, 0);
+	put_fd(&s, 1, BPFMAP_OBJ_LINK, 2, 3);
+	put_end(&s, 2);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_tasks, 1);
+	assert_int_equal(t.nr_refs, 2);
+	assert_int_equal(t.reader_pidns_level, 2);
+	n = owner_table__find(&t, BPFMAP_OBJ_PROG, 3, &first);
+	assert_int_equal(n, 1);
+	assert_int_equal(t.refs[first].via, OWNER_VIA_LINK);
+	/* An empty but complete stream: no holders at all. */
+	s.len = 0;
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_tasks, 0);
+	owner_table__fini(&t);
+	owner_table__fini(NULL);
+	free(s.bytes);
+}
+
+static void test_paths(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s = {0};
+	char deep[BPFMAP_CGROUP_MAX_DEPTH * 3 + 1] = "";
+
+	(void)state;
+	for (int i = 0; i < BPFMAP_CGROUP_MAX_DEPTH; i++)
+		strcat(deep, "/d");
+	put_task(&s, 1, "a", deep, BPFMAP_TASK_CGROUP_TRUNCATED);
+	put_fd(&s, 1, BPFMAP_OBJ_MAP, 1, 0);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(strncmp(t.tasks[0].cgroup, "/.../d/d/", 9), 0);
+	assert_int_equal(strlen(t.tasks[0].cgroup), 4 + 2 * BPFMAP_CGROUP_MAX_DEPTH);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
+/* Every way a stream can be wrong: -EPROTO, an empty table, no leak (ASan). */
+static void test_torn_streams(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s, bad = {0};
+
+	(void)state;
+	build(&s);
+	/* Cut anywhere: never accepted (the end record is last). */
+	for (size_t len = 0; len < s.len; len++) {
+		if (owner_table__decode(&t, s.bytes, len) != -EPROTO)
+			fail_msg("a stream cut at %zu of %zu bytes was accepted", len, s.len);
+		assert_int_equal(t.nr_tasks, 0);
+		assert_int_equal(t.nr_refs, 0);
+	}
+	/* An fd before any task. */
+	put_fd(&bad, 1, BPFMAP_OBJ_MAP, 1, 0);
+	put_end(&bad, 0);
+	assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	/* An fd of another tgid than the task described. */
+	bad.len = 0;
+	put_task(&bad, 1, "a", NULL, 0);
+	put_fd(&bad, 2, BPFMAP_OBJ_MAP, 1, 0);
+	put_end(&bad, 0);
+	assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	/* Unknown kind, id 0. */
+	bad.len = 0;
+	put_task(&bad, 1, "a", NULL, 0);
+	put_fd(&bad, 1, 4, 1, 0);
+	put_end(&bad, 0);
+	assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	bad.len = 0;
+	put_task(&bad, 1, "a", NULL, 0);
+	put_fd(&bad, 1, BPFMAP_OBJ_MAP, 0, 0);
+	put_end(&bad, 0);
+	assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	/* Something after the end. */
+	bad.len = 0;
+	put_end(&bad, 0);
+	put_task(&bad, 1, "a", NULL, 0);
+	assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	bad.len = 0;
+	put_end(&bad, 0);
+	put_end(&bad, 0);
+	assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	/* A name record where a task or fd record belongs. */
+	{
+		struct bpfmap_owner_name_record name = {.rec_type = BPFMAP_OWNER_REC_NAME};
+
+		bad.len = 0;
+		put(&bad, &name, sizeof(name));
+		put_end(&bad, 0);
+		assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	}
+	/* A task announcing more names than it has, or than allowed, or a wrong one. */
+	{
+		struct bpfmap_owner_task_record rec = {
+			.rec_type = BPFMAP_OWNER_REC_TASK, .tgid = 1, .nr_names = 2};
+		struct bpfmap_owner_name_record name = {.rec_type = BPFMAP_OWNER_REC_NAME};
+
+		bad.len = 0;
+		put(&bad, &rec, sizeof(rec));
+		put(&bad, &name, sizeof(name));
+		put_end(&bad, 0);
+		assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+		rec.nr_names = BPFMAP_CGROUP_MAX_DEPTH + 1;
+		bad.len = 0;
+		put(&bad, &rec, sizeof(rec));
+		for (int i = 0; i < BPFMAP_CGROUP_MAX_DEPTH + 1; i++)
+			put(&bad, &name, sizeof(name));
+		put_end(&bad, 0);
+		assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+		rec.nr_names = 1;
+		name.rec_type = BPFMAP_OWNER_REC_FD;
+		bad.len = 0;
+		put(&bad, &rec, sizeof(rec));
+		put(&bad, &name, sizeof(name));
+		put_end(&bad, 0);
+		assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), -EPROTO);
+	}
+	/* A name without its NUL stays within its record. */
+	{
+		struct bpfmap_owner_name_record name = {.rec_type = BPFMAP_OWNER_REC_NAME};
+
+		bad.len = 0;
+		put_task(&bad, 1, "a", NULL, 0);
+		bad.len -= sizeof(struct bpfmap_owner_task_record);
+		{
+			struct bpfmap_owner_task_record rec = {
+				.rec_type = BPFMAP_OWNER_REC_TASK, .tgid = 1, .nr_names = 1};
+
+			put(&bad, &rec, sizeof(rec));
+		}
+		memset(name.name, 'x', sizeof(name.name));
+		put(&bad, &name, sizeof(name));
+		put_fd(&bad, 1, BPFMAP_OBJ_MAP, 1, 0);
+		put_end(&bad, 0);
+		assert_int_equal(owner_table__decode(&t, bad.bytes, bad.len), 0);
+		assert_int_equal(strlen(t.tasks[0].cgroup), 1 + BPFMAP_CGROUP_NAME_LEN);
+	}
+	owner_table__fini(&t);
+	free(s.bytes);
+	free(bad.bytes);
+}
+
+static void test_sets_and_joins(void **state)
+{
+	struct owner_table t = {0};
+	struct owner_set set = {0};
+	struct str_arena arena = {0};
+	struct stream s;
+	const char *v;
+
+	(void)state;
+	build(&s);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	owner_table__parse_cgroups(&t);
+	/* Names as the resolver would set them. */
+	strcpy(t.tasks[task_of(&t, 100)].container, "agent");
+	strcpy(t.tasks[task_of(&t, 100)].pod, "cilium-x");
+	strcpy(t.tasks[task_of(&t, 100)].namespace, "kube-system");
+	strcpy(t.tasks[task_of(&t, 10)].container, "agent");
+	strcpy(t.tasks[task_of(&t, 10)].pod, "cilium-x");
+	strcpy(t.tasks[task_of(&t, 10)].namespace, "kube-system");
+	strcpy(t.tasks[task_of(&t, 50)].container, "loader");
+
+	/* Map 5 directly, plus map 5 through prog 7 (held by 100 again). */
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_MAP, 5, -1), 0);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_PROG, 7, OWNER_VIA_PROGRAM), 0);
+	owner_set__finish(&set, &t);
+	assert_int_equal(set.nr, 3);
+	assert_int_equal(t.tasks[set.h[2].task].tgid, 100);
+	assert_int_equal(set.h[2].via, OWNER_VIA_FD); /* the most direct way wins */
+
+	assert_string_equal(owner_set__join(&set, &t, OWNER_PID, &arena), "10,50,100");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_COMM, &arena), "agent,loader");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_CONTAINER, &arena), "agent,loader");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_CONTAINER_ID, &arena), ID_B "," ID_A);
+	assert_string_equal(owner_set__join(&set, &t, OWNER_POD, &arena), "cilium-x");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_NAMESPACE, &arena), "kube-system");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_CGROUP, &arena),
+			    "/docker/" ID_B ",/" POD_PATH);
+	/* One distinct value: the task's own string, no copy. */
+	v = owner_set__join(&set, &t, OWNER_POD, &arena);
+	assert_ptr_equal(v, t.tasks[task_of(&t, 10)].pod);
+
+	/* Map 6: one holder; prog 8: link and fd from the same task -> fd. */
+	owner_set__clear(&set);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_PROG, 8, -1), 0);
+	owner_set__finish(&set, &t);
+	assert_int_equal(set.nr, 1);
+	assert_string_equal(owner_via_name(set.h[0].via), "fd");
+	/* No holder: every field is empty. */
+	owner_set__clear(&set);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_MAP, 99, -1), 0);
+	owner_set__finish(&set, &t);
+	assert_int_equal(set.nr, 0);
+	for (int f = 0; f < OWNER_FIELD_MAX; f++)
+		assert_string_equal(owner_set__join(&set, &t, f, &arena), "");
+	/* Host process: no container fields. */
+	owner_set__clear(&set);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_PROG, 13, -1), 0);
+	owner_set__finish(&set, &t);
+	assert_string_equal(owner_set__join(&set, &t, OWNER_COMM, &arena), "systemd");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_CONTAINER_ID, &arena), "");
+	assert_string_equal(owner_set__join(&set, &t, OWNER_CGROUP, &arena), "/");
+
+	assert_string_equal(owner_via_name(OWNER_VIA_LINK), "link");
+	assert_string_equal(owner_via_name(OWNER_VIA_PROGRAM), "program");
+	assert_string_equal(owner_via_name(OWNER_VIA_MAX), "");
+
+	str_arena__fini(&arena);
+	owner_set__fini(&set);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
+/* Many holders: joins past the small fixed buffer, numeric pid order. */
+static void test_many_holders(void **state)
+{
+	struct owner_table t = {0};
+	struct owner_set set = {0};
+	struct str_arena arena = {0};
+	struct stream s = {0};
+	char want[4096] = "";
+
+	(void)state;
+	for (uint32_t tgid = 40; tgid > 0; tgid--) {
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "c%u", tgid % 7);
+		put_task(&s, tgid, comm, NULL, 0);
+		put_fd(&s, tgid, BPFMAP_OBJ_MAP, 1, 0);
+	}
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_MAP, 1, -1), 0);
+	owner_set__finish(&set, &t);
+	assert_int_equal(set.nr, 40);
+	for (uint32_t tgid = 1; tgid <= 40; tgid++)
+		sprintf(want + strlen(want), "%s%u", tgid > 1 ? "," : "", tgid);
+	assert_string_equal(owner_set__join(&set, &t, OWNER_PID, &arena), want);
+	assert_string_equal(owner_set__join(&set, &t, OWNER_COMM, &arena), "c0,c1,c2,c3,c4,c5,c6");
+	str_arena__fini(&arena);
+	owner_set__fini(&set);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
+static void test_pins(void **state)
+{
+	struct owner_table t = {0};
+	size_t first;
+
+	(void)state;
+	assert_int_equal(owner_table__add_pin(&t, BPFMAP_OBJ_MAP, 5, "/sys/fs/bpf/b"), 0);
+	assert_int_equal(owner_table__add_pin(&t, BPFMAP_OBJ_PROG, 5, "/sys/fs/bpf/p"), 0);
+	assert_int_equal(owner_table__add_pin(&t, BPFMAP_OBJ_MAP, 5, "/sys/fs/bpf/a"), 0);
+	assert_int_equal(owner_table__add_pin(&t, BPFMAP_OBJ_MAP, 2, "/sys/fs/bpf/z"), 0);
+	owner_table__sort_pins(&t);
+	assert_int_equal(owner_table__find_pins(&t, BPFMAP_OBJ_MAP, 5, &first), 2);
+	assert_string_equal(t.pins[first].path, "/sys/fs/bpf/a");
+	assert_string_equal(t.pins[first + 1].path, "/sys/fs/bpf/b");
+	assert_int_equal(owner_table__find_pins(&t, BPFMAP_OBJ_PROG, 5, &first), 1);
+	assert_int_equal(owner_table__find_pins(&t, BPFMAP_OBJ_MAP, 3, &first), 0);
+	owner_table__fini(&t);
+}
+
+static void test_workloads(void **state)
+{
+	struct owner_table t = {0};
+	struct owner_set set = {0};
+	struct stream s;
+	int a, b;
+
+	(void)state;
+	build(&s);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	owner_table__parse_cgroups(&t);
+	assert_int_equal(owner_table__index_workloads(&t), 0);
+	assert_int_equal(t.nr_containers, 2); /* A (tgids 9, 10, 100) and B (50) */
+	assert_int_equal(t.nr_pods, 1);
+	a = t.tasks[task_of(&t, 100)].container_slot;
+	b = t.tasks[task_of(&t, 50)].container_slot;
+	assert_int_equal(t.tasks[task_of(&t, 10)].container_slot, a);
+	assert_int_not_equal(a, b);
+	assert_int_equal(t.tasks[task_of(&t, 7)].container_slot, -1);
+	assert_int_equal(t.tasks[task_of(&t, 7)].pod_slot, -1);
+	assert_int_equal(t.tasks[task_of(&t, 50)].pod_slot, -1);
+	assert_string_equal(t.tasks[task_of(&t, 100)].pod_uid, UID);
+
+	/* Map 5 (held in A twice and in B): once for A, once for B, once for the pod. */
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_MAP, 5, -1), 0);
+	owner_set__finish(&set, &t);
+	owner_table__count(&t, &set, BPFMAP_OBJ_MAP, 100, true, 40);
+	owner_set__clear(&set);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_MAP, 12, -1), 0);
+	owner_set__finish(&set, &t);
+	owner_table__count(&t, &set, BPFMAP_OBJ_MAP, 8, false, 0);
+	owner_set__clear(&set);
+	assert_int_equal(owner_set__add(&set, &t, BPFMAP_OBJ_PROG, 7, -1), 0);
+	owner_set__finish(&set, &t);
+	owner_table__count(&t, &set, BPFMAP_OBJ_PROG, 0, false, 0);
+
+	assert_int_equal(t.containers[a].maps, 2);
+	assert_int_equal(t.containers[a].max_entries, 108);
+	assert_int_equal(t.containers[a].entries, 40);
+	assert_true(t.containers[a].entries_known);
+	assert_int_equal(t.containers[a].progs, 1);
+	assert_int_equal(t.containers[b].maps, 1);
+	assert_int_equal(t.containers[b].progs, 0);
+	assert_int_equal(t.pods[0].maps, 2);
+	assert_int_equal(t.pods[0].progs, 1);
+	owner_set__fini(&set);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode),	     cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_torn_streams), cmocka_unit_test(test_sets_and_joins),
+		cmocka_unit_test(test_many_holders), cmocka_unit_test(test_pins),
+		cmocka_unit_test(test_workloads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
