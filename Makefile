@@ -70,6 +70,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 FIXTURE    := $(BUILD)/tests/fixture
 CHURN      := $(BUILD)/tests/churn
 PROGS_FIXTURE := $(BUILD)/tests/progs_fixture
+PROGS_FIXTURE_STATIC := $(BUILD)/tests/progs_fixture-static
 CHURN_SECONDS ?= 20
 # The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
@@ -154,6 +155,11 @@ $(PROGS_FIXTURE): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -I$(BUILD)/tests $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+# Static, without sanitizers: it runs in the test VMs too.
+$(PROGS_FIXTURE_STATIC): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
+
 $(BUILD)/tests/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
@@ -196,8 +202,8 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE)
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
 # (downloaded once into .cache/kernels).
-test-kernels: $(BIN) $(FIXTURE_STATIC)
-	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(CACHE)/kernels
+test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC)
+	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(CACHE)/kernels
 
 # The chart, deploy/ and the alert rules, offline.
 test-helm: $(BIN) $(HELM)

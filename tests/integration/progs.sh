@@ -134,7 +134,7 @@ case_b_links() {
 	# XDP links have an attach type from 6.17 only.
 	expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[xdp]}\",link_type=\"xdp\",prog_id=\"${PROG[xdp]}\",prog_name=\"fix_xdp\",(attach_type=\"xdp\",)?target=\"$IFNAME\",ifindex=\"$ifindex\",netns=\"$netns\"\\} 1$" \
 		"no xdp link on $IFNAME (ifindex $ifindex, netns $netns)"
-	expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[tracing]}\",link_type=\"(raw_tracepoint|tracing)\",prog_id=\"${PROG[tracing]}\",prog_name=\"fix_tracing\",attach_type=\"trace_raw_tp\",target=\"task_rename\"\\} 1$" \
+	expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[tracing]}\",link_type=\"(raw_tracepoint|tracing)\",prog_id=\"${PROG[tracing]}\",prog_name=\"fix_tracing\",(attach_type=\"trace_raw_tp\",)?target=\"task_rename\"\\} 1$" \
 		"no link of the BTF tracepoint program"
 	expect_line "$m" "ebpf_link_info{id=\"${LINK[raw_tp]}\",link_type=\"raw_tracepoint\",prog_id=\"${PROG[raw_tp]}\",prog_name=\"fix_raw_tp\",target=\"task_rename\"} 1"
 	expect_line "$m" "ebpf_prog_attach_info{id=\"${PROG[cgroup]}\",name=\"fix_cgroup\",link_id=\"${LINK[cgroup]}\",link_type=\"cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"/${CGROUP##*/}\"} 1"
