@@ -71,6 +71,8 @@ struct link_row {
 	const char *type, *attach_type;
 	const char *target; /* where, as one string: path, device, function, hook */
 	char *cgroup_path; /* owned */
+	struct cgroup_info cg; /* what the cgroup path names */
+	struct resolved_names names; /* and their names, from the owners' resolver */
 	char nf_target[32];
 };
 
@@ -110,7 +112,7 @@ static bool prog_kept(const struct scrape *s, const struct prog_entry *p)
 	return label_policy__keep(&s->cfg->policy[OBJECT_PROG], values);
 }
 
-static int link_row_init(struct link_row *row, const struct scrape *s, const struct link_entry *e)
+static int link_row_init(struct link_row *row, struct scrape *s, const struct link_entry *e)
 {
 	const struct bpfmap_link_record *rec = &e->rec;
 	size_t len;
@@ -144,6 +146,7 @@ static int link_row_init(struct link_row *row, const struct scrape *s, const str
 			return -ENOMEM;
 		link_cgroup_path(&s->links, e, row->cgroup_path, len + 1);
 		row->target = row->cgroup_path;
+		owner_resolve_cgroup(s, row->cgroup_path, &row->cg, &row->names);
 		break;
 	case BPFMAP_LINK_TARGET_NETDEV:
 		snprintf(row->ifindex, sizeof(row->ifindex), "%u", rec->ifindex);
@@ -176,15 +179,17 @@ static int link_row_init(struct link_row *row, const struct scrape *s, const str
 }
 
 /*
- * Where a cgroup link's container, pod and namespace labels belong: the
- * owners resolver (cgroup -> container -> pod) fills them once it is in.
- * Until then a cgroup link carries its cgroup's id and path only.
+ * A cgroup link's workload, as the owner labels of maps and programs
+ * name it: the container and pod its cgroup path names, resolved like
+ * the holders' (owner_resolve_cgroup()).
  */
 static size_t link_workload_labels(const struct link_row *row, struct expo_label *out)
 {
-	(void)row;
-	(void)out;
-	return 0;
+	out[0] = (struct expo_label){"container_id", row->cg.container_id};
+	out[1] = (struct expo_label){"container", row->names.container};
+	out[2] = (struct expo_label){"pod", row->names.pod};
+	out[3] = (struct expo_label){"namespace", row->names.namespace};
+	return 4;
 }
 
 static void write_link_info(struct scrape *s, const struct link_row *rows, size_t nr_rows)

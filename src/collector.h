@@ -21,6 +21,7 @@
 #include "iter.h"
 #include "map_count.h"
 #include "owners.h"
+#include "resolve.h"
 #include "mem_cache.h"
 #include "records_decode.h"
 
@@ -61,6 +62,7 @@ struct scrape {
 	struct owner_state *owner_state;
 	struct owner_table owners;
 	bool owners_valid; /* owners was read in this scrape: labels may use it */
+	uint64_t owner_gen; /* the owners collector's generation in this scrape, 0 if none */
 	struct mem_cache *mem_cache;
 	struct mem_pass mem; /* what the maps collector's memory pass did */
 	bool mem_valid;
@@ -104,6 +106,14 @@ void owner_write_pins(struct scrape *s, const char *family, const char *kind_nam
 		      const uint32_t *ids, size_t nr);
 /* Per-container and per-pod families of a kind, after owner_table__count(). */
 void owner_write_workloads(struct scrape *s, uint32_t kind);
+/*
+ * The container id and pod uid a cgroup path names (cg), and their
+ * names through the owners' resolver (out, "" where unknown, and always
+ * when the owners collector did not run in this scrape). For links
+ * attached to a cgroup.
+ */
+void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info *cg,
+			  struct resolved_names *out);
 void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
 

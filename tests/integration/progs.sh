@@ -21,7 +21,12 @@ suite_setup "$@"
 
 STATS_SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 declare -A PROG=() LINK=() MAP=()
-CGROUP=''  # the cgroup directory this suite made
+CGROUP=''  # the cgroup directory the link attaches to
+CGTOP=''   # the top of the cgroup tree this suite made
+# A containerd container of a Kubernetes pod, as tests/fixtures/rootfs knows it.
+K_ID=aaaa000000000000000000000000000000000000000000000000000000000001
+K_UID=2d1c5f3b-6a7e-4f4d-8c9b-8e7f6a5d4c3b
+ROOTFS=$HERE/../fixtures/rootfs
 CG_MOUNT='' # a cgroup2 mount this suite made, if the host had none
 NETNS=bpfmap-$PREFIX
 IFNAME=${PREFIX}v
@@ -34,7 +39,8 @@ progs_cleanup() {
 		timeout 5 tail --pid="$FIXTURE_PID" -f /dev/null
 	fi
 	ip netns del "$NETNS" 2>/dev/null
-	[[ -n $CGROUP ]] && rmdir "$CGROUP" 2>/dev/null
+	# Deepest first: rmdir removes empty cgroups only.
+	[[ -n $CGTOP && -d $CGTOP ]] && find "$CGTOP" -depth -type d -exec rmdir {} + 2>/dev/null
 	[[ -n $CG_MOUNT ]] && umount "$CG_MOUNT" 2>/dev/null
 	(exit "$rc")
 	cleanup
@@ -100,8 +106,9 @@ case_a_setup() {
 	case_begin
 	SYSCTL0=$(cat "$STATS_SYSCTL")
 	root=$(cgroup2_root) || case_err "no cgroup2 mount, and mounting one failed"
-	CGROUP=$root/bpfmap-test-$PREFIX
-	mkdir "$CGROUP" || case_err "mkdir $CGROUP"
+	CGTOP=$root/bpfmap-test-$PREFIX
+	CGROUP=$CGTOP/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${K_UID//-/_}.slice/cri-containerd-$K_ID.scope
+	mkdir -p "$CGROUP" || case_err "mkdir $CGROUP"
 	ip netns add "$NETNS" || case_err "ip netns add $NETNS"
 	if ! ip -n "$NETNS" link add "$IFNAME" type veth peer name "${PREFIX}p" ||
 		! ip -n "$NETNS" link set "$IFNAME" up; then
@@ -114,7 +121,8 @@ case_a_setup() {
 	# The labels this suite's exact lines expect, whatever the defaults grow.
 	BASE_CFG=$TMP/base.yaml
 	printf 'labels:\n  maps: [id, name, map_type, prog]\n  programs: [id, name, prog_type]\n' >"$BASE_CFG"
-	if ((${#CASE_ERRS[@]} == 0)) && ! start_exporter "$LOG" --config.file="$BASE_CFG"; then
+	if ((${#CASE_ERRS[@]} == 0)) &&
+		! start_exporter "$LOG" --config.file="$BASE_CFG" --path.rootfs="$ROOTFS"; then
 		case_err "exporter not healthy within 10 s"
 	fi
 	PORT=${EXP_PORT:-}
@@ -124,25 +132,26 @@ case_a_setup() {
 }
 
 case_b_links() {
-	local m=$TMP/b.txt cgid netns ifindex tcx_line
+	local m=$TMP/b.txt cgid netns ifindex tcx_line root=${CGTOP%/*}
 	case_begin
 	expect_eq "$(scrape "$PORT" "$m")" 200 "scrape"
 	cgid=$(stat -c %i "$CGROUP")
 	netns=$(stat -L -c %i "/run/netns/$NETNS")
 	ifindex=$(ip -n "$NETNS" -o link show "$IFNAME" | cut -d: -f1)
-	expect_line "$m" "ebpf_link_info{id=\"${LINK[cgroup]}\",link_type=\"cgroup\",prog_id=\"${PROG[cgroup]}\",prog_name=\"fix_cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"/${CGROUP##*/}\",cgroup_id=\"$cgid\"} 1"
+	# The path below the cgroup2 root, and the container and pod it names.
+	expect_line "$m" "ebpf_link_info{id=\"${LINK[cgroup]}\",link_type=\"cgroup\",prog_id=\"${PROG[cgroup]}\",prog_name=\"fix_cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"${CGROUP#"$root"}\",cgroup_id=\"$cgid\",container_id=\"$K_ID\",container=\"cilium-agent\",pod=\"cilium-x7k2p\",namespace=\"kube-system\"} 1"
 	# XDP links have an attach type from 6.17 only.
 	expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[xdp]}\",link_type=\"xdp\",prog_id=\"${PROG[xdp]}\",prog_name=\"fix_xdp\",(attach_type=\"xdp\",)?target=\"$IFNAME\",ifindex=\"$ifindex\",netns=\"$netns\"\\} 1$" \
 		"no xdp link on $IFNAME (ifindex $ifindex, netns $netns)"
 	expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[tracing]}\",link_type=\"(raw_tracepoint|tracing)\",prog_id=\"${PROG[tracing]}\",prog_name=\"fix_tracing\",(attach_type=\"trace_raw_tp\",)?target=\"task_rename\"\\} 1$" \
 		"no link of the BTF tracepoint program"
 	expect_line "$m" "ebpf_link_info{id=\"${LINK[raw_tp]}\",link_type=\"raw_tracepoint\",prog_id=\"${PROG[raw_tp]}\",prog_name=\"fix_raw_tp\",target=\"task_rename\"} 1"
-	expect_line "$m" "ebpf_prog_attach_info{id=\"${PROG[cgroup]}\",name=\"fix_cgroup\",link_id=\"${LINK[cgroup]}\",link_type=\"cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"/${CGROUP##*/}\"} 1"
+	expect_line "$m" "ebpf_prog_attach_info{id=\"${PROG[cgroup]}\",name=\"fix_cgroup\",link_id=\"${LINK[cgroup]}\",link_type=\"cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"${CGROUP#"$root"}\"} 1"
 	expect_match "$m" "^ebpf_prog_attach_info\\{id=\"${PROG[xdp]}\",name=\"fix_xdp\",link_id=\"${LINK[xdp]}\",link_type=\"xdp\",(attach_type=\"xdp\",)?target=\"$IFNAME\"\\} 1$" \
 		"xdp program not labelled with its interface"
 	expect_line "$m" 'bpfmap_exporter_kernel_feature{feature="iter_bpf_link"} 1'
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="links"} 1'
-	case_end "b. links: cgroup (id $cgid, path), xdp (ifindex $ifindex, netns $netns), tracepoints" "$LOG"
+	case_end "b. links: cgroup (id $cgid, path, container, pod), xdp (ifindex $ifindex, netns $netns), tracepoints" "$LOG"
 
 	case_begin
 	if [[ ${LINK[tcx]} == 0 ]]; then
