@@ -304,8 +304,12 @@ static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_
 	if (err)
 		goto out;
 	s->mem_valid = true;
-	if (s->mem.last_err)
-		log_debug("map memory from fdinfo: %s", strerror(-s->mem.last_err));
+	if (s->mem.last_err && mem_cache__first_failure(s->mem_cache))
+		log_warn("map memory: reading a map's fdinfo failed (%s%s): maps without a figure "
+			 "have no ebpf_map_memory_bytes; logged once",
+			 strerror(-s->mem.last_err),
+			 s->mem.last_err == -EPERM ? "; opening maps by id needs CAP_SYS_ADMIN"
+						   : "");
 
 	expo__family(s->out, "ebpf_map_memory_bytes",
 		     "Memory the kernel accounts to the map (fdinfo memlock; see README for how "

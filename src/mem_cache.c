@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ struct mem_cache {
 	pthread_mutex_t lock;
 	struct mem_entry *entries; /* ascending id */
 	size_t nr;
+	atomic_bool failed_once;
 };
 
 int mem_cache__new(struct mem_cache **out)
@@ -28,6 +30,11 @@ int mem_cache__new(struct mem_cache **out)
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
+}
+
+bool mem_cache__first_failure(struct mem_cache *c)
+{
+	return !atomic_exchange(&c->failed_once, true);
 }
 
 void mem_cache__free(struct mem_cache *c)

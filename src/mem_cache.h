@@ -34,6 +34,8 @@ struct mem_pass {
 struct mem_cache;
 
 int mem_cache__new(struct mem_cache **out);
+/* True the first time only: to log a failing read once per run. */
+bool mem_cache__first_failure(struct mem_cache *c);
 void mem_cache__free(struct mem_cache *c); /* NULL-safe */
 
 /*

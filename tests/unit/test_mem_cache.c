@@ -84,6 +84,8 @@ static void test_budget_and_order(void **state)
 	assert_int_equal(o.st.cached, 3);
 	assert_int_equal(o.st.unknown, 0);
 	assert_true(o.st.max_age == 10);
+	assert_true(mem_cache__first_failure(c));
+	assert_false(mem_cache__first_failure(c));
 	mem_cache__free(c);
 	mem_cache__free(NULL);
 }
