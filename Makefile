@@ -58,16 +58,19 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
 CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/records_decode.c \
 	     src/listen_address.c src/map_count.c src/web_config.c src/basic_auth.c \
-	     src/cgroup_path.c src/owners.c src/resolve.c
+	     src/cgroup_path.c src/owners.c src/resolve.c src/mem_cache.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
-	     src/collect_progs.c src/collect_self.c src/iter.c src/map_batch.c src/pins.c \
-	     src/privileges.c src/http.c src/no_nss.c cmd/bpfmap_exporter/main.c
+	     src/collect_progs.c src/collect_links.c src/collect_self.c src/objinfo.c src/iter.c \
+	     src/map_batch.c src/pins.c src/privileges.c src/http.c src/no_nss.c \
+	     cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURE    := $(BUILD)/tests/fixture
 CHURN      := $(BUILD)/tests/churn
+PROGS_FIXTURE := $(BUILD)/tests/progs_fixture
+PROGS_FIXTURE_STATIC := $(BUILD)/tests/progs_fixture-static
 CHURN_SECONDS ?= 20
 # The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
@@ -139,6 +142,24 @@ $(BUILD)/tests/%: tests/integration/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
+# BPF fixtures of the integration suites: tests/integration/NAME.bpf.c ->
+# a skeleton NAME.skel.h for tests/integration/NAME.c.
+$(BUILD)/tests/%.bpf.o: tests/integration/%.bpf.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(PROGS_FIXTURE): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(BUILD)/tests $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+# Static, without sanitizers: it runs in the test VMs too.
+$(PROGS_FIXTURE_STATIC): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
+
 $(BUILD)/tests/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
@@ -169,10 +190,11 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 # Every suite runs even if one fails; any failing fails the target.
-integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN)
+integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE)
 	@rc=0; \
 	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \
+	tests/integration/progs.sh $(BIN) $(PROGS_FIXTURE) || rc=1; \
 	tests/integration/web_config.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/http_abuse.py $(BIN) || rc=1; \
 	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS) || rc=1; \
@@ -180,8 +202,8 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN)
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
 # (downloaded once into .cache/kernels).
-test-kernels: $(BIN) $(FIXTURE_STATIC)
-	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(CACHE)/kernels
+test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC)
+	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(CACHE)/kernels
 
 # The chart, deploy/ and the alert rules, offline.
 test-helm: $(BIN) $(HELM)

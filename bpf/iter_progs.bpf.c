@@ -28,6 +28,7 @@ int dump_bpf_prog(struct bpf_iter__bpf_prog *ctx)
 	rec.type = prog->type;
 	rec.jited_len = prog->jited_len;
 	rec.xlated_len = prog->len * 8; /* sizeof(struct bpf_insn) */
+	rec.pages = prog->pages;
 	rec.load_time_ns = aux->load_time;
 	if (bpf_core_field_exists(aux->verified_insns)) {
 		rec.verified_insns = BPF_CORE_READ(aux, verified_insns);

@@ -42,6 +42,8 @@ struct bpf_map {
 };
 
 struct bpf_prog_aux {
+	u32 attach_btf_id; /* tracing: the BTF id of its target */
+	const char *attach_func_name; /* tracing: its target function */
 	u32 used_map_cnt;
 	u32 id;
 	u32 verified_insns; /* 5.16+ */
@@ -51,11 +53,52 @@ struct bpf_prog_aux {
 };
 
 struct bpf_prog {
+	u16 pages; /* fdinfo's memlock is pages * PAGE_SIZE */
 	enum bpf_prog_type type;
 	u32 len; /* instructions */
 	u32 jited_len;
 	u8 tag[8];
 	struct bpf_prog_aux *aux;
+};
+
+/*
+ * Map types that keep their own fill figure. Each embeds struct bpf_map
+ * as "map"; the iterator steps from the map to its container with
+ * bpf_core_field_offset(), so the embedding offset is relocated too.
+ */
+struct lpm_trie {
+	struct bpf_map map;
+	unsigned long n_entries; /* entries inserted (not the trie's inner nodes) */
+};
+
+struct bpf_queue_stack {
+	struct bpf_map map;
+	u32 head, tail;
+	u32 size; /* max_entries + 1: one slot always stays empty */
+};
+
+struct bpf_dtab {
+	struct bpf_map map;
+	u32 items; /* devmap_hash only */
+};
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct bpf_shtab {
+	struct bpf_map map;
+	atomic_t count; /* sockhash: entries */
+};
+
+struct bpf_ringbuf {
+	unsigned long consumer_pos;
+	unsigned long producer_pos;
+};
+
+struct bpf_ringbuf_map {
+	struct bpf_map map;
+	struct bpf_ringbuf *rb;
 };
 
 struct bpf_iter__bpf_map {
@@ -76,11 +119,13 @@ struct bpf_iter__bpf_map_elem {
 	void *value;
 };
 
-/* ---- iter/task_file (owners) ---- */
+/* ---- iter/task_file (owners), iter/bpf_link ---- */
 
 struct bpf_link {
 	u32 id;
+	enum bpf_link_type type;
 	struct bpf_prog *prog;
+	enum bpf_attach_type attach_type; /* 6.17+; before, in some link types */
 };
 
 struct kernfs_node {
@@ -136,6 +181,120 @@ struct bpf_iter__task_file {
 	struct task_struct *task;
 	u32 fd;
 	struct file *file;
+};
+
+/* --- links (iter/bpf_link, 5.19+) --- */
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct net_device {
+	char name[16];
+	int ifindex;
+	possible_net_t nd_net;
+};
+
+struct bpf_cgroup_link {
+	struct bpf_link link;
+	struct cgroup *cgroup;
+};
+
+struct bpf_cgroup_link___pre_6_17 {
+	enum bpf_attach_type type;
+};
+
+struct bpf_xdp_link {
+	struct bpf_link link;
+	struct net_device *dev;
+};
+
+struct tcx_link { /* 6.6+ */
+	struct bpf_link link;
+	struct net_device *dev;
+};
+
+struct netkit_link { /* 6.7+ */
+	struct bpf_link link;
+	struct net_device *dev;
+};
+
+/* tcx and netkit links before 6.17: the attach type, as "location". */
+struct tcx_link___pre_6_17 {
+	u32 location;
+};
+
+struct bpf_tramp_link {
+	struct bpf_link link;
+};
+
+struct bpf_tracing_link {
+	struct bpf_tramp_link link;
+	struct bpf_prog *tgt_prog;
+};
+
+struct bpf_tracing_link___pre_6_17 {
+	enum bpf_attach_type attach_type;
+};
+
+struct tracepoint {
+	const char *name;
+};
+
+struct bpf_raw_event_map {
+	struct tracepoint *tp;
+};
+
+struct bpf_raw_tp_link {
+	struct bpf_link link;
+	struct bpf_raw_event_map *btp;
+};
+
+struct nf_hook_ops {
+	u8 pf;
+	unsigned int hooknum;
+	int priority;
+};
+
+struct bpf_nf_link { /* 6.4+ */
+	struct bpf_link link;
+	struct nf_hook_ops hook_ops;
+	struct net *net;
+};
+
+struct bpf_iter_reg {
+	const char *target;
+};
+
+struct bpf_iter_target_info {
+	const struct bpf_iter_reg *reg_info;
+};
+
+struct bpf_iter_link {
+	struct bpf_link link;
+	struct bpf_iter_target_info *tinfo;
+};
+
+struct bpf_netns_link {
+	struct bpf_link link;
+	struct net *net;
+};
+
+struct bpf_netns_link___pre_6_17 {
+	enum bpf_attach_type type;
+};
+
+struct bpf_iter__bpf_link {
+	struct bpf_iter_meta *meta;
+	struct bpf_link *link;
 };
 
 #pragma clang attribute pop

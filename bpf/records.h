@@ -28,7 +28,11 @@ enum bpfmap_count_method {
 	BPFMAP_COUNT_KFUNC = 1, /* bpf_map_sum_elem_count() */
 	BPFMAP_COUNT_ITER = 2, /* walked with SEC("iter/bpf_map_elem"): the fallback */
 	BPFMAP_COUNT_BATCH = 3, /* hash_of_maps (no element iterator): batched lookups */
+	BPFMAP_COUNT_OWN = 4, /* the map type's own counter (lpm_trie, queue, devmap_hash, ...) */
 };
+
+/* map record flags (map_record.rec_flags) */
+#define BPFMAP_MAP_HAS_RING_POS (1U << 0) /* ringbuf, user_ringbuf: ring_* are valid */
 
 /* One per map, from SEC("iter/bpf_map"). */
 struct bpfmap_map_record {
@@ -39,9 +43,12 @@ struct bpfmap_map_record {
 	__u32 max_entries;
 	__u32 flags; /* map_flags */
 	__u32 count_method; /* enum bpfmap_count_method */
-	__u32 pad;
+	__u32 rec_flags; /* BPFMAP_MAP_* */
 	__s64 entries; /* valid only if count_method != NONE */
 	char name[BPFMAP_NAME_LEN]; /* NUL-padded, may be empty */
+	/* Ring buffers: bytes ever produced and consumed (positions only grow). */
+	__u64 ring_producer_pos;
+	__u64 ring_consumer_pos;
 };
 
 /* record flags */
@@ -60,7 +67,7 @@ struct bpfmap_prog_record {
 	__u32 verified_insns;
 	__u32 nr_map_ids; /* number of __u32 ids after this record */
 	__u32 flags; /* BPFMAP_PROG_* */
-	__u32 pad;
+	__u32 pages; /* prog->pages: what fdinfo reports as memlock, in pages */
 	__u64 load_time_ns; /* CLOCK_BOOTTIME */
 	__u8 tag[BPFMAP_TAG_LEN];
 	char name[BPFMAP_NAME_LEN];
@@ -136,9 +143,61 @@ struct bpfmap_owner_end_record {
 	__u32 pad;
 };
 
-_Static_assert(sizeof(struct bpfmap_map_record) == 56, "map record ABI");
+/* What a link is attached to: which fields of bpfmap_link_record say it. */
+enum bpfmap_link_target {
+	BPFMAP_LINK_TARGET_NONE = 0, /* unknown to us, or detached */
+	BPFMAP_LINK_TARGET_CGROUP = 1, /* cgroup_id, and the cgroup's path as name records */
+	BPFMAP_LINK_TARGET_NETDEV = 2, /* ifindex, ifname, netns_ino: xdp, tcx, netkit */
+	BPFMAP_LINK_TARGET_FUNC = 3, /* tracing: target (function), target_btf_id, target_prog_id */
+	BPFMAP_LINK_TARGET_TRACEPOINT = 4, /* raw_tracepoint: target */
+	BPFMAP_LINK_TARGET_NETFILTER = 5, /* nf_pf, nf_hooknum, nf_priority, netns_ino */
+	BPFMAP_LINK_TARGET_ITER = 6, /* target: the iterator's name */
+	BPFMAP_LINK_TARGET_NETNS = 7, /* netns_ino: flow dissector, sk_lookup */
+};
+
+/* link record flags */
+#define BPFMAP_LINK_HAS_ATTACH_TYPE (1U << 0) /* attach_type is valid */
+#define BPFMAP_LINK_CGROUP_TRUNCATED (1U << 1) /* deeper than BPFMAP_LINK_CGROUP_DEPTH */
+
+#define BPFMAP_IFNAME_LEN 16 /* IFNAMSIZ */
+#define BPFMAP_LINK_TARGET_LEN 64 /* longer names are cut (NUL-terminated) */
+#define BPFMAP_LINK_CGROUP_DEPTH 32 /* deeper paths keep their leaf-most names */
+#define BPFMAP_LINK_CGROUP_NAME_LEN 256 /* NAME_MAX + 1: a kernfs name always fits */
+
+/*
+ * One per link, from SEC("iter/bpf_link") (5.19+), immediately followed
+ * by nr_cgroup_names bpfmap_link_cgroup_name records: the names of the
+ * link's cgroup and its ancestors, leaf first, the root excluded.
+ */
+struct bpfmap_link_record {
+	__u32 id;
+	__u32 type; /* enum bpf_link_type */
+	__u32 prog_id;
+	__u32 attach_type; /* enum bpf_attach_type, if BPFMAP_LINK_HAS_ATTACH_TYPE */
+	__u32 flags; /* BPFMAP_LINK_* */
+	__u32 target_kind; /* enum bpfmap_link_target */
+	__u64 cgroup_id; /* kernfs id: the inode number of the cgroup's directory */
+	__u32 ifindex;
+	__u32 netns_ino; /* inode of the network namespace (as in /proc/PID/ns/net) */
+	__u32 target_btf_id;
+	__u32 target_prog_id; /* tracing a BPF program (freplace, fentry on BPF) */
+	__s32 nf_priority;
+	__u32 nf_pf; /* NFPROTO_* */
+	__u32 nf_hooknum;
+	__u32 nr_cgroup_names;
+	char ifname[BPFMAP_IFNAME_LEN];
+	char target[BPFMAP_LINK_TARGET_LEN];
+};
+
+struct bpfmap_link_cgroup_name {
+	char name[BPFMAP_LINK_CGROUP_NAME_LEN]; /* NUL-terminated */
+};
+
+_Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
+_Static_assert(sizeof(struct bpfmap_link_record) == 144, "link record ABI");
+_Static_assert(sizeof(struct bpfmap_link_cgroup_name) == 256, "cgroup name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_task_record) == 40, "owner task record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_name_record) == 264, "owner name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI");

@@ -21,6 +21,8 @@ build=(
 )
 tests=(
 	libcmocka-dev prometheus curl util-linux clang-format valgrind libclang-rt-14-dev
+	# network namespaces and veth pairs for the links tests
+	iproute2
 	# test VMs on other kernels (tests/kernels/run.sh)
 	qemu-system-x86 busybox-static
 	# containers (tests run a private daemon: tests/lib/dockerd.sh) and

@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "collector.h"
+#include "log.h"
 #include "map_batch.h"
+#include "objinfo.h"
 
 struct map_row {
 	const struct bpfmap_map_record *rec;
@@ -90,6 +93,21 @@ static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_r
 	}
 }
 
+/*
+ * Bytes a ring buffer holds that its consumer has not read yet (record
+ * headers and reserved, uncommitted records included).
+ */
+static bool ring_pending(const struct bpfmap_map_record *rec, uint64_t *pending)
+{
+	if (!(rec->rec_flags & BPFMAP_MAP_HAS_RING_POS))
+		return false;
+	/* Two reads of moving positions: never report the consumer ahead. */
+	*pending = rec->ring_producer_pos > rec->ring_consumer_pos
+			   ? rec->ring_producer_pos - rec->ring_consumer_pos
+			   : 0;
+	return true;
+}
+
 enum map_value { MAP_MAX_ENTRIES, MAP_ENTRIES, MAP_PRESSURE, MAP_SEED_ELEM_COUNT };
 
 static const struct {
@@ -122,6 +140,11 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 				expo__sample_u64(s->out, labels, n, rec->max_entries);
 				continue;
 			}
+			/* A ring buffer's fill is bytes pending out of its size in bytes. */
+			if (f == MAP_PRESSURE && rec->max_entries && ring_pending(rec, &entries)) {
+				expo__sample(s->out, labels, n, (double)entries / rec->max_entries);
+				continue;
+			}
 			if (!entries_known(rec, &entries))
 				continue;
 			if (f == MAP_PRESSURE) {
@@ -132,6 +155,41 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 			} else {
 				expo__sample_u64(s->out, labels, n, entries);
 			}
+		}
+	}
+}
+
+static void write_rings(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	static const struct {
+		const char *name, *help;
+		enum expo_type type;
+	} families[] = {
+		{"ebpf_map_ringbuf_pending_bytes",
+		 "Bytes written to a ring buffer and not consumed yet (headers included).",
+		 EXPO_GAUGE},
+		{"ebpf_map_ringbuf_produced_bytes_total",
+		 "Bytes ever written to a ring buffer (its producer position).", EXPO_COUNTER},
+		{"ebpf_map_ringbuf_consumed_bytes_total",
+		 "Bytes ever consumed from a ring buffer (its consumer position).", EXPO_COUNTER},
+	};
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		expo__family(s->out, families[f].name, families[f].help, families[f].type);
+		for (size_t i = 0; i < nr_rows; i++) {
+			const struct bpfmap_map_record *rec = rows[i].rec;
+			struct expo_label labels[LABELS_MAX];
+			uint64_t pending, value;
+			size_t n;
+
+			if (!ring_pending(rec, &pending))
+				continue;
+			value = f == 0	 ? pending
+				: f == 1 ? rec->ring_producer_pos
+					 : rec->ring_consumer_pos;
+			n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+			expo__sample_u64(s->out, labels, n, value);
 		}
 	}
 }
@@ -161,6 +219,122 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 			expo__sample(s->out, labels, 4, 1);
 		}
 	}
+}
+
+static int read_memlock(void *arg, uint32_t id, uint64_t *bytes)
+{
+	(void)arg;
+	return objinfo_map_memlock(id, bytes);
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Can a map's fdinfo memlock change while it lives? Before 6.6 (no
+ * map_mem_usage) it is a formula of max_entries and key and value
+ * sizes: never. Since, it counts what the map holds for hash maps that
+ * allocate elements as they go (BPF_F_NO_PREALLOC, and hash_of_maps,
+ * LRU never does), and for types that grow: lpm_trie, devmap_hash,
+ * sockhash, storage maps, arena. Unsure types count as changing.
+ */
+static bool memory_changes(const struct bpfmap_map_record *rec, bool has_mem_usage)
+{
+	if (!has_mem_usage)
+		return false;
+	switch (rec->type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+		return rec->flags & BPF_F_NO_PREALLOC;
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PROG_ARRAY:
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+	case BPF_MAP_TYPE_CGROUP_ARRAY:
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_RINGBUF:
+	case BPF_MAP_TYPE_USER_RINGBUF:
+	case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_STACK:
+	case BPF_MAP_TYPE_BLOOM_FILTER:
+	case BPF_MAP_TYPE_STACK_TRACE:
+	case BPF_MAP_TYPE_CPUMAP:
+	case BPF_MAP_TYPE_DEVMAP:
+	case BPF_MAP_TYPE_XSKMAP:
+	case BPF_MAP_TYPE_SOCKMAP:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Each map's memory from fdinfo, through the cache (mem_cache.h): a map
+ * without a figure yet gets no series. The total sums the figures known.
+ */
+static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+{
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	bool has_mem_usage = iters__has_map_mem_usage(s->iters);
+	uint32_t *ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
+	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
+	bool *known = calloc(nr_rows ? nr_rows : 1, sizeof(*known));
+	bool *changes = calloc(nr_rows ? nr_rows : 1, sizeof(*changes));
+	uint64_t total = 0;
+	int err;
+
+	if (!ids || !bytes || !known || !changes) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nr_rows; i++) {
+		ids[i] = rows[i].rec->id;
+		changes[i] = memory_changes(rows[i].rec, has_mem_usage);
+	}
+	err = mem_cache__pass(s->mem_cache, ids, changes, nr_rows, monotonic_seconds(),
+			      s->cfg->memory_max_age_seconds, s->cfg->memory_reads_per_scrape,
+			      read_memlock, NULL, bytes, known, &s->mem);
+	if (err)
+		goto out;
+	s->mem_valid = true;
+	if (s->mem.last_err && mem_cache__first_failure(s->mem_cache))
+		log_warn("map memory: reading a map's fdinfo failed (%s%s): maps without a figure "
+			 "have no ebpf_map_memory_bytes; logged once",
+			 strerror(-s->mem.last_err),
+			 s->mem.last_err == -EPERM ? "; opening maps by id needs CAP_SYS_ADMIN"
+						   : "");
+
+	expo__family(s->out, "ebpf_map_memory_bytes",
+		     "Memory the kernel accounts to the map (fdinfo memlock; see README for how "
+		     "fresh).",
+		     EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		struct expo_label labels[LABELS_MAX];
+		size_t n;
+
+		if (!known[i])
+			continue;
+		n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+		expo__sample_u64(s->out, labels, n, bytes[i]);
+		total += bytes[i];
+	}
+	expo__family(s->out, "ebpf_maps_memory_bytes",
+		     "Memory the kernel accounts to the maps exported that have a figure, summed.",
+		     EXPO_GAUGE);
+	expo__sample_u64(s->out, NULL, 0, total);
+out:
+	free(ids);
+	free(bytes);
+	free(known);
+	free(changes);
+	return err;
 }
 
 /* hash_of_maps has no element iterator: it is read in batches instead. */
@@ -294,8 +468,11 @@ int collect_maps(struct scrape *s)
 
 	write_info(s, rows, nr_rows);
 	write_values(s, rows, nr_rows);
+	write_rings(s, rows, nr_rows);
 	write_program_pairs(s, rows, nr_rows);
 	err = write_owners(s, rows, nr_rows, &owners);
+	if (!err && s->cfg->memory_reads_per_scrape)
+		err = write_memory(s, rows, nr_rows);
 out:
 	owner_set__fini(&owners.set);
 	free(owners.holders);

@@ -96,6 +96,22 @@ static void resolve_names(struct scrape *s, uint64_t gen)
 	resolver__sweep(r, gen);
 }
 
+/*
+ * Under this scrape's generation: a container that no process holding BPF
+ * objects runs in is forgotten by the next scrape's sweep and read anew,
+ * a few small files per cgroup link.
+ */
+void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info *cg,
+			  struct resolved_names *out)
+{
+	memset(out, 0, sizeof(*out));
+	cgroup_path_parse(path, cg);
+	if (!s->owner_gen || !s->owner_state || (!cg->container_id[0] && !cg->pod_uid[0]))
+		return;
+	resolver__lookup(s->owner_state->resolver, s->cfg->rootfs, cg, s->owner_gen,
+			 monotonic_seconds(), out);
+}
+
 int collect_owners(struct scrape *s)
 {
 	struct owner_state *st = s->owner_state;
@@ -122,6 +138,7 @@ int collect_owners(struct scrape *s)
 	if (err)
 		return err;
 	s->owners_valid = true;
+	s->owner_gen = gen;
 
 	host_pidns = s->owners.reader_pidns_level == 0;
 	if (!host_pidns && !atomic_exchange(&st->warned_pidns, true))

@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "log.h"
+#include "objinfo.h"
 
 struct prog_row {
 	const struct prog_entry *e;
@@ -17,6 +20,8 @@ struct prog_row {
 	char tag[2 * BPFMAP_TAG_LEN + 1];
 	const char *type;
 	const char *values[PROG_LABEL_MAX]; /* the label schema's view of this row */
+	struct prog_run_stats stats;
+	bool has_stats; /* stats were read in this scrape */
 	size_t first_holder, nr_holders; /* in holders[] of collect_programs() */
 };
 
@@ -45,10 +50,21 @@ static double clock_seconds(clockid_t clock)
 }
 
 /* The per-program value families, in output order. */
-enum prog_value { PROG_JITED, PROG_XLATED, PROG_VERIFIED, PROG_LOAD_TIME, PROG_MAPS };
+enum prog_value {
+	PROG_JITED,
+	PROG_XLATED,
+	PROG_VERIFIED,
+	PROG_LOAD_TIME,
+	PROG_MAPS,
+	PROG_MEMORY,
+	PROG_RUN_TIME,
+	PROG_RUNS,
+	PROG_RECURSION_MISSES,
+};
 
 static const struct {
 	const char *name, *help;
+	enum expo_type type;
 } prog_families[] = {
 	[PROG_JITED] = {"ebpf_prog_jited_bytes", "Size of the program's JIT-compiled code."},
 	[PROG_XLATED] = {"ebpf_prog_xlated_bytes",
@@ -58,7 +74,38 @@ static const struct {
 	[PROG_LOAD_TIME] = {"ebpf_prog_load_time_seconds",
 			    "When the program was loaded, as Unix time."},
 	[PROG_MAPS] = {"ebpf_prog_maps", "Number of maps the program uses."},
+	[PROG_MEMORY] = {"ebpf_prog_memory_bytes",
+			 "Memory the kernel accounts to the program (fdinfo memlock)."},
+	[PROG_RUN_TIME] = {"ebpf_prog_run_time_seconds_total",
+			   "Time the program ran while run-time statistics were on.", EXPO_COUNTER},
+	[PROG_RUNS] = {"ebpf_prog_runs_total",
+		       "Times the program ran while run-time statistics were on.", EXPO_COUNTER},
+	[PROG_RECURSION_MISSES] = {"ebpf_prog_recursion_misses_total",
+				   "Runs of the program skipped because it was already running on "
+				   "that CPU (5.12+).",
+				   EXPO_COUNTER},
 };
+
+/*
+ * Run statistics, one program at a time: the kernel sums them per CPU
+ * only behind BPF_OBJ_GET_INFO_BY_FD (three system calls per program).
+ * A program gone meanwhile has none; other failures are logged at debug
+ * level, once per scrape.
+ */
+static void read_run_stats(struct prog_row *rows, size_t nr_rows)
+{
+	int last_err = 0;
+
+	for (size_t i = 0; i < nr_rows; i++) {
+		int err = objinfo_prog_run_stats(rows[i].e->rec.id, &rows[i].stats);
+
+		rows[i].has_stats = !err;
+		if (err && err != -ENOENT)
+			last_err = err;
+	}
+	if (last_err)
+		log_debug("program run statistics: %s", strerror(-last_err));
+}
 
 /* Owner info and pins of each program, and the per-container and per-pod counts. */
 static int write_owners(struct scrape *s, const struct prog_row *rows, size_t nr_rows,
@@ -100,6 +147,7 @@ int collect_programs(struct scrape *s)
 	struct str_arena strings = {0};
 	struct prog_row *rows = NULL;
 	size_t nr_rows = 0, nr_holders = 0;
+	uint64_t page_size, total = 0;
 	double boot_to_unix;
 	int err;
 
@@ -150,10 +198,15 @@ int collect_programs(struct scrape *s)
 		expo__sample(s->out, labels, 4, 1);
 	}
 
+	if (scrape_run_stats_on(s))
+		read_run_stats(rows, nr_rows);
+
 	/* load_time is CLOCK_BOOTTIME; the offset turns it into wall-clock time. */
 	boot_to_unix = clock_seconds(CLOCK_REALTIME) - clock_seconds(CLOCK_BOOTTIME);
+	page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	for (size_t f = 0; f < sizeof(prog_families) / sizeof(prog_families[0]); f++) {
-		expo__family(s->out, prog_families[f].name, prog_families[f].help, EXPO_GAUGE);
+		expo__family(s->out, prog_families[f].name, prog_families[f].help,
+			     prog_families[f].type);
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_prog_record *rec = &rows[i].e->rec;
 			struct expo_label labels[LABELS_MAX];
@@ -178,9 +231,32 @@ int collect_programs(struct scrape *s)
 			case PROG_MAPS:
 				expo__sample_u64(s->out, labels, n, rec->nr_map_ids);
 				break;
+			case PROG_MEMORY:
+				expo__sample_u64(s->out, labels, n, rec->pages * page_size);
+				break;
+			case PROG_RUN_TIME:
+				if (rows[i].has_stats)
+					expo__sample(s->out, labels, n,
+						     rows[i].stats.run_time_ns / 1e9);
+				break;
+			case PROG_RUNS:
+				if (rows[i].has_stats)
+					expo__sample_u64(s->out, labels, n, rows[i].stats.run_cnt);
+				break;
+			case PROG_RECURSION_MISSES:
+				if (rows[i].has_stats && rows[i].stats.has_recursion_misses)
+					expo__sample_u64(s->out, labels, n,
+							 rows[i].stats.recursion_misses);
+				break;
 			}
 		}
 	}
+
+	expo__family(s->out, "ebpf_programs_memory_bytes",
+		     "Memory the kernel accounts to the programs exported, summed.", EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++)
+		total += rows[i].e->rec.pages * page_size;
+	expo__sample_u64(s->out, NULL, 0, total);
 	err = write_owners(s, rows, nr_rows, holders);
 out:
 	owner_set__fini(&set);

@@ -66,6 +66,8 @@ static void write_features(struct expo *out, const struct iters *iters)
 	};
 	const struct expo_label kfunc = {"feature", "bpf_map_sum_elem_count"};
 	const struct expo_label elem_iter = {"feature", "iter_bpf_map_elem"};
+	const struct expo_label link_iter = {"feature", "iter_bpf_link"};
+	const struct expo_label mem_usage = {"feature", "map_mem_usage"};
 
 	expo__family(out, "bpfmap_exporter_kernel_feature",
 		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
@@ -76,6 +78,42 @@ static void write_features(struct expo *out, const struct iters *iters)
 	}
 	expo__sample(out, &kfunc, 1, iters__has_elem_count_kfunc(iters));
 	expo__sample(out, &elem_iter, 1, iters__has_elem_iter(iters));
+	expo__sample(out, &link_iter, 1, iters__available(iters, ITER_LINKS));
+	expo__sample(out, &mem_usage, 1, iters__has_map_mem_usage(iters));
+}
+
+static void write_run_stats(const struct scrape *s)
+{
+	const struct expo_label by_exporter = {"by", "exporter"}, by_sysctl = {"by", "sysctl"};
+
+	expo__family(s->out, "bpfmap_exporter_run_stats_enabled",
+		     "Whether program run statistics are on, by whom: the exporter holding them "
+		     "(programs.run_stats), or kernel.bpf_stats_enabled.",
+		     EXPO_GAUGE);
+	expo__sample(s->out, &by_exporter, 1, s->stats_held);
+	if (s->stats_sysctl >= 0)
+		expo__sample(s->out, &by_sysctl, 1, s->stats_sysctl);
+}
+
+static void write_memory(const struct scrape *s)
+{
+	static const char *const states[] = {"read", "cached", "unknown"};
+	const unsigned int counts[] = {s->mem.read, s->mem.cached, s->mem.unknown};
+
+	if (!s->mem_valid)
+		return;
+	expo__family(s->out, "bpfmap_exporter_map_memory_maps",
+		     "Maps exported in this scrape, by where their memory figure came from: read "
+		     "now, cached, or unknown (none yet).",
+		     EXPO_GAUGE);
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		const struct expo_label state = {"state", states[i]};
+
+		expo__sample_u64(s->out, &state, 1, counts[i]);
+	}
+	expo__family(s->out, "bpfmap_exporter_map_memory_max_age_seconds",
+		     "Age of the oldest map memory figure in this scrape.", EXPO_GAUGE);
+	expo__sample(s->out, NULL, 0, s->mem.max_age);
 }
 
 static void write_counting(const struct scrape *s)
@@ -182,5 +220,8 @@ void collect_self(struct scrape *s, const struct exporter *exp,
 	write_collectors(s->out, results);
 	write_features(s->out, s->iters);
 	write_counting(s);
+	if (s->cfg->collectors[COLLECTOR_PROGRAMS])
+		write_run_stats(s);
+	write_memory(s);
 	write_process(s->out, exp);
 }

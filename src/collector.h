@@ -21,6 +21,8 @@
 #include "iter.h"
 #include "map_count.h"
 #include "owners.h"
+#include "resolve.h"
+#include "mem_cache.h"
 #include "records_decode.h"
 
 /*
@@ -39,6 +41,8 @@ struct exporter {
 	struct config *cfg;
 	struct iters *iters;
 	struct owner_state *owners;
+	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
+	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
 };
@@ -58,6 +62,13 @@ struct scrape {
 	struct owner_state *owner_state;
 	struct owner_table owners;
 	bool owners_valid; /* owners was read in this scrape: labels may use it */
+	uint64_t owner_gen; /* the owners collector's generation in this scrape, 0 if none */
+	struct mem_cache *mem_cache;
+	struct mem_pass mem; /* what the maps collector's memory pass did */
+	bool mem_valid;
+	bool stats_held; /* the exporter holds the kernel's run-time statistics on */
+	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
+	struct link_table links;
 };
 
 struct collector_result {
@@ -70,11 +81,14 @@ struct collector {
 	const char *name;
 	enum collector_id id;
 	int (*collect)(struct scrape *s); /* 0 or -errno */
+	/* NULL, or false where the kernel lacks what it reads: it does not run at all. */
+	bool (*supported)(const struct iters *it);
 };
 
 int collect_owners(struct scrape *s);
 int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
+int collect_links(struct scrape *s);
 
 /*
  * For the program and map collectors (collect_owners.c). An object's
@@ -92,11 +106,28 @@ void owner_write_pins(struct scrape *s, const char *family, const char *kind_nam
 		      const uint32_t *ids, size_t nr);
 /* Per-container and per-pod families of a kind, after owner_table__count(). */
 void owner_write_workloads(struct scrape *s, uint32_t kind);
+/*
+ * The container id and pod uid a cgroup path names (cg), and their
+ * names through the owners' resolver (out, "" where unknown, and always
+ * when the owners collector did not run in this scrape). For links
+ * attached to a cgroup.
+ */
+void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info *cg,
+			  struct resolved_names *out);
 void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
 
 /* The entry counting method a config gives on this kernel. */
 enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters);
+
+/* Are program run statistics being counted, so worth reporting? */
+bool scrape_run_stats_on(const struct scrape *s);
+
+/*
+ * Hold the kernel's run-time statistics on, or let them go, as
+ * cfg->run_stats says. At start-up, and on reload under the write lock.
+ */
+void exporter_apply_run_stats(struct exporter *exp);
 
 /* Run one full scrape into out (reset first). 0, or -errno if out failed. */
 int exporter__scrape(struct exporter *exp, struct expo *out);

@@ -22,11 +22,13 @@
 
 #define MAX_CONNECTIONS_MAX 10000
 #define TIMEOUT_SECONDS_MAX 3600
+#define MEMORY_MAX_AGE_MAX 86400
 
 const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_MAPS] = "maps",
 	[COLLECTOR_PROGRAMS] = "programs",
 	[COLLECTOR_OWNERS] = "owners",
+	[COLLECTOR_LINKS] = "links",
 };
 
 const char *const counting_mode_names[COUNTING_MODE_MAX] = {
@@ -36,8 +38,9 @@ const char *const counting_mode_names[COUNTING_MODE_MAX] = {
 };
 
 /* Labels of the exporter's own metrics: a static label must not shadow them. */
-static const char *const self_labels[] = {"collector", "feature", "version", "revision", "method",
-					  "result",    "owner",	  "via",     "path",	 "pod_uid"};
+static const char *const self_labels[] = {"collector", "feature", "version", "revision",
+					  "method",    "result",  "owner",   "via",
+					  "path",      "pod_uid", "by",	     "state"};
 
 static const char *schema_names(enum object_kind kind, char *buf, size_t size)
 {
@@ -382,6 +385,56 @@ static int parse_owners(const struct ydoc *c, void *obj, int arg, const char *pa
 			const yaml_node_t *value)
 {
 	static const struct ydoc_field fields[] = {{"via_programs", parse_via_programs, 0}};
+
+	(void)arg;
+	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
+}
+
+/* ---- programs, memory ---------------------------------------------------- */
+
+static int parse_run_stats(const struct ydoc *c, void *obj, int arg, const char *path,
+			   const yaml_node_t *value)
+{
+	struct config *cfg = obj;
+
+	(void)arg;
+	return ydoc_get_bool(c, path, value, &cfg->run_stats);
+}
+
+static int parse_programs(const struct ydoc *c, void *obj, int arg, const char *path,
+			  const yaml_node_t *value)
+{
+	static const struct ydoc_field fields[] = {{"run_stats", parse_run_stats, 0}};
+
+	(void)arg;
+	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
+}
+
+static int parse_max_age(const struct ydoc *c, void *obj, int arg, const char *path,
+			 const yaml_node_t *value)
+{
+	struct config *cfg = obj;
+
+	(void)arg;
+	return ydoc_get_uint(c, path, value, 0, MEMORY_MAX_AGE_MAX, &cfg->memory_max_age_seconds);
+}
+
+static int parse_reads_per_scrape(const struct ydoc *c, void *obj, int arg, const char *path,
+				  const yaml_node_t *value)
+{
+	struct config *cfg = obj;
+
+	(void)arg;
+	return ydoc_get_uint(c, path, value, 0, UINT_MAX, &cfg->memory_reads_per_scrape);
+}
+
+static int parse_memory(const struct ydoc *c, void *obj, int arg, const char *path,
+			const yaml_node_t *value)
+{
+	static const struct ydoc_field fields[] = {
+		{"max_age_seconds", parse_max_age, 0},
+		{"reads_per_scrape", parse_reads_per_scrape, 0},
+	};
 
 	(void)arg;
 	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
@@ -788,6 +841,8 @@ static const struct ydoc_field top_fields[] = {
 	{"counting", parse_counting, 0},
 	{"paths", parse_paths, 0},
 	{"owners", parse_owners, 0},
+	{"programs", parse_programs, 0},
+	{"memory", parse_memory, 0},
 };
 
 static int apply_root(const struct ydoc *c, const yaml_node_t *root, void *obj)

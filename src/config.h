@@ -15,8 +15,15 @@
 #include "log.h"
 
 /* The collectors a config can switch on and off; collector.c implements them. */
-enum collector_id { COLLECTOR_MAPS, COLLECTOR_PROGRAMS, COLLECTOR_OWNERS, COLLECTOR_MAX };
-extern const char *const collector_names[COLLECTOR_MAX]; /* "maps", "programs", "owners" */
+enum collector_id {
+	COLLECTOR_MAPS,
+	COLLECTOR_PROGRAMS,
+	COLLECTOR_OWNERS,
+	COLLECTOR_LINKS,
+	COLLECTOR_MAX,
+};
+/* "maps", "programs", "owners", "links" */
+extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */
 enum counting_mode {
@@ -59,6 +66,11 @@ struct config {
 	size_t nr_bpffs;
 	/* owners: */
 	bool owners_via_programs; /* a map is also owned by its programs' holders */
+	/* programs: */
+	bool run_stats; /* hold the kernel's BPF run-time statistics on (BPF_ENABLE_STATS) */
+	/* memory: */
+	unsigned int memory_max_age_seconds; /* a map's memory is re-read when older */
+	unsigned int memory_reads_per_scrape; /* maps whose fdinfo a scrape may read; 0: none */
 };
 
 /* The embedded default, as YAML text. */

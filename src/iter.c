@@ -14,6 +14,7 @@
 #include "records.h"
 #include "privileges.h"
 
+#include "iter_links.skel.h"
 #include "iter_map_elems.skel.h"
 #include "iter_maps.skel.h"
 #include "iter_owners.skel.h"
@@ -26,15 +27,18 @@ struct iters {
 	struct iter_progs *progs_skel;
 	struct iter_map_elems *elems_skel; /* NULL: the kernel lacks iter/bpf_map_elem */
 	struct iter_owners *owners_skel;
+	struct iter_links *links_skel; /* NULL: the kernel lacks iter/bpf_link (5.19+) */
 	struct bpf_link *links[ITER_KIND_MAX];
 	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
 	bool has_elem_count_kfunc;
+	bool has_map_mem_usage;
 };
 
 static const char *const iter_names[ITER_KIND_MAX] = {
 	[ITER_MAPS] = "bpf_map",
 	[ITER_PROGS] = "bpf_prog",
 	[ITER_OWNERS] = "task_file",
+	[ITER_LINKS] = "bpf_link",
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -86,6 +90,26 @@ static bool kernel_has_func(const char *name)
 	if (!btf)
 		return false;
 	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return found;
+}
+
+/* Does struct sname of the kernel have a member mname? */
+static bool kernel_has_member(const char *sname, const char *mname)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	bool found = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	t = id >= 0 ? btf__type_by_id(btf, id) : NULL;
+	m = t ? btf_members(t) : NULL;
+	for (int i = 0; m && i < btf_vlen(t) && !found; i++)
+		found = !strcmp(btf__name_by_offset(btf, m[i].name_off), mname);
 	btf__free(btf);
 	return found;
 }
@@ -175,6 +199,19 @@ static int load_owners(struct iters *it)
 	return attach(it, ITER_OWNERS, it->owners_skel->progs.dump_task_file);
 }
 
+/* Optional: without it (before 5.19) there are no link series. */
+static void load_links(struct iters *it)
+{
+	int err;
+
+	it->links_skel = iter_links__open_and_load();
+	err = it->links_skel ? attach(it, ITER_LINKS, it->links_skel->progs.dump_bpf_link) : -errno;
+	if (err)
+		log_warn("the bpf_link iterator does not load (%s; Linux 5.19+ needed): no link "
+			 "series; run with --log.level=debug for the loader's details",
+			 strerror(-err));
+}
+
 int iters__new(struct iters **out)
 {
 	struct iters *it;
@@ -214,6 +251,8 @@ int iters__new(struct iters **out)
 			 strerror(-err_owners));
 
 	load_elems(it);
+	load_links(it);
+	it->has_map_mem_usage = kernel_has_member("bpf_map_ops", "map_mem_usage");
 out:
 	if (err) {
 		iters__free(it);
@@ -232,6 +271,7 @@ void iters__free(struct iters *it)
 	iter_maps__destroy(it->maps_skel);
 	iter_progs__destroy(it->progs_skel);
 	iter_map_elems__destroy(it->elems_skel);
+	iter_links__destroy(it->links_skel);
 	pthread_mutex_destroy(&it->walk_lock);
 	iter_owners__destroy(it->owners_skel);
 	free(it);
@@ -245,6 +285,11 @@ bool iters__available(const struct iters *it, enum iter_kind kind)
 bool iters__has_elem_count_kfunc(const struct iters *it)
 {
 	return it && it->has_elem_count_kfunc;
+}
+
+bool iters__has_map_mem_usage(const struct iters *it)
+{
+	return it && it->has_map_mem_usage;
 }
 
 bool iters__has_elem_iter(const struct iters *it)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_KIND_MAX };
+enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_LINKS, ITER_KIND_MAX };
 
 /* A growable byte buffer, reused across reads. */
 struct iter_buf {
@@ -33,6 +33,8 @@ void iters__free(struct iters *it); /* NULL-safe */
 bool iters__available(const struct iters *it, enum iter_kind kind);
 /* Does the kernel have bpf_map_sum_elem_count (6.6+)? */
 bool iters__has_elem_count_kfunc(const struct iters *it);
+/* Does the kernel account each map's own memory use (map_mem_usage, 6.6+)? */
+bool iters__has_map_mem_usage(const struct iters *it);
 /* Can a single map be walked with SEC("iter/bpf_map_elem") (5.9+)? */
 bool iters__has_elem_iter(const struct iters *it);
 /* Read one full pass of an iterator into buf (replacing its contents). */

@@ -94,6 +94,9 @@ static void walk_one(struct map_count *mc, struct bpfmap_map_record *rec)
 
 void map_count__apply(struct map_count *mc, struct bpfmap_map_record *rec)
 {
+	/* Other types' own counters cost nothing to read: every method keeps them. */
+	if (!map_count_walkable(rec->type))
+		return;
 	switch (mc->method) {
 	case MAP_COUNT_METHOD_KFUNC:
 		return; /* the bpf_map iterator counted what the kernel counts */

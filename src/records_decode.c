@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,71 @@ int records_decode_progs(const void *buf, size_t len, struct prog_table *out)
 		out->nr++;
 	}
 	return 0;
+}
+
+int records_decode_links(const void *buf, size_t len, struct link_table *out)
+{
+	const unsigned char *p = buf, *end = p + len;
+	int err;
+
+	out->nr = 0;
+	out->nr_names = 0;
+	while (p < end) {
+		struct link_entry *e;
+		size_t names_len;
+
+		if ((size_t)(end - p) < sizeof(struct bpfmap_link_record))
+			return -EPROTO;
+		err = grow((void **)&out->links, &out->cap, out->nr + 1, sizeof(*out->links));
+		if (err)
+			return err;
+		e = &out->links[out->nr];
+		memcpy(&e->rec, p, sizeof(e->rec));
+		p += sizeof(e->rec);
+		/* Strings from the kernel are NUL-terminated there; trust nothing. */
+		e->rec.ifname[BPFMAP_IFNAME_LEN - 1] = '\0';
+		e->rec.target[BPFMAP_LINK_TARGET_LEN - 1] = '\0';
+
+		if (e->rec.nr_cgroup_names > BPFMAP_LINK_CGROUP_DEPTH)
+			return -EPROTO;
+		names_len = (size_t)e->rec.nr_cgroup_names * sizeof(struct bpfmap_link_cgroup_name);
+		if ((size_t)(end - p) < names_len)
+			return -EPROTO;
+		err = grow((void **)&out->names, &out->cap_names,
+			   out->nr_names + e->rec.nr_cgroup_names, sizeof(*out->names));
+		if (err)
+			return err;
+		e->first_name = out->nr_names;
+		if (names_len)
+			memcpy(out->names + out->nr_names, p, names_len);
+		for (uint32_t i = 0; i < e->rec.nr_cgroup_names; i++)
+			out->names[out->nr_names + i].name[BPFMAP_LINK_CGROUP_NAME_LEN - 1] = '\0';
+		out->nr_names += e->rec.nr_cgroup_names;
+		p += names_len;
+		out->nr++;
+	}
+	return 0;
+}
+
+size_t link_cgroup_path(const struct link_table *t, const struct link_entry *e, char *out,
+			size_t size)
+{
+	size_t len = 0;
+
+	if (size)
+		out[0] = '\0';
+	if (!e->rec.nr_cgroup_names)
+		return (size_t)snprintf(out, size, "/");
+	/* Names are leaf first: the path is written from the last one. */
+	for (uint32_t i = e->rec.nr_cgroup_names; i-- > 0;) {
+		const char *name = t->names[e->first_name + i].name;
+		int n = snprintf(len < size ? out + len : NULL, len < size ? size - len : 0, "/%s",
+				 name);
+
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return len;
 }
 
 static int cmp_use(const void *a, const void *b, void *arg)
@@ -133,6 +199,13 @@ void prog_table__fini(struct prog_table *t)
 {
 	free(t->progs);
 	free(t->map_ids);
+	memset(t, 0, sizeof(*t));
+}
+
+void link_table__fini(struct link_table *t)
+{
+	free(t->links);
+	free(t->names);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -29,6 +29,18 @@ struct prog_table {
 	size_t nr_map_ids, cap_map_ids;
 };
 
+struct link_entry {
+	struct bpfmap_link_record rec;
+	size_t first_name; /* index into link_table.names: the cgroup path, leaf first */
+};
+
+struct link_table {
+	struct link_entry *links;
+	size_t nr, cap;
+	struct bpfmap_link_cgroup_name *names; /* all links' cgroup names, back to back */
+	size_t nr_names, cap_names;
+};
+
 /* One (map, program) use, for the join. */
 struct map_use {
 	uint32_t map_id;
@@ -47,6 +59,14 @@ struct map_use_index {
  */
 int records_decode_maps(const void *buf, size_t len, struct map_table *out);
 int records_decode_progs(const void *buf, size_t len, struct prog_table *out);
+int records_decode_links(const void *buf, size_t len, struct link_table *out);
+
+/*
+ * A cgroup link's path below the cgroup2 root ("/a/b"; "/" for the root
+ * itself) into out, cut to size; returns the length it needed.
+ */
+size_t link_cgroup_path(const struct link_table *t, const struct link_entry *e, char *out,
+			size_t size);
 
 /* Build the map -> programs index from decoded programs (id 0 slots skipped). */
 int map_use_index__build(struct map_use_index *idx, const struct prog_table *progs);
@@ -55,6 +75,7 @@ size_t map_use_index__find(const struct map_use_index *idx, uint32_t map_id, siz
 
 void map_table__fini(struct map_table *t);
 void prog_table__fini(struct prog_table *t);
+void link_table__fini(struct link_table *t);
 void map_use_index__fini(struct map_use_index *idx);
 
 /* A record's name as a C string (records are NUL-padded, but trust nothing). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
@@ -52,7 +53,7 @@ static void usage(FILE *f)
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		"  --path.rootfs=PATH          host root for container and pod names (default /)\n"
 		"  --[no-]collector.NAME       enable/disable a collector (maps, programs, "
-		"owners)\n"
+		"owners, links)\n"
 		"  --once                      print one exposition to stdout and exit\n"
 		"  --version                   print the version and exit\n"
 		"  --help                      print this help and exit\n"
@@ -255,6 +256,7 @@ static void reload(struct exporter *exp, const struct flags *flags)
 	pthread_rwlock_wrlock(&exp->lock);
 	old = exp->cfg;
 	exp->cfg = cfg;
+	exporter_apply_run_stats(exp);
 	pthread_rwlock_unlock(&exp->lock);
 	log_set_level(cfg->log_level);
 	if (exporter_count_method(cfg, exp->iters) != exporter_count_method(old, exp->iters) ||
@@ -308,15 +310,25 @@ static int probe_cb(void *arg)
 
 /*
  * Capabilities the features in use need beyond what the probe exercises:
- * the counting fallback opens each map by id (BPF_MAP_GET_FD_BY_ID), which
- * the kernel allows only with CAP_SYS_ADMIN. Fixed at start-up: a reload
- * that turns the fallback on later finds it refused (and counts that).
+ * the counting fallback, map memory (fdinfo) and program run statistics
+ * open objects by id (BPF_*_GET_FD_BY_ID), and run statistics are turned
+ * on with BPF_ENABLE_STATS: the kernel allows these only with
+ * CAP_SYS_ADMIN. Fixed at start-up: a reload that turns one on later
+ * finds it refused (the series stay absent, and the log says why).
  */
 static uint64_t caps_for_features(const struct exporter *exp)
 {
-	if (exporter_count_method(exp->cfg, exp->iters) == MAP_COUNT_METHOD_ITERATOR)
-		return (uint64_t)1 << CAP_SYS_ADMIN;
-	return 0;
+	const struct config *cfg = exp->cfg;
+	bool walk = exporter_count_method(cfg, exp->iters) == MAP_COUNT_METHOD_ITERATOR;
+
+	if (!walk && !cfg->memory_reads_per_scrape && !cfg->run_stats)
+		return 0;
+	/* Said once, before the drop reports what it kept. */
+	log_info("CAP_SYS_ADMIN, where held, stays for:%s%s%s",
+		 walk ? " the counting walk (counting.method)" : "",
+		 cfg->memory_reads_per_scrape ? " map memory (memory.reads_per_scrape > 0)" : "",
+		 cfg->run_stats ? " run statistics (programs.run_stats)" : "");
+	return (uint64_t)1 << CAP_SYS_ADMIN;
 }
 
 static int serve(struct exporter *exp, const struct flags *flags, const struct web_config *web,
@@ -363,7 +375,8 @@ int main(int argc, char **argv)
 	 * Writer-preferring: with glibc's default, back-to-back scrapes could
 	 * hold the read side forever and starve a SIGHUP reload.
 	 */
-	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP};
+	struct exporter exp = {.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
+			       .stats_fd = -1};
 	struct web_config *web = NULL;
 	struct flags flags = {};
 	struct timespec now;
@@ -404,11 +417,15 @@ int main(int argc, char **argv)
 	err = iters__new(&exp.iters);
 	if (!err)
 		err = owner_state__new(&exp.owners);
+	if (!err)
+		err = mem_cache__new(&exp.mem_cache);
 	if (err) {
 		ret = EXIT_FAILURE;
 		goto out;
 	}
 	log_count_method(exp.cfg, exp.iters);
+	/* Before dropping capabilities: turning statistics on needs CAP_SYS_ADMIN. */
+	exporter_apply_run_stats(&exp);
 	if (flags.once) {
 		err = privileges_drop(caps_for_features(&exp), probe_cb, exp.iters);
 		if (!err)
@@ -418,6 +435,9 @@ int main(int argc, char **argv)
 	}
 	ret = err ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+	if (exp.stats_fd >= 0)
+		close(exp.stats_fd);
+	mem_cache__free(exp.mem_cache);
 	owner_state__free(exp.owners);
 	iters__free(exp.iters);
 	web_config__free(web);

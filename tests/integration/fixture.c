@@ -67,6 +67,11 @@ static struct map_spec maps[] = {
 	MAP("del", "_del", BPF_MAP_TYPE_HASH, 0, 10, 1),
 	MAP("inner", "_inner", BPF_MAP_TYPE_HASH, 0, 4, 0),
 	MAP_OF_MAPS("hom", "_hom", BPF_MAP_TYPE_HASH_OF_MAPS, 4, 2, "inner"),
+	/* Types with their own counter; create_other() fills them. */
+	MAP("lpm", "_lpm", BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC, 16, 6),
+	MAP("queue", "_queue", BPF_MAP_TYPE_QUEUE, 0, 8, 7), /* wrapped around */
+	MAP("stack", "_stack", BPF_MAP_TYPE_STACK, 0, 4, 3),
+	MAP("dmh", "_dmh", BPF_MAP_TYPE_DEVMAP_HASH, 0, 8, 2),
 };
 
 #define NR_MAPS (sizeof(maps) / sizeof(maps[0]))
@@ -130,6 +135,56 @@ static __u32 id_of(int fd, const char *what)
 	return minfo.id;
 }
 
+struct lpm_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+/* Map types whose keys and values are not 4 and 8 bytes; nr_elems end up in each. */
+static int create_other(struct map_spec *m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->map_flags);
+	__u64 v = 0;
+	__u32 i, ifindex = 1; /* loopback, in every network namespace */
+	int fd, err = 0;
+
+	switch (m->type) {
+	case BPF_MAP_TYPE_LPM_TRIE:
+		fd = bpf_map_create(m->type, m->name, sizeof(struct lpm_key), sizeof(v),
+				    m->max_entries, &opts);
+		for (i = 0; fd >= 0 && !err && i < m->nr_elems; i++) {
+			struct lpm_key k = {.prefixlen = 24, .addr = {10, 0, i, 0}};
+
+			err = bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST);
+		}
+		break;
+	case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_STACK:
+		fd = bpf_map_create(m->type, m->name, 0, sizeof(v), m->max_entries, &opts);
+		/* Fill it, take 3 out, push 2 more: a queue's head wraps past its end. */
+		for (i = 0; fd >= 0 && !err && i < m->max_entries; i++)
+			err = bpf_map_update_elem(fd, NULL, &v, 0);
+		for (i = 0; fd >= 0 && !err && i < 3; i++)
+			err = bpf_map_lookup_and_delete_elem(fd, NULL, &v);
+		for (i = m->max_entries - 3; fd >= 0 && !err && i < m->nr_elems; i++)
+			err = bpf_map_update_elem(fd, NULL, &v, 0);
+		break;
+	case BPF_MAP_TYPE_DEVMAP_HASH:
+		fd = bpf_map_create(m->type, m->name, sizeof(i), sizeof(ifindex), m->max_entries,
+				    &opts);
+		for (i = 0; fd >= 0 && !err && i < m->nr_elems; i++)
+			err = bpf_map_update_elem(fd, &i, &ifindex, BPF_NOEXIST);
+		break;
+	default:
+		return -2; /* not one of these */
+	}
+	if (fd < 0)
+		die("create map %s: %s", m->role, strerror(errno));
+	if (err)
+		die("fill map %s: %s", m->role, strerror(errno));
+	return fd;
+}
+
 static void create_map(struct map_spec *m, const char *prefix, int nr_cpus)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->map_flags);
@@ -140,6 +195,11 @@ static void create_map(struct map_spec *m, const char *prefix, int nr_cpus)
 
 	if (m->suffix)
 		snprintf(m->name, sizeof(m->name), "%s%s", prefix, m->suffix);
+	m->fd = create_other(m);
+	if (m->fd >= 0) {
+		m->id = id_of(m->fd, m->role);
+		return;
+	}
 	opts.inner_map_fd = m->inner ? inner_fd : 0;
 	m->fd = bpf_map_create(m->type, m->suffix ? m->name : NULL, sizeof(__u32), value_size,
 			       m->max_entries, &opts);

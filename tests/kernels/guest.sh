@@ -195,6 +195,98 @@ expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"
 expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 7'
 case_end "g. fallback budget: what does not fit gets no count" $T/bud.log
 
+# --- links, ring buffers, run statistics (tests/integration/progs.sh's fixture) ---
+
+PROGS=/bin/progs_fixture
+# prog_id/link_id/pmap_id ROLE: from the progs fixture's lines.
+prog_id() { awk -v r="$1" '$1 == "prog" && $2 == r { print $3 }' $T/pf.out; }
+link_id() { awk -v r="$1" '$1 == "link" && $2 == r { print $3 }' $T/pf.out; }
+pmap_id() { awk -v r="$1" '$1 == "map" && $2 == r { print $3 }' $T/pf.out; }
+# pf CMD: a progs fixture command, answered by "done".
+pf() {
+	n=$(grep -c '^done$' $T/pf.out)
+	echo "$1" >&4
+	for _ in $(seq 50); do
+		[ "$(grep -c '^done$' $T/pf.out)" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	case_err "progs fixture did not do '$1': $(cat $T/pf.err)"
+}
+# value FILE NAME ID: a series' value by its id label.
+value() { awk -v re="^$2\\\\{(.*,)?id=\"$3\"[,}]" '$0 ~ re { print $NF; exit }' "$1"; }
+
+case_begin
+CG_ROOT=$T/cgroup2
+mkdir -p $CG_ROOT && mount -t cgroup2 cgroup2 $CG_ROOT || case_err "mount cgroup2"
+mkdir $CG_ROOT/vmtest || case_err "mkdir a cgroup"
+# A network namespace of our own, held by a process in it; its loopback gets XDP.
+unshare -n sleep 600 &
+NS_PID=$!
+sleep 0.2
+mkfifo $T/pf.in
+$PROGS $CG_ROOT/vmtest /proc/$NS_PID/ns/net lo <$T/pf.in >$T/pf.out 2>$T/pf.err &
+PF_PID=$!
+exec 4>$T/pf.in
+up=0
+for _ in $(seq 100); do
+	grep -qx ready $T/pf.out && up=1 && break
+	kill -0 $PF_PID 2>/dev/null || break
+	sleep 0.1
+done
+[ $up = 1 ] || case_err "progs fixture did not start: $(cat $T/pf.err)"
+pf "ring 5"
+LBL='labels:\n  maps: [id, name, map_type, prog]\n  programs: [id, name, prog_type]\n'
+once "$LBL" $T/links.txt $T/links.log || case_err "--once exit code $?"
+L=$T/links.txt
+cgid=$(stat -c %i $CG_ROOT/vmtest)
+netns=$(stat -L -c %i /proc/$NS_PID/ns/net)
+expect_line $L 'bpfmap_exporter_kernel_feature{feature="iter_bpf_link"} 1'
+expect_line $L 'bpfmap_exporter_scrape_collector_success{collector="links"} 1'
+grep -qE "^ebpf_link_info\{id=\"$(link_id cgroup)\",link_type=\"cgroup\",prog_id=\"$(prog_id cgroup)\",prog_name=\"fix_cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"/vmtest\",cgroup_id=\"$cgid\"\} 1$" $L ||
+	case_err "no cgroup link with target /vmtest and cgroup_id $cgid"
+grep -qE "^ebpf_link_info\{id=\"$(link_id xdp)\",link_type=\"xdp\",prog_id=\"$(prog_id xdp)\",prog_name=\"fix_xdp\",(attach_type=\"xdp\",)?target=\"lo\",ifindex=\"1\",netns=\"$netns\"\} 1$" $L ||
+	case_err "no xdp link on lo in netns $netns"
+grep -qE "^ebpf_link_info\{id=\"$(link_id tracing)\",link_type=\"(raw_tracepoint|tracing)\",prog_id=\"$(prog_id tracing)\",prog_name=\"fix_tracing\",(attach_type=\"trace_raw_tp\",)?target=\"task_rename\"\} 1$" $L ||
+	case_err "no link of the BTF tracepoint program: $(grep 'fix_tracing' $L | grep link_info)"
+if [ "$(link_id tcx)" != 0 ]; then
+	expect_line $L "ebpf_link_info{id=\"$(link_id tcx)\",link_type=\"tcx\",prog_id=\"$(prog_id tcx)\",prog_name=\"fix_tcx\",attach_type=\"tcx_ingress\",target=\"lo\",ifindex=\"1\",netns=\"$netns\"} 1"
+	tcx=", tcx"
+else
+	tcx=", no tcx (6.6+)"
+fi
+rlbl="id=\"$(pmap_id ring)\",name=\"fix_ring\",map_type=\"ringbuf\",prog=\"fix_ring_write\""
+expect_line $L "ebpf_map_ringbuf_pending_bytes{$rlbl} 560"
+expect_line $L "ebpf_map_pressure{$rlbl} 0.13671875"
+case_end "i. links (cgroup, xdp in a netns$tcx, tracepoint) and 560 ring buffer bytes pending" $T/links.log
+
+case_begin
+printf "${LBL}programs:\n  run_stats: true\n" >$T/stats.yaml
+$BIN --web.listen-address=127.0.0.1:2113 --config.file=$T/stats.yaml >$T/stats.out 2>$T/stats.log &
+STATS_PID=$!
+up=0
+for _ in $(seq 300); do
+	wget -q -O /dev/null http://127.0.0.1:2113/healthz 2>/dev/null && up=1 && break
+	kill -0 $STATS_PID 2>/dev/null || break
+	sleep 0.1
+done
+[ $up = 1 ] || case_err "run_stats exporter not healthy"
+pf "rename 100"
+pf "ring 3"
+wget -q -O $T/stats.txt http://127.0.0.1:2113/metrics || case_err "scrape failed"
+runs=$(value $T/stats.txt ebpf_prog_runs_total "$(prog_id tracing)")
+[ "${runs:-0}" -ge 100 ] 2>/dev/null || case_err "tracing program runs '$runs', want >= 100"
+expect_eq "$(value $T/stats.txt ebpf_prog_runs_total "$(prog_id ring)")" 3 "ring writer runs"
+expect_eq "$(cat /proc/sys/kernel/bpf_stats_enabled)" 0 "kernel.bpf_stats_enabled"
+kill -TERM $STATS_PID
+wait $STATS_PID
+expect_eq "$?" 0 "run_stats exporter exit code"
+echo exit >&4
+exec 4>&-
+wait $PF_PID
+expect_eq "$?" 0 "progs fixture exit code"
+kill $NS_PID
+case_end "j. run statistics: $runs tracepoint runs, 3 test runs, the sysctl untouched" $T/stats.log
+
 case_begin
 kill -TERM $SRV_PID
 wait $SRV_PID

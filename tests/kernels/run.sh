@@ -6,7 +6,8 @@
 # busybox, the static exporter, the static fixture and guest.sh, which
 # checks map counts, pressures and program associations inside the VM.
 #
-#   run.sh BIN FIXTURE CACHE_DIR    (as root; BIN and FIXTURE static)
+#   run.sh BIN FIXTURE PROGS_FIXTURE CACHE_DIR
+#                      (as root; BIN and both fixtures static)
 #
 # Kernel packages are resolved through apt (their names change with ABI
 # bumps), downloaded once into CACHE_DIR and kept there. Each VM's
@@ -23,13 +24,14 @@ KERNELS=(
 )
 VM_TIMEOUT=${VM_TIMEOUT:-300} # seconds per VM; a boot and test take ~10 s
 
-if (($# != 3)); then
-	echo "usage: $0 BIN FIXTURE CACHE_DIR" >&2
+if (($# != 4)); then
+	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE CACHE_DIR" >&2
 	exit 2
 fi
 BIN=$(realpath -- "$1")
 FIXTURE=$(realpath -- "$2")
-CACHE=$(realpath -m -- "$3")
+PROGS_FIXTURE=$(realpath -- "$3")
+CACHE=$(realpath -m -- "$4")
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 PASSED=0
 FAILED=0
@@ -103,6 +105,7 @@ build_initramfs() {
 		return 1
 	fi
 	cp "$BIN" "$root/bin/bpfmap_exporter" && cp "$FIXTURE" "$root/bin/fixture" || return 1
+	cp "$PROGS_FIXTURE" "$root/bin/progs_fixture" || return 1
 	cp "$HERE/init" "$root/init" && cp "$HERE/guest.sh" "$root/test/guest.sh" || return 1
 	cp "$HERE/../integration/expected_maps.txt" "$root/test/" || return 1
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
@@ -135,12 +138,12 @@ boot() {
 
 main() {
 	local row version meta method kernel used=()
-	if [[ ! -x $BIN || ! -x $FIXTURE ]]; then
-		fail "setup" "$BIN or $FIXTURE is not executable"
+	if [[ ! -x $BIN || ! -x $FIXTURE || ! -x $PROGS_FIXTURE ]]; then
+		fail "setup" "$BIN, $FIXTURE or $PROGS_FIXTURE is not executable"
 		return
 	fi
-	if readelf -d "$BIN" "$FIXTURE" | grep -q 'Dynamic section'; then
-		fail "setup" "$BIN and $FIXTURE must be static: the VMs hold no libraries"
+	if readelf -d "$BIN" "$FIXTURE" "$PROGS_FIXTURE" | grep -q 'Dynamic section'; then
+		fail "setup" "$BIN and the fixtures must be static: the VMs hold no libraries"
 		return
 	fi
 	if ! build_initramfs 2>"$TMP/initramfs.err"; then

@@ -97,6 +97,10 @@ static void assert_defaults(const struct config *cfg)
 	assert_int_equal(cfg->nr_bpffs, 1);
 	assert_string_equal(cfg->bpffs[0], "/sys/fs/bpf");
 	assert_true(cfg->owners_via_programs);
+	assert_true(cfg->collectors[COLLECTOR_LINKS]);
+	assert_false(cfg->run_stats);
+	assert_int_equal(cfg->memory_max_age_seconds, 60);
+	assert_int_equal(cfg->memory_reads_per_scrape, 1000);
 }
 
 static void test_default(void **state)
@@ -112,6 +116,7 @@ static void test_default(void **state)
 	assert_string_equal(collector_names[COLLECTOR_MAPS], "maps");
 	assert_string_equal(collector_names[COLLECTOR_PROGRAMS], "programs");
 	assert_string_equal(collector_names[COLLECTOR_OWNERS], "owners");
+	assert_string_equal(collector_names[COLLECTOR_LINKS], "links");
 }
 
 static void test_empty_inputs(void **state)
@@ -272,7 +277,15 @@ static void test_full(void **state)
 			 "  cluster: prod\n"
 			 "  node_role: \"worker\"\n"
 			 "compat:\n"
-			 "  seed_metrics: true\n");
+			 "  seed_metrics: true\n"
+			 "programs:\n"
+			 "  run_stats: true\n"
+			 "memory:\n"
+			 "  max_age_seconds: 0\n"
+			 "  reads_per_scrape: 4294967295\n");
+	assert_true(cfg->run_stats);
+	assert_int_equal(cfg->memory_max_age_seconds, 0);
+	assert_int_equal(cfg->memory_reads_per_scrape, 4294967295U);
 	assert_string_equal(cfg->listen_address, "[::1]:9435");
 	assert_string_equal(cfg->telemetry_path, "/bpf/metrics");
 	assert_int_equal(cfg->max_connections, 10000);
@@ -366,6 +379,10 @@ static void test_bools(void **state)
 		"collectors:\n  maps: \"true\"\n",
 		"t.yaml:2:9: collectors.maps: expected a boolean (true or false), got \"true\"");
 	expect_error(
+		"memory:\n  max_age_seconds: 86401\n",
+		"t.yaml:2:20: memory.max_age_seconds: expected an integer from 0 to 86400, got "
+		"\"86401\"");
+	expect_error(
 		"compat:\n  seed_metrics: 1\n",
 		"t.yaml:2:17: compat.seed_metrics: expected a boolean (true or false), got \"1\"");
 	expect_error(
@@ -376,17 +393,21 @@ static void test_bools(void **state)
 static void test_unknown_keys(void **state)
 {
 	(void)state;
-	expect_error(
-		"webb: {}\n",
-		"t.yaml:1:1: unknown key \"webb\" (allowed: web, log, "
-		"collectors, labels, filters, static_labels, compat, counting, paths, owners)");
+	expect_error("webb: {}\n", "t.yaml:1:1: unknown key \"webb\" (allowed: web, log, "
+				   "collectors, labels, filters, static_labels, compat, counting, "
+				   "paths, owners, programs, memory)");
 	expect_error("web:\n  port: 1\n",
 		     "t.yaml:2:3: web: unknown key \"port\" (allowed: listen_address, "
 		     "telemetry_path, max_connections, max_connections_per_ip, timeout_seconds)");
 	expect_error("log: {lvl: info}\n", "t.yaml:1:7: log: unknown key \"lvl\" (allowed: level)");
-	expect_error(
-		"collectors:\n  links: true\n",
-		"t.yaml:2:3: collectors: unknown key \"links\" (allowed: maps, programs, owners)");
+	expect_error("collectors:\n  nodes: true\n",
+		     "t.yaml:2:3: collectors: unknown key \"nodes\" (allowed: maps, programs, "
+		     "owners, links)");
+	expect_error("programs:\n  stats: true\n",
+		     "t.yaml:2:3: programs: unknown key \"stats\" (allowed: run_stats)");
+	expect_error("memory:\n  max_age: 1\n",
+		     "t.yaml:2:3: memory: unknown key \"max_age\" (allowed: max_age_seconds, "
+		     "reads_per_scrape)");
 	expect_error("labels:\n  progs: [id]\n",
 		     "t.yaml:2:3: labels: unknown key \"progs\" (allowed: maps, programs)");
 	expect_error("filters:\n  maps:\n    includes: {}\n",
@@ -395,13 +416,12 @@ static void test_unknown_keys(void **state)
 	expect_error("compat:\n  seed: true\n",
 		     "t.yaml:2:3: compat: unknown key \"seed\" (allowed: seed_metrics)");
 	/* Keys are case-sensitive; odd bytes are escaped in the message. */
-	expect_error(
-		"Web: {}\n",
-		"t.yaml:1:1: unknown key \"Web\" (allowed: web, log, "
-		"collectors, labels, filters, static_labels, compat, counting, paths, owners)");
+	expect_error("Web: {}\n", "t.yaml:1:1: unknown key \"Web\" (allowed: web, log, "
+				  "collectors, labels, filters, static_labels, compat, counting, "
+				  "paths, owners, programs, memory)");
 	expect_error("\"w\\teb\": {}\n", "t.yaml:1:1: unknown key \"w\\x09eb\" (allowed: web, "
 					 "log, collectors, labels, filters, static_labels, "
-					 "compat, counting, paths, owners)");
+					 "compat, counting, paths, owners, programs, memory)");
 	expect_error("? [a]\n: 1\n", "t.yaml:1:3: expected a string key, got a sequence");
 	expect_error("web:\n  ~: 1\n", "t.yaml:2:3: web: expected a string key, got null");
 }

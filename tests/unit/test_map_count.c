@@ -111,6 +111,29 @@ static void test_none_drops_counts(void **state)
 	assert_int_equal(f.nr_walked, 0);
 }
 
+/* A type's own counter (lpm_trie, queue, ...) survives every method, walks nothing. */
+static void test_own_counts_kept(void **state)
+{
+	static const enum map_count_method methods[] = {
+		MAP_COUNT_METHOD_NONE, MAP_COUNT_METHOD_KFUNC, MAP_COUNT_METHOD_ITERATOR};
+	struct fake f = {};
+	struct map_count mc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		struct bpfmap_map_record t = map(1, BPF_MAP_TYPE_LPM_TRIE, 10);
+
+		t.count_method = BPFMAP_COUNT_OWN;
+		t.entries = 4;
+		map_count__init(&mc, methods[i], 1000, fake_walk, &f);
+		map_count__apply(&mc, &t);
+		assert_int_equal(t.count_method, BPFMAP_COUNT_OWN);
+		assert_int_equal(t.entries, 4);
+		assert_int_equal(mc.budget_used, 0);
+	}
+	assert_int_equal(f.nr_walked, 0);
+}
+
 /* iterator: hash maps walked, other types untouched, a kernel count replaced by the walk. */
 static void test_iterator_walks_hash_maps(void **state)
 {
@@ -220,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_walkable),
 		cmocka_unit_test(test_kfunc_keeps_records),
 		cmocka_unit_test(test_none_drops_counts),
+		cmocka_unit_test(test_own_counts_kept),
 		cmocka_unit_test(test_iterator_walks_hash_maps),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_walk_errors),

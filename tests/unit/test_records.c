@@ -12,7 +12,7 @@
 #include "records_decode.h"
 
 struct stream {
-	unsigned char bytes[4096];
+	unsigned char bytes[8192];
 	size_t len;
 };
 
@@ -161,6 +161,59 @@ static void name_without_nul_is_bounded(void **state)
 	assert_int_equal(strlen(out), BPFMAP_NAME_LEN);
 }
 
+static void put_link(struct stream *s, uint32_t id, const char *const *names, uint32_t nr)
+{
+	struct bpfmap_link_record rec = {.id = id, .nr_cgroup_names = nr};
+
+	if (nr)
+		rec.target_kind = BPFMAP_LINK_TARGET_CGROUP;
+	memset(rec.target, 'x', sizeof(rec.target)); /* no NUL: must be bounded */
+	put(s, &rec, sizeof(rec));
+	for (uint32_t i = 0; i < nr; i++) {
+		struct bpfmap_link_cgroup_name n = {};
+
+		strcpy(n.name, names[i]);
+		put(s, &n, sizeof(n));
+	}
+}
+
+/* Links with and without cgroup names; the path is built root first. */
+static void links_with_cgroup_paths(void **state)
+{
+	static const char *const leaf_first[] = {"c.scope", "b.slice", "a"};
+	struct link_table t = {};
+	struct stream s = {};
+	char path[64];
+
+	(void)state;
+	put_link(&s, 4, NULL, 0);
+	put_link(&s, 7, leaf_first, 3);
+	put_link(&s, 9, leaf_first, 1);
+	assert_int_equal(records_decode_links(s.bytes, s.len, &t), 0);
+	assert_int_equal(t.nr, 3);
+	assert_int_equal(t.links[1].rec.id, 7);
+	assert_int_equal(strlen(t.links[0].rec.target), BPFMAP_LINK_TARGET_LEN - 1);
+	assert_int_equal(link_cgroup_path(&t, &t.links[1], path, sizeof(path)), 18);
+	assert_string_equal(path, "/a/b.slice/c.scope");
+	link_cgroup_path(&t, &t.links[2], path, sizeof(path));
+	assert_string_equal(path, "/c.scope");
+	link_cgroup_path(&t, &t.links[0], path, sizeof(path));
+	assert_string_equal(path, "/");
+	/* Cut to the buffer, NUL-terminated, the full length returned. */
+	assert_int_equal(link_cgroup_path(&t, &t.links[1], path, 8), 18);
+	assert_string_equal(path, "/a/b.sl");
+
+	/* A torn stream, and a count of names no kernel would write. */
+	assert_int_equal(records_decode_links(s.bytes, s.len - 1, &t), -EPROTO);
+	s.len = 0;
+	put_link(&s, 1, leaf_first, 1);
+	((struct bpfmap_link_record *)s.bytes)->nr_cgroup_names = BPFMAP_LINK_CGROUP_DEPTH + 1;
+	assert_int_equal(records_decode_links(s.bytes, s.len, &t), -EPROTO);
+	assert_int_equal(records_decode_links(NULL, 0, &t), 0);
+	assert_int_equal(t.nr, 0);
+	link_table__fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +225,7 @@ int main(void)
 		cmocka_unit_test(join_sorted_by_map_then_name),
 		cmocka_unit_test(join_of_nothing),
 		cmocka_unit_test(name_without_nul_is_bounded),
+		cmocka_unit_test(links_with_cgroup_paths),
 	};
 
 	return cmocka_run_group_tests_name("records", tests, NULL, NULL);

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * One bpfmap_link_record per BPF link (5.19+), with what the link is
+ * attached to, each followed by the names of its cgroup's path for
+ * cgroup links. Record layout in records.h.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "records.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* UAPI link types newer than the build host's linux/bpf.h may know. */
+#define LINK_TYPE_NETFILTER 10
+#define LINK_TYPE_TCX 11
+#define LINK_TYPE_NETKIT 13
+
+/* The link-type struct of type t that embeds link as "link" (CO-RE: offset relocated). */
+#define link_container(link, t) ((struct t *)((void *)(link)-bpf_core_field_offset(struct t, link)))
+
+/*
+ * Fields that exist only on some kernels are read in subprograms of
+ * their own, called behind bpf_core_field_exists(): inlined, clang may
+ * compute a field's address before the branch, and the verifier would
+ * meet the relocation libbpf poisoned for the missing field. A call the
+ * branch skips is never verified. (kernfs_node.parent became __parent in
+ * 6.15; 6.17 moved every attach type into struct bpf_link.)
+ */
+static __noinline struct kernfs_node *kn_parent_6_15(struct kernfs_node *kn)
+{
+	return BPF_CORE_READ(kn, __parent);
+}
+
+static __noinline struct kernfs_node *kn_parent_pre_6_15(struct kernfs_node___pre_6_15 *kn)
+{
+	return BPF_CORE_READ(kn, parent);
+}
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return kn_parent_6_15(kn);
+	return kn_parent_pre_6_15((struct kernfs_node___pre_6_15 *)kn);
+}
+
+static __noinline __u32 attach_type_6_17(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link, attach_type);
+}
+
+static __noinline __u32 cgroup_attach_type(struct bpf_link *link)
+{
+	struct bpf_cgroup_link___pre_6_17 *cg = (void *)link_container(link, bpf_cgroup_link);
+
+	return BPF_CORE_READ(cg, type);
+}
+
+static __noinline __u32 tracing_attach_type(struct bpf_link *link)
+{
+	return BPF_CORE_READ((struct bpf_tracing_link___pre_6_17 *)link, attach_type);
+}
+
+static __noinline __u32 tcx_attach_type(struct bpf_link *link)
+{
+	struct tcx_link___pre_6_17 *tcx = (void *)link_container(link, tcx_link);
+
+	return BPF_CORE_READ(tcx, location);
+}
+
+static __noinline __u32 netns_attach_type(struct bpf_link *link)
+{
+	struct bpf_netns_link___pre_6_17 *ns = (void *)link_container(link, bpf_netns_link);
+
+	return BPF_CORE_READ(ns, type);
+}
+
+/* Link types newer than some kernels: their structs exist only there. */
+static __noinline struct net_device *tcx_dev(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, tcx_link), dev);
+}
+
+static __noinline struct net_device *netkit_dev(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, netkit_link), dev);
+}
+
+static __noinline void netfilter_hook(struct bpf_link *link, struct bpfmap_link_record *rec)
+{
+	struct bpf_nf_link *nf = link_container(link, bpf_nf_link);
+
+	rec->target_kind = BPFMAP_LINK_TARGET_NETFILTER;
+	rec->nf_pf = BPF_CORE_READ(nf, hook_ops.pf);
+	rec->nf_hooknum = BPF_CORE_READ(nf, hook_ops.hooknum);
+	rec->nf_priority = BPF_CORE_READ(nf, hook_ops.priority);
+	rec->netns_ino = BPF_CORE_READ(nf, net, ns.inum);
+}
+
+/* Where 6.17+ keeps it for every link; before, a few link types kept their own. */
+static __always_inline void attach_type(struct bpf_link *link, struct bpfmap_link_record *rec)
+{
+	if (bpf_core_field_exists(link->attach_type))
+		rec->attach_type = attach_type_6_17(link);
+	else if (rec->type == BPF_LINK_TYPE_CGROUP &&
+		 bpf_core_field_exists(struct bpf_cgroup_link___pre_6_17, type))
+		rec->attach_type = cgroup_attach_type(link);
+	else if (rec->type == BPF_LINK_TYPE_TRACING &&
+		 bpf_core_field_exists(struct bpf_tracing_link___pre_6_17, attach_type))
+		rec->attach_type = tracing_attach_type(link);
+	else if ((rec->type == LINK_TYPE_TCX || rec->type == LINK_TYPE_NETKIT) &&
+		 bpf_core_field_exists(struct tcx_link___pre_6_17, location))
+		rec->attach_type = tcx_attach_type(link);
+	else if (rec->type == BPF_LINK_TYPE_NETNS &&
+		 bpf_core_field_exists(struct bpf_netns_link___pre_6_17, type))
+		rec->attach_type = netns_attach_type(link);
+	else
+		return;
+	rec->flags |= BPFMAP_LINK_HAS_ATTACH_TYPE;
+}
+
+static __always_inline void netdev(struct net_device *dev, struct bpfmap_link_record *rec)
+{
+	if (!dev)
+		return; /* the device is gone: the link is detached */
+	rec->target_kind = BPFMAP_LINK_TARGET_NETDEV;
+	rec->ifindex = BPF_CORE_READ(dev, ifindex);
+	bpf_probe_read_kernel_str(rec->ifname, sizeof(rec->ifname), dev->name);
+	rec->netns_ino = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+}
+
+/* The cgroup's id and depth; the names are written after the record. */
+static __always_inline struct kernfs_node *cgroup(struct bpf_link *link,
+						  struct bpfmap_link_record *rec)
+{
+	struct kernfs_node *leaf, *kn;
+	__u32 i;
+
+	leaf = BPF_CORE_READ(link_container(link, bpf_cgroup_link), cgroup, kn);
+	if (!leaf)
+		return NULL; /* the cgroup is gone */
+	rec->target_kind = BPFMAP_LINK_TARGET_CGROUP;
+	rec->cgroup_id = BPF_CORE_READ(leaf, id);
+	kn = leaf;
+	for (i = 0; i < BPFMAP_LINK_CGROUP_DEPTH && kn; i++) {
+		kn = kn_parent(kn);
+		if (kn)
+			rec->nr_cgroup_names++;
+	}
+	if (kn && kn_parent(kn))
+		rec->flags |= BPFMAP_LINK_CGROUP_TRUNCATED;
+	return leaf;
+}
+
+static __always_inline void target(struct bpf_link *link, struct bpfmap_link_record *rec)
+{
+	const char *name = NULL;
+
+	switch (rec->type) {
+	case BPF_LINK_TYPE_XDP:
+		netdev(BPF_CORE_READ(link_container(link, bpf_xdp_link), dev), rec);
+		return;
+	case LINK_TYPE_TCX:
+		if (bpf_core_type_exists(struct tcx_link))
+			netdev(tcx_dev(link), rec);
+		return;
+	case LINK_TYPE_NETKIT:
+		if (bpf_core_type_exists(struct netkit_link))
+			netdev(netkit_dev(link), rec);
+		return;
+	case BPF_LINK_TYPE_TRACING: {
+		struct bpf_prog_aux *aux = BPF_CORE_READ(link, prog, aux);
+		struct bpf_prog *tgt = BPF_CORE_READ((struct bpf_tracing_link *)link, tgt_prog);
+
+		rec->target_kind = BPFMAP_LINK_TARGET_FUNC;
+		rec->target_btf_id = BPF_CORE_READ(aux, attach_btf_id);
+		if (tgt)
+			rec->target_prog_id = BPF_CORE_READ(tgt, aux, id);
+		name = BPF_CORE_READ(aux, attach_func_name);
+		break;
+	}
+	case BPF_LINK_TYPE_RAW_TRACEPOINT:
+		rec->target_kind = BPFMAP_LINK_TARGET_TRACEPOINT;
+		name = BPF_CORE_READ(link_container(link, bpf_raw_tp_link), btp, tp, name);
+		break;
+	case BPF_LINK_TYPE_ITER:
+		rec->target_kind = BPFMAP_LINK_TARGET_ITER;
+		name = BPF_CORE_READ(link_container(link, bpf_iter_link), tinfo, reg_info, target);
+		break;
+	case BPF_LINK_TYPE_NETNS: {
+		struct net *net = BPF_CORE_READ(link_container(link, bpf_netns_link), net);
+
+		if (net) {
+			rec->target_kind = BPFMAP_LINK_TARGET_NETNS;
+			rec->netns_ino = BPF_CORE_READ(net, ns.inum);
+		}
+		return;
+	}
+	case LINK_TYPE_NETFILTER:
+		if (bpf_core_type_exists(struct bpf_nf_link))
+			netfilter_hook(link, rec);
+		return;
+	default:
+		return;
+	}
+	if (name)
+		bpf_probe_read_kernel_str(rec->target, sizeof(rec->target), name);
+}
+
+SEC("iter/bpf_link")
+int dump_bpf_link(struct bpf_iter__bpf_link *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct bpf_link *link = ctx->link;
+	struct bpfmap_link_record rec = {};
+	struct bpfmap_link_cgroup_name name = {};
+	struct kernfs_node *kn = NULL;
+	struct bpf_prog *prog;
+	__u32 i;
+
+	if (!link)
+		return 0;
+	rec.id = link->id;
+	rec.type = link->type;
+	prog = link->prog;
+	if (prog)
+		rec.prog_id = BPF_CORE_READ(prog, aux, id);
+	attach_type(link, &rec);
+	if (rec.type == BPF_LINK_TYPE_CGROUP)
+		kn = cgroup(link, &rec);
+	else
+		target(link, &rec);
+	bpf_seq_write(seq, &rec, sizeof(rec));
+
+	for (i = 0; i < BPFMAP_LINK_CGROUP_DEPTH && i < rec.nr_cgroup_names; i++) {
+		const char *p = kn ? BPF_CORE_READ(kn, name) : NULL;
+
+		name.name[0] = '\0';
+		if (p)
+			bpf_probe_read_kernel_str(name.name, sizeof(name.name), p);
+		bpf_seq_write(seq, &name, sizeof(name));
+		if (kn)
+			kn = kn_parent(kn);
+	}
+	return 0;
+}

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Link series, from SEC("iter/bpf_link") (5.19+): every link, what it
+ * attaches its program to, and each program's attachments. A link is
+ * exported when its program is (the programs filters apply).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+
+/* UAPI numbers are stable; libbpf 1.1 does not know the newer ones. */
+static const char *const link_type_names[] = {
+	"unspec",	"raw_tracepoint", "tracing",	  "cgroup",	"iter",	     "netns",
+	"xdp",		"perf_event",	  "kprobe_multi", "struct_ops", "netfilter", "tcx",
+	"uprobe_multi", "netkit",	  "sockmap",
+};
+
+static const struct {
+	unsigned int type;
+	const char *name;
+} new_attach_types[] = {
+	{45, "netfilter"},	    {46, "tcx_ingress"},    {47, "tcx_egress"},
+	{48, "trace_uprobe_multi"}, {50, "netkit_primary"}, {51, "netkit_peer"},
+};
+
+static const char *link_type_name(uint32_t type)
+{
+	if (type < sizeof(link_type_names) / sizeof(link_type_names[0]))
+		return link_type_names[type];
+	return "unknown";
+}
+
+static const char *attach_type_name(uint32_t type, char *buf, size_t size)
+{
+	const char *name = libbpf_bpf_attach_type_str(type);
+
+	for (size_t i = 0; !name && i < sizeof(new_attach_types) / sizeof(new_attach_types[0]); i++)
+		if (new_attach_types[i].type == type)
+			name = new_attach_types[i].name;
+	if (!name) {
+		snprintf(buf, size, "%u", type);
+		name = buf;
+	}
+	return name;
+}
+
+/* "ipv4/prerouting": the family and hook as nft names them. */
+static void netfilter_target(const struct bpfmap_link_record *rec, char *buf, size_t size)
+{
+	static const char *const hooks[] = {"prerouting", "input", "forward", "output",
+					    "postrouting"};
+	const char *pf = rec->nf_pf == 2 ? "ipv4" : rec->nf_pf == 10 ? "ipv6" : NULL;
+
+	if (pf && rec->nf_hooknum < sizeof(hooks) / sizeof(hooks[0]))
+		snprintf(buf, size, "%s/%s", pf, hooks[rec->nf_hooknum]);
+	else
+		snprintf(buf, size, "pf%u/hook%u", rec->nf_pf, rec->nf_hooknum);
+}
+
+struct link_row {
+	const struct link_entry *e;
+	const struct prog_entry *prog; /* NULL: not in this scrape's programs */
+	char id[12], prog_id[12], prog_name[BPFMAP_NAME_LEN + 1];
+	char attach_type_buf[12], cgroup_id[24], ifindex[12], netns[12], target_prog_id[12];
+	char nf_priority[12];
+	const char *type, *attach_type;
+	const char *target; /* where, as one string: path, device, function, hook */
+	char *cgroup_path; /* owned */
+	struct cgroup_info cg; /* what the cgroup path names */
+	struct resolved_names names; /* and their names, from the owners' resolver */
+	char nf_target[32];
+};
+
+/* The program of a link in this scrape's table (ascending ids), or NULL. */
+static const struct prog_entry *find_prog(const struct prog_table *progs, uint32_t id)
+{
+	size_t lo = 0, hi = progs->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (progs->progs[mid].rec.id == id)
+			return &progs->progs[mid];
+		if (progs->progs[mid].rec.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A program's label values, as the programs collector gives them, for its filters. */
+static bool prog_kept(const struct scrape *s, const struct prog_entry *p)
+{
+	char id[12], name[BPFMAP_NAME_LEN + 1], tag[2 * BPFMAP_TAG_LEN + 1];
+	const char *values[PROG_LABEL_MAX];
+	const char *type = libbpf_bpf_prog_type_str(p->rec.type);
+
+	snprintf(id, sizeof(id), "%u", p->rec.id);
+	records_name(name, p->rec.name);
+	for (int i = 0; i < BPFMAP_TAG_LEN; i++)
+		snprintf(tag + 2 * i, 3, "%02x", p->rec.tag[i]);
+	values[PROG_LABEL_ID] = id;
+	values[PROG_LABEL_NAME] = name;
+	values[PROG_LABEL_TYPE] = type ? type : "unknown";
+	values[PROG_LABEL_TAG] = tag;
+	return label_policy__keep(&s->cfg->policy[OBJECT_PROG], values);
+}
+
+static int link_row_init(struct link_row *row, struct scrape *s, const struct link_entry *e)
+{
+	const struct bpfmap_link_record *rec = &e->rec;
+	size_t len;
+
+	memset(row, 0, sizeof(*row));
+	row->e = e;
+	row->prog = s->progs_valid ? find_prog(&s->progs, rec->prog_id) : NULL;
+	snprintf(row->id, sizeof(row->id), "%u", rec->id);
+	if (rec->prog_id)
+		snprintf(row->prog_id, sizeof(row->prog_id), "%u", rec->prog_id);
+	if (row->prog)
+		records_name(row->prog_name, row->prog->rec.name);
+	row->type = link_type_name(rec->type);
+	/*
+	 * 6.17+ gives every link the attach type its program was loaded
+	 * with; 0, the default, is a real type only for cgroup links.
+	 */
+	row->attach_type = (rec->flags & BPFMAP_LINK_HAS_ATTACH_TYPE) &&
+					   (rec->attach_type || rec->type == BPF_LINK_TYPE_CGROUP)
+				   ? attach_type_name(rec->attach_type, row->attach_type_buf,
+						      sizeof(row->attach_type_buf))
+				   : "";
+	row->target = "";
+	switch (rec->target_kind) {
+	case BPFMAP_LINK_TARGET_CGROUP:
+		snprintf(row->cgroup_id, sizeof(row->cgroup_id), "%llu",
+			 (unsigned long long)rec->cgroup_id);
+		len = link_cgroup_path(&s->links, e, NULL, 0);
+		row->cgroup_path = malloc(len + 1);
+		if (!row->cgroup_path)
+			return -ENOMEM;
+		link_cgroup_path(&s->links, e, row->cgroup_path, len + 1);
+		row->target = row->cgroup_path;
+		owner_resolve_cgroup(s, row->cgroup_path, &row->cg, &row->names);
+		break;
+	case BPFMAP_LINK_TARGET_NETDEV:
+		snprintf(row->ifindex, sizeof(row->ifindex), "%u", rec->ifindex);
+		snprintf(row->netns, sizeof(row->netns), "%u", rec->netns_ino);
+		row->target = rec->ifname;
+		break;
+	case BPFMAP_LINK_TARGET_FUNC:
+		if (rec->target_prog_id)
+			snprintf(row->target_prog_id, sizeof(row->target_prog_id), "%u",
+				 rec->target_prog_id);
+		row->target = rec->target;
+		break;
+	case BPFMAP_LINK_TARGET_TRACEPOINT:
+	case BPFMAP_LINK_TARGET_ITER:
+		row->target = rec->target;
+		break;
+	case BPFMAP_LINK_TARGET_NETFILTER:
+		netfilter_target(rec, row->nf_target, sizeof(row->nf_target));
+		row->target = row->nf_target;
+		snprintf(row->nf_priority, sizeof(row->nf_priority), "%d", rec->nf_priority);
+		snprintf(row->netns, sizeof(row->netns), "%u", rec->netns_ino);
+		break;
+	case BPFMAP_LINK_TARGET_NETNS:
+		snprintf(row->netns, sizeof(row->netns), "%u", rec->netns_ino);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * A cgroup link's workload, as the owner labels of maps and programs
+ * name it: the container and pod its cgroup path names, resolved like
+ * the holders' (owner_resolve_cgroup()).
+ */
+static size_t link_workload_labels(const struct link_row *row, struct expo_label *out)
+{
+	out[0] = (struct expo_label){"container_id", row->cg.container_id};
+	out[1] = (struct expo_label){"container", row->names.container};
+	out[2] = (struct expo_label){"pod", row->names.pod};
+	out[3] = (struct expo_label){"namespace", row->names.namespace};
+	return 4;
+}
+
+static void write_link_info(struct scrape *s, const struct link_row *rows, size_t nr_rows)
+{
+	expo__family(s->out, "ebpf_link_info",
+		     "A BPF link: its program and what it is attached to; always 1.", EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		const struct link_row *r = &rows[i];
+		struct expo_label labels[16] = {
+			{"id", r->id},
+			{"link_type", r->type},
+			{"prog_id", r->prog_id},
+			{"prog_name", r->prog_name},
+			{"attach_type", r->attach_type},
+			{"target", r->target},
+			{"cgroup_id", r->cgroup_id},
+			{"ifindex", r->ifindex},
+			{"netns", r->netns},
+			{"target_prog_id", r->target_prog_id},
+			{"priority", r->nf_priority},
+		};
+		size_t n = 11;
+
+		n += link_workload_labels(r, labels + n);
+		expo__sample(s->out, labels, n, 1);
+	}
+}
+
+/* Programs labelled with where they are attached: one series per (program, link). */
+static void write_prog_attach(struct scrape *s, const struct link_row *rows, size_t nr_rows)
+{
+	expo__family(s->out, "ebpf_prog_attach_info",
+		     "A program's attachment through a link; always 1. Join on id with program "
+		     "series.",
+		     EXPO_GAUGE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		const struct link_row *r = &rows[i];
+		const struct expo_label labels[] = {
+			{"id", r->prog_id},
+			{"name", r->prog_name},
+			{"link_id", r->id},
+			{"link_type", r->type},
+			{"attach_type", r->attach_type},
+			{"target", r->target},
+		};
+
+		if (r->e->rec.prog_id)
+			expo__sample(s->out, labels, 6, 1);
+	}
+}
+
+int collect_links(struct scrape *s)
+{
+	struct link_row *rows = NULL;
+	size_t nr_rows = 0;
+	int err;
+
+	err = iters__read(s->iters, ITER_LINKS, &s->buf);
+	if (!err)
+		err = records_decode_links(s->buf.data, s->buf.len, &s->links);
+	if (err)
+		return err;
+	rows = calloc(s->links.nr ? s->links.nr : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->links.nr; i++) {
+		struct link_row *row = &rows[nr_rows];
+
+		err = link_row_init(row, s, &s->links.links[i]);
+		if (err)
+			goto out;
+		/* A link goes with its program: the programs filters decide. */
+		if (row->prog && !prog_kept(s, row->prog)) {
+			free(row->cgroup_path);
+			continue;
+		}
+		nr_rows++;
+	}
+	write_link_info(s, rows, nr_rows);
+	write_prog_attach(s, rows, nr_rows);
+out:
+	for (size_t i = 0; i < s->links.nr; i++)
+		free(rows[i].cgroup_path);
+	free(rows);
+	return err;
+}
