@@ -76,7 +76,7 @@ int records_decode_links(const void *buf, size_t len, struct link_table *out)
 
 		if ((size_t)(end - p) < sizeof(struct bpfmap_link_record))
 			return -EPROTO;
-		err = grow((void **)&out->links, &out->cap, out->nr + 1, sizeof(*out->links));
+		err = grow_array((void **)&out->links, &out->cap, out->nr + 1, sizeof(*out->links));
 		if (err)
 			return err;
 		e = &out->links[out->nr];
@@ -91,8 +91,8 @@ int records_decode_links(const void *buf, size_t len, struct link_table *out)
 		names_len = (size_t)e->rec.nr_cgroup_names * sizeof(struct bpfmap_link_cgroup_name);
 		if ((size_t)(end - p) < names_len)
 			return -EPROTO;
-		err = grow((void **)&out->names, &out->cap_names,
-			   out->nr_names + e->rec.nr_cgroup_names, sizeof(*out->names));
+		err = grow_array((void **)&out->names, &out->cap_names,
+				 out->nr_names + e->rec.nr_cgroup_names, sizeof(*out->names));
 		if (err)
 			return err;
 		e->first_name = out->nr_names;
