@@ -21,6 +21,7 @@ struct map_row {
 	const char *type;
 	const char *values[MAP_LABEL_MAX]; /* the label schema's view of this row */
 	size_t first_holder, nr_holders; /* in struct map_owners.holders */
+	struct expo_labels set; /* the selected labels, rendered once for every family */
 };
 
 /* The holders of every kept map, back to back. */
@@ -123,7 +124,6 @@ static const struct {
 
 static void write_values(struct scrape *s, const struct map_row *rows, size_t nr_rows)
 {
-	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 	size_t nr_families = sizeof(map_families) / sizeof(map_families[0]);
 
 	if (!s->cfg->seed_metrics)
@@ -132,17 +132,16 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 		expo__family(s->out, map_families[f].name, map_families[f].help, EXPO_GAUGE);
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_map_record *rec = rows[i].rec;
-			struct expo_label labels[LABELS_MAX];
-			size_t n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+			struct expo_labels set = rows[i].set;
 			uint64_t entries;
 
 			if (f == MAP_MAX_ENTRIES) {
-				expo__sample_u64(s->out, labels, n, rec->max_entries);
+				expo__sample_set_u64(s->out, set, rec->max_entries);
 				continue;
 			}
 			/* A ring buffer's fill is bytes pending out of its size in bytes. */
 			if (f == MAP_PRESSURE && rec->max_entries && ring_pending(rec, &entries)) {
-				expo__sample(s->out, labels, n, (double)entries / rec->max_entries);
+				expo__sample_set(s->out, set, (double)entries / rec->max_entries);
 				continue;
 			}
 			if (!entries_known(rec, &entries))
@@ -150,10 +149,10 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 			if (f == MAP_PRESSURE) {
 				/* max_entries 0 (e.g. ring buffers, struct_ops) has no ratio. */
 				if (rec->max_entries)
-					expo__sample(s->out, labels, n,
-						     (double)entries / rec->max_entries);
+					expo__sample_set(s->out, set,
+							 (double)entries / rec->max_entries);
 			} else {
-				expo__sample_u64(s->out, labels, n, entries);
+				expo__sample_set_u64(s->out, set, entries);
 			}
 		}
 	}
@@ -173,23 +172,19 @@ static void write_rings(struct scrape *s, const struct map_row *rows, size_t nr_
 		{"ebpf_map_ringbuf_consumed_bytes_total",
 		 "Bytes ever consumed from a ring buffer (its consumer position).", EXPO_COUNTER},
 	};
-	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		expo__family(s->out, families[f].name, families[f].help, families[f].type);
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_map_record *rec = rows[i].rec;
-			struct expo_label labels[LABELS_MAX];
 			uint64_t pending, value;
-			size_t n;
 
 			if (!ring_pending(rec, &pending))
 				continue;
 			value = f == 0	 ? pending
 				: f == 1 ? rec->ring_producer_pos
 					 : rec->ring_consumer_pos;
-			n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
-			expo__sample_u64(s->out, labels, n, value);
+			expo__sample_set_u64(s->out, rows[i].set, value);
 		}
 	}
 }
@@ -281,7 +276,6 @@ static bool memory_changes(const struct bpfmap_map_record *rec, bool has_mem_usa
  */
 static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_rows)
 {
-	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 	bool has_mem_usage = iters__has_map_mem_usage(s->iters);
 	uint32_t *ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
 	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
@@ -316,13 +310,9 @@ static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_
 		     "fresh).",
 		     EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
-		struct expo_label labels[LABELS_MAX];
-		size_t n;
-
 		if (!known[i])
 			continue;
-		n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
-		expo__sample_u64(s->out, labels, n, bytes[i]);
+		expo__sample_set_u64(s->out, rows[i].set, bytes[i]);
 		total += bytes[i];
 	}
 	expo__family(s->out, "ebpf_maps_memory_bytes",
@@ -466,6 +456,13 @@ int collect_maps(struct scrape *s)
 		nr_rows++;
 	}
 
+	/* Each kept map's labels, rendered once and shared by all its series. */
+	for (size_t i = 0; i < nr_rows; i++) {
+		struct expo_label labels[LABELS_MAX];
+		size_t n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+
+		rows[i].set = expo__labels(s->out, labels, n);
+	}
 	write_info(s, rows, nr_rows);
 	write_values(s, rows, nr_rows);
 	write_rings(s, rows, nr_rows);

@@ -23,6 +23,7 @@ struct prog_row {
 	struct prog_run_stats stats;
 	bool has_stats; /* stats were read in this scrape */
 	size_t first_holder, nr_holders; /* in holders[] of collect_programs() */
+	struct expo_labels set; /* the selected labels, rendered once for every family */
 };
 
 static void prog_row_init(struct prog_row *row, const struct prog_entry *e)
@@ -204,49 +205,53 @@ int collect_programs(struct scrape *s)
 	/* load_time is CLOCK_BOOTTIME; the offset turns it into wall-clock time. */
 	boot_to_unix = clock_seconds(CLOCK_REALTIME) - clock_seconds(CLOCK_BOOTTIME);
 	page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < nr_rows; i++) {
+		struct expo_label labels[LABELS_MAX];
+		size_t n = label_policy__select(policy, OBJECT_PROG, rows[i].values, labels);
+
+		rows[i].set = expo__labels(s->out, labels, n);
+	}
 	for (size_t f = 0; f < sizeof(prog_families) / sizeof(prog_families[0]); f++) {
 		expo__family(s->out, prog_families[f].name, prog_families[f].help,
 			     prog_families[f].type);
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_prog_record *rec = &rows[i].e->rec;
-			struct expo_label labels[LABELS_MAX];
-			size_t n =
-				label_policy__select(policy, OBJECT_PROG, rows[i].values, labels);
+			struct expo_labels set = rows[i].set;
 
 			switch ((enum prog_value)f) {
 			case PROG_JITED:
-				expo__sample_u64(s->out, labels, n, rec->jited_len);
+				expo__sample_set_u64(s->out, set, rec->jited_len);
 				break;
 			case PROG_XLATED:
-				expo__sample_u64(s->out, labels, n, rec->xlated_len);
+				expo__sample_set_u64(s->out, set, rec->xlated_len);
 				break;
 			case PROG_VERIFIED:
 				if (rec->flags & BPFMAP_PROG_HAS_VERIFIED_INSNS)
-					expo__sample_u64(s->out, labels, n, rec->verified_insns);
+					expo__sample_set_u64(s->out, set, rec->verified_insns);
 				break;
 			case PROG_LOAD_TIME:
-				expo__sample(s->out, labels, n,
-					     boot_to_unix + rec->load_time_ns / 1e9);
+				expo__sample_set(s->out, set,
+						 boot_to_unix + rec->load_time_ns / 1e9);
 				break;
 			case PROG_MAPS:
-				expo__sample_u64(s->out, labels, n, rec->nr_map_ids);
+				expo__sample_set_u64(s->out, set, rec->nr_map_ids);
 				break;
 			case PROG_MEMORY:
-				expo__sample_u64(s->out, labels, n, rec->pages * page_size);
+				expo__sample_set_u64(s->out, set, rec->pages * page_size);
 				break;
 			case PROG_RUN_TIME:
 				if (rows[i].has_stats)
-					expo__sample(s->out, labels, n,
-						     rows[i].stats.run_time_ns / 1e9);
+					expo__sample_set(s->out, set,
+							 rows[i].stats.run_time_ns / 1e9);
 				break;
 			case PROG_RUNS:
 				if (rows[i].has_stats)
-					expo__sample_u64(s->out, labels, n, rows[i].stats.run_cnt);
+					expo__sample_set_u64(s->out, set, rows[i].stats.run_cnt);
 				break;
 			case PROG_RECURSION_MISSES:
 				if (rows[i].has_stats && rows[i].stats.has_recursion_misses)
-					expo__sample_u64(s->out, labels, n,
-							 rows[i].stats.recursion_misses);
+					expo__sample_set_u64(s->out, set,
+							     rows[i].stats.recursion_misses);
 				break;
 			}
 		}
