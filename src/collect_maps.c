@@ -87,8 +87,8 @@ static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_r
 			{"value_size", value_size}, {"flags", flags},
 		};
 
-		snprintf(key_size, sizeof(key_size), "%u", rows[i].rec->key_size);
-		snprintf(value_size, sizeof(value_size), "%u", rows[i].rec->value_size);
+		expo_format_u64(rows[i].rec->key_size, key_size);
+		expo_format_u64(rows[i].rec->value_size, value_size);
 		snprintf(flags, sizeof(flags), "0x%x", rows[i].rec->flags);
 		expo__sample(s->out, labels, 6, 1);
 	}
@@ -430,7 +430,7 @@ int collect_maps(struct scrape *s)
 		const struct bpfmap_map_record *rec = &s->maps.maps[i];
 
 		row->rec = rec;
-		snprintf(row->id, sizeof(row->id), "%u", rec->id);
+		expo_format_u64(rec->id, row->id);
 		records_name(row->name, rec->name);
 		row->type = libbpf_bpf_map_type_str(rec->type);
 		if (!row->type)

@@ -39,8 +39,7 @@ struct expo {
 	 * Label names already validated, by address: collectors pass the same
 	 * static strings for every sample, so each is checked once, not per line.
 	 */
-	const char *checked_names[16];
-	unsigned int next_checked;
+	const char *checked_names[64]; /* direct-mapped by address */
 
 	/* Label sets rendered by expo__labels(), until the next reset. */
 	char *sets;
@@ -249,12 +248,14 @@ static bool valid_name(const char *s, bool metric)
 
 static bool name_checked(struct expo *e, const char *name)
 {
-	for (size_t i = 0; i < sizeof(e->checked_names) / sizeof(e->checked_names[0]); i++)
-		if (e->checked_names[i] == name)
-			return true;
+	size_t slot =
+		((uintptr_t)name >> 3) % (sizeof(e->checked_names) / sizeof(e->checked_names[0]));
+
+	if (e->checked_names[slot] == name)
+		return true;
 	if (!valid_name(name, false))
 		return false;
-	e->checked_names[e->next_checked++ % 16] = name;
+	e->checked_names[slot] = name;
 	return true;
 }
 
@@ -539,8 +540,7 @@ static int sample_head_set(struct expo *e, struct expo_labels set)
 	return e->err;
 }
 
-/* Decimal digits of v into buf (at least 21 bytes), NUL-terminated; snprintf is slow. */
-static size_t format_u64(uint64_t v, char *buf)
+size_t expo_format_u64(uint64_t v, char *buf)
 {
 	char tmp[20];
 	size_t n = 0, i;
@@ -575,7 +575,7 @@ static bool format_short_fraction(double v, char *buf)
 		/* Division is correctly rounded: digits/10^k == v proves the form exact. */
 		if ((double)digits / scale[k] != v)
 			continue;
-		n = format_u64(digits / iscale[k], buf);
+		n = expo_format_u64(digits / iscale[k], buf);
 		buf[n++] = '.';
 		frac = digits % iscale[k];
 		for (int d = k; d >= 0; d--, frac /= 10)
@@ -600,7 +600,7 @@ static void format_double(double v, char *buf, size_t size)
 
 		if (i < 0)
 			*buf++ = '-';
-		format_u64(i < 0 ? -(uint64_t)i : (uint64_t)i, buf);
+		expo_format_u64(i < 0 ? -(uint64_t)i : (uint64_t)i, buf);
 	} else if (!format_short_fraction(v, buf)) {
 		/* Shortest of these that reads back as the same double; %.17g always does. */
 		for (prec = 15; prec < 17; prec++) {
@@ -630,7 +630,7 @@ void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n,
 
 	if (sample_head(e, labels, n))
 		return;
-	len = format_u64(value, num);
+	len = expo_format_u64(value, num);
 	num[len++] = '\n';
 	put(e, num, len);
 }
@@ -653,7 +653,7 @@ void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value
 
 	if (sample_head_set(e, set))
 		return;
-	len = format_u64(value, num);
+	len = expo_format_u64(value, num);
 	num[len++] = '\n';
 	put(e, num, len);
 }

@@ -73,6 +73,13 @@ int expo__reserve(struct expo *e, size_t size);
 char *expo__steal(struct expo *e, size_t *len);
 const char *expo__data(const struct expo *e, size_t *len);
 
+/*
+ * Decimal digits of v and a NUL into buf, which must hold them (21 bytes
+ * for any value, 11 for a 32-bit one); returns the digit count. Much
+ * faster than snprintf, for label values formatted per object.
+ */
+size_t expo_format_u64(uint64_t v, char *buf);
+
 /* Appends the escaped form of a label value to out; exposed for tests. */
 size_t expo_escape_label_value(const char *in, char *out, size_t out_size);
 
