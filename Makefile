@@ -151,12 +151,13 @@ $(BUILD)/tests/%.bpf.o: tests/integration/%.bpf.c | $(DEPS)
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(PROGS_FIXTURE): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture.skel.h
+PROGS_SKELS := $(BUILD)/tests/progs_fixture.skel.h $(BUILD)/tests/progs_fentry.skel.h
+$(PROGS_FIXTURE): tests/integration/progs_fixture.c $(PROGS_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -I$(BUILD)/tests $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
 # Static, without sanitizers: it runs in the test VMs too.
-$(PROGS_FIXTURE_STATIC): tests/integration/progs_fixture.c $(BUILD)/tests/progs_fixture.skel.h
+$(PROGS_FIXTURE_STATIC): tests/integration/progs_fixture.c $(PROGS_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
 

@@ -161,6 +161,24 @@ case_b_links() {
 		expect_line "$m" "$tcx_line"
 		case_end "b. tcx link on $IFNAME"
 	fi
+
+	case_begin
+	if [[ ${LINK[netfilter]} == 0 ]]; then
+		echo "# netfilter: this kernel has no netfilter links (6.4+): not checked"
+	else
+		expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[netfilter]}\",link_type=\"netfilter\",prog_id=\"[0-9]+\",prog_name=\"fix_nf\",attach_type=\"netfilter\",target=\"ipv4/input\",netns=\"$netns\",priority=\"-128\"\\} 1$" \
+			"no netfilter link on ipv4/input, priority -128, in netns $netns"
+		case_end "b. netfilter link: hook ipv4/input, priority -128, in $NETNS"
+	fi
+
+	case_begin
+	if [[ ${LINK[fentry]} == 0 ]]; then
+		echo "# fentry: this kernel refuses trampolines; the function target is checked in the VMs"
+	else
+		expect_match "$m" "^ebpf_link_info\\{id=\"${LINK[fentry]}\",link_type=\"tracing\",prog_id=\"${PROG[fentry]}\",prog_name=\"fix_fentry\",attach_type=\"trace_fentry\",target=\"__x64_sys_getpgid\"\\} 1$" \
+			"no fentry link on __x64_sys_getpgid"
+		case_end "b. fentry link: target __x64_sys_getpgid"
+	fi
 }
 
 case_c_ring() {

@@ -254,6 +254,18 @@ if [ "$(link_id tcx)" != 0 ]; then
 else
 	tcx=", no tcx (6.6+)"
 fi
+if [ "$(link_id netfilter)" != 0 ]; then
+	grep -qE "^ebpf_link_info\{id=\"$(link_id netfilter)\",link_type=\"netfilter\",prog_id=\"[0-9]+\",prog_name=\"fix_nf\",(attach_type=\"netfilter\",)?target=\"ipv4/input\",netns=\"$netns\",priority=\"-128\"\} 1$" $L ||
+		case_err "no netfilter link: $(grep 'fix_nf' $L | grep link_info)"
+	tcx="$tcx, netfilter"
+fi
+if [ "$(link_id fentry)" != 0 ]; then
+	grep -qE "^ebpf_link_info\{id=\"$(link_id fentry)\",link_type=\"tracing\",prog_id=\"$(prog_id fentry)\",prog_name=\"fix_fentry\",attach_type=\"trace_fentry\",target=\"__x64_sys_getpgid\"\} 1$" $L ||
+		case_err "no fentry link: $(grep 'fix_fentry' $L | grep link_info)"
+	tcx="$tcx, fentry"
+else
+	tcx="$tcx, no fentry"
+fi
 rlbl="id=\"$(pmap_id ring)\",name=\"fix_ring\",map_type=\"ringbuf\",prog=\"fix_ring_write\""
 expect_line $L "ebpf_map_ringbuf_pending_bytes{$rlbl} 560"
 expect_line $L "ebpf_map_pressure{$rlbl} 0.13671875"
