@@ -5,8 +5,8 @@
     bench.py BIN OBJECTS [--sizes 1000,10000,50000] [--progs-per-map 0.1]
              [--rounds 20] [--smoke]     (as root)
 
-For each size N it creates N maps and N*progs-per-map programs held by four
-processes in cgroups of their own (tests/bench/objects.c), then measures in
+For each size N it creates N maps and N*progs-per-map programs held by at
+least four processes in cgroups of their own (tests/bench/objects.c), then measures in
 one run, interleaved round by round so machine noise hits all alike:
   scrape   a full HTTP scrape of the exporter (median and p99),
   raw      reading the same iterator programs, pinned in bpffs (the floor),
@@ -106,7 +106,9 @@ def read_all(path):
 def run_size(n_maps):
     n_progs = max(1, int(n_maps * args.progs_per_map))
     cg = cgroup2_root()
-    objects = subprocess.Popen([args.objects, PREFIX, str(n_maps), str(n_progs), "4"] +
+    # At least four holders, and no more than 10,000 objects each (fd limits).
+    holders = max(4, -(-(n_maps + n_progs) // 10000))
+    objects = subprocess.Popen([args.objects, PREFIX, str(n_maps), str(n_progs), str(holders)] +
                                ([cg] if cg else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     if objects.stdout.readline().strip() != b"ready":
         sys.exit("objects did not start")

@@ -6,10 +6,10 @@
  * Usage: objects PREFIX MAPS PROGS HOLDERS [CGROUP_ROOT]
  *
  * Maps cycle through hash (with elements), array, LRU hash and per-CPU
- * hash; each program uses two maps. The maps are split between HOLDERS
- * child processes (each moved into CGROUP_ROOT/PREFIX-<i> when a cgroup v2
- * root is given); the parent then closes its own fds. Prints "ready" and
- * waits for EOF on stdin, then removes everything it made.
+ * hash; each program uses two maps. HOLDERS child processes (each in
+ * CGROUP_ROOT/PREFIX-<i> when a cgroup v2 root is given) create and hold
+ * a share each. Prints "ready" once all hold theirs, waits for EOF on
+ * stdin, then removes everything it made.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,11 +109,47 @@ static void join_cgroup(const char *root, const char *prefix, int i)
 	close(fd);
 }
 
+/*
+ * One holder: joins its cgroup, creates its share of the maps (index h
+ * modulo the holder count) and of the programs (each using two of its own
+ * maps), reports on the pipe, and holds them until killed. Each process
+ * holds only its share of the fds: the limit on open files cannot always
+ * be raised (that needs CAP_SYS_RESOURCE).
+ */
+static void holder(const char *prefix, const char *cgroot, int h, int nr_holders, int nr_maps,
+		   int nr_progs, int ready_fd)
+{
+	int nr_cpus = libbpf_num_possible_cpus(), nr_own = 0, first = -1, prev = -1;
+	struct rlimit lim;
+	char ok = 1;
+
+	if (!getrlimit(RLIMIT_NOFILE, &lim)) {
+		lim.rlim_cur = lim.rlim_max; /* as high as this process may go */
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+	if (cgroot)
+		join_cgroup(cgroot, prefix, h);
+	for (int i = h; i < nr_maps; i += nr_holders) {
+		int fd = create_map(prefix, i, nr_cpus);
+
+		if (first < 0)
+			first = fd;
+		prev = fd;
+		nr_own++;
+	}
+	for (int i = h; i < nr_progs && nr_own >= 2; i += nr_holders)
+		load_prog(prefix, i, first, prev);
+	if (write(ready_fd, &ok, 1) != 1)
+		die("report ready: %s", strerror(errno));
+	close(ready_fd);
+	pause();
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
-	int nr_maps, nr_progs, nr_holders, nr_cpus, *fds, nr_fds;
+	int nr_maps, nr_progs, nr_holders, pipefd[2];
 	const char *prefix, *cgroot;
-	struct rlimit lim;
 	pid_t *kids;
 	char c;
 
@@ -124,41 +160,25 @@ int main(int argc, char **argv)
 	nr_progs = atoi(argv[3]);
 	nr_holders = atoi(argv[4]);
 	cgroot = argc == 6 ? argv[5] : NULL;
-	if (nr_maps < 2 || nr_progs < 0 || nr_holders < 1)
-		die("need at least 2 maps and 1 holder");
-
-	lim.rlim_cur = lim.rlim_max = nr_maps + nr_progs + 1024;
-	if (setrlimit(RLIMIT_NOFILE, &lim))
-		die("raise RLIMIT_NOFILE: %s", strerror(errno));
-	nr_cpus = libbpf_num_possible_cpus();
-	nr_fds = nr_maps + nr_progs;
-	fds = calloc(nr_fds, sizeof(*fds));
+	if (nr_maps < 2 * nr_holders || nr_progs < 0 || nr_holders < 1)
+		die("need at least 2 maps per holder and 1 holder");
 	kids = calloc(nr_holders, sizeof(*kids));
-	if (!fds || !kids)
-		die("out of memory");
-	for (int i = 0; i < nr_maps; i++)
-		fds[i] = create_map(prefix, i, nr_cpus);
-	for (int i = 0; i < nr_progs; i++)
-		fds[nr_maps + i] =
-			load_prog(prefix, i, fds[(2 * i) % nr_maps], fds[(2 * i + 1) % nr_maps]);
+	if (!kids || pipe(pipefd))
+		die("set-up: %s", strerror(errno));
 
-	/* Holder h keeps every fd whose index is h modulo the holder count. */
 	for (int h = 0; h < nr_holders; h++) {
 		kids[h] = fork();
 		if (kids[h] < 0)
 			die("fork: %s", strerror(errno));
 		if (kids[h] == 0) {
-			for (int i = 0; i < nr_fds; i++)
-				if (i % nr_holders != h)
-					close(fds[i]);
-			if (cgroot)
-				join_cgroup(cgroot, prefix, h);
-			pause();
-			_exit(0);
+			close(pipefd[0]);
+			holder(prefix, cgroot, h, nr_holders, nr_maps, nr_progs, pipefd[1]);
 		}
 	}
-	for (int i = 0; i < nr_fds; i++)
-		close(fds[i]);
+	close(pipefd[1]);
+	for (int h = 0; h < nr_holders; h++)
+		if (read(pipefd[0], &c, 1) != 1)
+			die("a holder failed (see above)");
 	printf("ready\n");
 	fflush(stdout);
 
@@ -174,7 +194,6 @@ int main(int argc, char **argv)
 			rmdir(path);
 		}
 	}
-	free(fds);
 	free(kids);
 	return 0;
 }
