@@ -126,7 +126,9 @@ def main():
         fds = (int(first["process_open_fds"]), int(last["process_open_fds"]))
         rss = (float(first["process_resident_memory_bytes"]),
                float(last["process_resident_memory_bytes"]))
-        report(fds[1] <= fds[0], f"open fds flat ({fds[0]} -> {fds[1]})", fds)
+        # A leak over hundreds of scrapes would show as hundreds of fds; one or
+        # two may be a connection the server is still closing when sampled.
+        report(fds[1] <= fds[0] + 2, f"open fds flat ({fds[0]} -> {fds[1]})", fds)
         if SANITIZED:
             # ASan holds freed memory in quarantine on purpose; its leak check at
             # exit (and the valgrind suite) cover this build instead.
