@@ -108,7 +108,8 @@ static __always_inline int dump_map(struct bpf_iter__bpf_map *ctx, int use_kfunc
 	rec.value_size = map->value_size;
 	rec.max_entries = map->max_entries;
 	rec.flags = map->map_flags;
-	bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), map->name);
+	/* Direct loads: the kernel zero-fills the name, so no string helper is needed. */
+	__builtin_memcpy(rec.name, map->name, sizeof(rec.name));
 
 	if (use_kfunc && bpf_map_sum_elem_count && keeps_elem_count(rec.type)) {
 		rec.entries = bpf_map_sum_elem_count(map);

@@ -25,35 +25,102 @@ struct {
 
 /*
  * BPF files are anon-inode files whose dentry is named after the object
- * kind ("bpf-map", "bpf-prog", "bpf_link" or "bpf-link"). Reading the name needs no kernel symbol (comparing f_op with
- * &bpf_map_fops needs CONFIG_KALLSYMS_ALL, which many kernels lack).
+ * kind ("bpf-map", "bpf-prog", "bpf_link" or "bpf-link"). Reading the name
+ * needs no kernel symbol (comparing f_op with &bpf_map_fops needs
+ * CONFIG_KALLSYMS_ALL, which many kernels lack).
+ *
+ * This runs for every open file on the host, so it costs one helper call:
+ * the pointers are loaded directly (the file is a trusted BTF pointer) and
+ * the name is read as two little-endian words. Names this short live in
+ * the dentry's inline buffer, which is longer than 16 bytes.
  */
-/* name equals want (8 characters): compared through the terminating NUL. */
-static __always_inline int name_is(const char *name, const char *want)
+#define WORD(a, b, c, d, e, f, g, h)                                                             \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 | \
+	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+
+static __always_inline __u32 name_kind(struct dentry *dentry)
 {
+	const unsigned char *p = dentry->d_name.name;
+	__u64 name[2];
+
+	if (!p || bpf_probe_read_kernel(name, sizeof(name), p) < 0)
+		return 0;
+	if (name[0] == WORD('b', 'p', 'f', '-', 'm', 'a', 'p', 0))
+		return BPFMAP_OBJ_MAP;
+	/* The other three names are 8 characters: the terminating NUL follows. */
+	if ((name[1] & 0xff) != 0)
+		return 0;
+	if (name[0] == WORD('b', 'p', 'f', '-', 'p', 'r', 'o', 'g'))
+		return BPFMAP_OBJ_PROG;
+	/* A new link's file is "bpf_link"; one opened from a pin or by id is "bpf-link". */
+	if (name[0] == WORD('b', 'p', 'f', '_', 'l', 'i', 'n', 'k') ||
+	    name[0] == WORD('b', 'p', 'f', '-', 'l', 'i', 'n', 'k'))
+		return BPFMAP_OBJ_LINK;
+	return 0;
+}
+
+/* A file named like a BPF object on a real file system is not one. */
+#define ANON_INODE_FS_MAGIC 0x09041934
+
+/*
+ * Learned from files the name check recognised: the inode every anon-inode
+ * file shares and the f_op of each kind (two slots for links: some kernels
+ * give links with a poll method their own file_operations). Kernel data
+ * that never moves, so what one read learns holds for every later one:
+ * a BPF file is then recognised from its struct file alone, and other
+ * files are turned away without touching their dentry.
+ */
+#define LEARNED_FOPS 4
+static const void *learned_anon_inode;
+static const void *learned_fops[LEARNED_FOPS];
+
+/* Slot i holds: 0 maps, 1 programs, 2 and 3 links. */
+static __always_inline __u32 learned_kind(int i)
+{
+	return i == 0 ? BPFMAP_OBJ_MAP : i == 1 ? BPFMAP_OBJ_PROG : BPFMAP_OBJ_LINK;
+}
+
+static __always_inline void learn(const void *f_op, const void *inode, __u32 kind)
+{
+	learned_anon_inode = inode;
 #pragma unroll
-	for (int i = 0; i < 9; i++) {
-		if (name[i] != want[i])
-			return 0;
+	for (int i = 0; i < LEARNED_FOPS; i++) {
+		if (learned_kind(i) != kind)
+			continue;
+		if (learned_fops[i] == f_op)
+			return;
+		if (!learned_fops[i]) {
+			learned_fops[i] = f_op;
+			return;
+		}
 	}
-	return 1;
 }
 
 static __always_inline __u32 file_kind(struct file *file)
 {
-	const unsigned char *p = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-	char name[16] = {};
+	const void *f_op = file->f_op, *inode = file->f_inode;
+	struct dentry *dentry = file->f_path.dentry;
+	struct super_block *sb;
+	__u32 kind;
 
-	if (!p || bpf_probe_read_kernel_str(name, 10, p) < 0)
+	if (learned_anon_inode && inode != learned_anon_inode)
 		return 0;
-	if (name_is(name, "bpf-map\0"))
-		return BPFMAP_OBJ_MAP;
-	if (name_is(name, "bpf-prog"))
-		return BPFMAP_OBJ_PROG;
-	/* A new link's file is "bpf_link"; one opened from a pin or by id is "bpf-link". */
-	if (name_is(name, "bpf_link") || name_is(name, "bpf-link"))
-		return BPFMAP_OBJ_LINK;
-	return 0;
+#pragma unroll
+	for (int i = 0; i < LEARNED_FOPS; i++) {
+		if (f_op && f_op == learned_fops[i])
+			return learned_kind(i);
+	}
+	/* Not learned yet, or another anon-inode file (eventfd, epoll, ...). */
+	if (!dentry)
+		return 0;
+	kind = name_kind(dentry);
+	if (!kind)
+		return 0;
+	sb = dentry->d_sb;
+	if (!sb || sb->s_magic != ANON_INODE_FS_MAGIC)
+		return 0;
+	learn(f_op, inode, kind);
+	return kind;
 }
 
 /*
@@ -156,7 +223,8 @@ int dump_task_file(struct bpf_iter__task_file *ctx)
 	if (!rec.kind)
 		return 0;
 
-	obj = BPF_CORE_READ(file, private_data);
+	/* private_data is a void pointer: the object behind it is probe-read. */
+	obj = file->private_data;
 	if (!obj)
 		return 0;
 	switch (rec.kind) {
@@ -174,13 +242,20 @@ int dump_task_file(struct bpf_iter__task_file *ctx)
 			rec.prog_id = BPF_CORE_READ(prog, aux, id);
 	}
 	}
-	rec.tgid = BPF_CORE_READ(task, tgid);
+	rec.tgid = task->tgid;
 	rec.fd = ctx->fd;
 
+	/*
+	 * The session's entry changes only when the task does: an LRU update
+	 * per file would cost more than the rest of this program.
+	 */
 	task_key = (__u64)(unsigned long)task;
 	last = bpf_map_lookup_elem(&sessions, &session);
-	if (!last || *last != task_key)
-		err = describe_task(seq, task);
+	if (last && *last == task_key) {
+		bpf_seq_write(seq, &rec, sizeof(rec));
+		return 0;
+	}
+	err = describe_task(seq, task);
 	err |= bpf_seq_write(seq, &rec, sizeof(rec));
 	/*
 	 * A call whose output overflowed the buffer is discarded and run again

@@ -34,8 +34,9 @@ int dump_bpf_prog(struct bpf_iter__bpf_prog *ctx)
 		rec.verified_insns = BPF_CORE_READ(aux, verified_insns);
 		rec.flags |= BPFMAP_PROG_HAS_VERIFIED_INSNS;
 	}
-	bpf_probe_read_kernel(rec.tag, sizeof(rec.tag), prog->tag);
-	bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), aux->name);
+	/* Direct loads: the kernel zero-fills the name, so no string helper is needed. */
+	__builtin_memcpy(rec.tag, prog->tag, sizeof(rec.tag));
+	__builtin_memcpy(rec.name, aux->name, sizeof(rec.name));
 
 	nr_maps = aux->used_map_cnt;
 	if (nr_maps > BPFMAP_MAX_PROG_MAPS) {

@@ -163,15 +163,30 @@ struct qstr {
 	const unsigned char *name;
 };
 
+struct super_block {
+	unsigned long s_magic;
+};
+
 struct dentry {
 	struct qstr d_name;
+	struct super_block *d_sb;
 };
 
 struct path {
 	struct dentry *dentry;
 };
 
+struct file_operations {
+	void *owner;
+};
+
+struct inode {
+	unsigned long i_ino;
+};
+
 struct file {
+	const struct file_operations *f_op;
+	struct inode *f_inode;
 	struct path f_path;
 	void *private_data;
 };
