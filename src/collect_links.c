@@ -243,13 +243,14 @@ static void write_prog_attach(struct scrape *s, const struct link_row *rows, siz
 
 int collect_links(struct scrape *s)
 {
+	const struct iter_buf *buf;
 	struct link_row *rows = NULL;
 	size_t nr_rows = 0;
 	int err;
 
-	err = iters__read(s->iters, ITER_LINKS, &s->buf);
+	err = scrape_read(s, ITER_LINKS, &buf);
 	if (!err)
-		err = records_decode_links(s->buf.data, s->buf.len, &s->links);
+		err = records_decode_links(buf->data, buf->len, &s->links);
 	if (err)
 		return err;
 	rows = calloc(s->links.nr ? s->links.nr : 1, sizeof(*rows));

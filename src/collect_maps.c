@@ -400,6 +400,7 @@ static int write_owners(struct scrape *s, const struct map_row *rows, size_t nr_
 
 int collect_maps(struct scrape *s)
 {
+	const struct iter_buf *buf;
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 	struct map_owners owners = {0};
 	struct map_row *rows = NULL;
@@ -407,9 +408,9 @@ int collect_maps(struct scrape *s)
 	size_t nr_rows = 0;
 	int err;
 
-	err = iters__read(s->iters, ITER_MAPS, &s->buf);
+	err = scrape_read(s, ITER_MAPS, &buf);
 	if (!err)
-		err = records_decode_maps(s->buf.data, s->buf.len, &s->maps);
+		err = records_decode_maps(buf->data, buf->len, &s->maps);
 	if (err)
 		return err;
 

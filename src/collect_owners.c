@@ -114,6 +114,7 @@ void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info
 
 int collect_owners(struct scrape *s)
 {
+	const struct iter_buf *buf;
 	struct owner_state *st = s->owner_state;
 	uint64_t gen;
 	bool host_pidns;
@@ -123,9 +124,9 @@ int collect_owners(struct scrape *s)
 		return -EINVAL;
 	gen = atomic_fetch_add(&st->generation, 1) + 1;
 	pthread_mutex_lock(&st->lock);
-	err = iters__read(s->iters, ITER_OWNERS, &s->buf);
+	err = scrape_read(s, ITER_OWNERS, &buf);
 	if (!err)
-		err = owner_table__decode(&s->owners, s->buf.data, s->buf.len);
+		err = owner_table__decode(&s->owners, buf->data, buf->len);
 	if (!err)
 		err = pin_cache__walk(st->pins, s->cfg->bpffs, s->cfg->nr_bpffs, &s->owners);
 	pthread_mutex_unlock(&st->lock);

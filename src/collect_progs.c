@@ -142,6 +142,7 @@ static int write_owners(struct scrape *s, const struct prog_row *rows, size_t nr
 
 int collect_programs(struct scrape *s)
 {
+	const struct iter_buf *buf;
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_PROG];
 	struct owner_holder *holders = NULL;
 	struct owner_set set = {0};
@@ -152,9 +153,9 @@ int collect_programs(struct scrape *s)
 	double boot_to_unix;
 	int err;
 
-	err = iters__read(s->iters, ITER_PROGS, &s->buf);
+	err = scrape_read(s, ITER_PROGS, &buf);
 	if (!err)
-		err = records_decode_progs(s->buf.data, s->buf.len, &s->progs);
+		err = records_decode_progs(buf->data, buf->len, &s->progs);
 	if (!err)
 		err = map_use_index__build(&s->uses, &s->progs);
 	if (err)

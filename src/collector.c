@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,8 +37,104 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void *prefetch_run(void *arg)
+{
+	struct prefetch *pre = arg;
+
+	for (int k = 0; k < ITER_KIND_MAX; k++) {
+		double t0;
+
+		if (!pre->want[k])
+			continue;
+		t0 = now_seconds();
+		pre->err[k] = iters__read(pre->iters, k, &pre->buf[k]);
+		pre->seconds[k] = now_seconds() - t0;
+	}
+	return NULL;
+}
+
+/*
+ * On another CPU than this thread's: a new thread starts on its parent's
+ * CPU, and while the parent reads an iterator in the kernel it may wait
+ * there for a scheduler tick before an idle CPU takes it.
+ */
+static int prefetch_spawn(struct prefetch *pre)
+{
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int cpu = sched_getcpu(), err;
+
+	if (pthread_attr_init(&attr))
+		return -1;
+	if (cpu >= 0 && !sched_getaffinity(0, sizeof(cpus), &cpus) && CPU_ISSET(cpu, &cpus) &&
+	    CPU_COUNT(&cpus) > 1) {
+		CPU_CLR(cpu, &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	}
+	err = pthread_create(&pre->thread, &attr, prefetch_run, pre);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
+/* The iterators of the enabled collectors other than owners, on their own thread. */
+static void prefetch_start(struct scrape *s)
+{
+	static const struct {
+		enum collector_id collector;
+		enum iter_kind kind;
+	} reads[] = {
+		{COLLECTOR_PROGRAMS, ITER_PROGS},
+		{COLLECTOR_MAPS, ITER_MAPS},
+		{COLLECTOR_LINKS, ITER_LINKS},
+	};
+	bool any = false;
+
+	s->pre.iters = s->iters;
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		bool want = s->cfg->collectors[reads[i].collector] &&
+			    iters__available(s->iters, reads[i].kind);
+
+		s->pre.want[reads[i].kind] = want;
+		any |= want;
+	}
+	/* Without owners there is nothing to overlap with. */
+	if (!any || !s->cfg->collectors[COLLECTOR_OWNERS] || prefetch_spawn(&s->pre)) {
+		memset(s->pre.want, 0, sizeof(s->pre.want)); /* each collector reads its own */
+		return;
+	}
+	s->pre.running = true;
+}
+
+static void prefetch_join(struct scrape *s)
+{
+	if (s->pre.running) {
+		pthread_join(s->pre.thread, NULL);
+		s->pre.running = false;
+	}
+}
+
+int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **buf)
+{
+	double t0;
+
+	if (!s->pre.want[kind]) {
+		*buf = &s->buf;
+		return iters__read(s->iters, kind, &s->buf);
+	}
+	t0 = now_seconds();
+	prefetch_join(s);
+	/* The collector's duration counts the read, not its wait for it. */
+	s->read_seconds += s->pre.seconds[kind] - (now_seconds() - t0);
+	s->pre.want[kind] = false;
+	*buf = &s->pre.buf[kind];
+	return s->pre.err[kind];
+}
+
 static void scrape__fini(struct scrape *s)
 {
+	prefetch_join(s);
+	for (int k = 0; k < ITER_KIND_MAX; k++)
+		iter_buf__fini(&s->pre.buf[k]);
 	iter_buf__fini(&s->buf);
 	map_table__fini(&s->maps);
 	prog_table__fini(&s->progs);
@@ -121,6 +218,7 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 	err = set_static_labels(out, s.cfg);
 	if (err)
 		goto out;
+	prefetch_start(&s);
 
 	for (size_t i = 0; i < COLLECTOR_MAX; i++) {
 		const struct collector *c = &collectors[i];
@@ -130,10 +228,11 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 		if (!s.cfg->collectors[c->id] || (c->supported && !c->supported(s.iters)))
 			continue;
 		t0 = now_seconds();
+		s.read_seconds = 0;
 		err = c->collect(&s);
 		r->enabled = true;
 		r->success = !err;
-		r->seconds = now_seconds() - t0;
+		r->seconds = now_seconds() - t0 + s.read_seconds;
 		note_result(exp, c, err);
 	}
 	collect_self(&s, exp, results);

@@ -47,12 +47,30 @@ struct exporter {
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
 };
 
+/*
+ * A scrape's kernel time is its iterator reads, and the task_file walk
+ * (owners) is the longest: the other iterators are read meanwhile on a
+ * second thread, so a scrape waits about as long as the longest read,
+ * not their sum.
+ */
+struct prefetch {
+	pthread_t thread;
+	bool running; /* the thread is still to be joined */
+	struct iters *iters;
+	bool want[ITER_KIND_MAX]; /* read by the thread, not consumed yet */
+	struct iter_buf buf[ITER_KIND_MAX];
+	int err[ITER_KIND_MAX];
+	double seconds[ITER_KIND_MAX]; /* each read's duration */
+};
+
 /* One scrape's working set. */
 struct scrape {
 	const struct config *cfg;
 	struct iters *iters;
 	struct expo *out;
-	struct iter_buf buf;
+	struct iter_buf buf; /* for reads that were not prefetched */
+	struct prefetch pre;
+	double read_seconds; /* prefetched reads the running collector used, minus its wait */
 	struct map_table maps;
 	struct prog_table progs;
 	bool progs_valid; /* progs was read in this scrape: maps may join it */
@@ -84,6 +102,12 @@ struct collector {
 	/* NULL, or false where the kernel lacks what it reads: it does not run at all. */
 	bool (*supported)(const struct iters *it);
 };
+
+/*
+ * An iterator's records for this scrape: prefetched if it was, else read
+ * now into s->buf. *buf is valid until the scrape ends.
+ */
+int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **buf);
 
 int collect_owners(struct scrape *s);
 int collect_programs(struct scrape *s);
