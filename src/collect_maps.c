@@ -80,7 +80,7 @@ static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_r
 	expo__family(s->out, "ebpf_map_info", "Static facts about a BPF map; always 1. Join on id.",
 		     EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
-		char key_size[12], value_size[12], flags[12];
+		char key_size[12], value_size[12], flags[20];
 		const struct expo_label labels[] = {
 			{"id", rows[i].id},	    {"name", rows[i].name},
 			{"map_type", rows[i].type}, {"key_size", key_size},
@@ -89,7 +89,7 @@ static void write_info(struct scrape *s, const struct map_row *rows, size_t nr_r
 
 		expo_format_u64(rows[i].rec->key_size, key_size);
 		expo_format_u64(rows[i].rec->value_size, value_size);
-		snprintf(flags, sizeof(flags), "0x%x", rows[i].rec->flags);
+		expo_format_hex(rows[i].rec->flags, flags);
 		expo__sample(s->out, labels, 6, 1);
 	}
 }
@@ -209,7 +209,7 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 				{"prog_name", prog_name},
 			};
 
-			snprintf(prog_id, sizeof(prog_id), "%u", prog->id);
+			expo_format_u64(prog->id, prog_id);
 			records_name(prog_name, prog->name);
 			expo__sample(s->out, labels, 4, 1);
 		}

@@ -29,10 +29,13 @@ struct prog_row {
 static void prog_row_init(struct prog_row *row, const struct prog_entry *e)
 {
 	row->e = e;
-	snprintf(row->id, sizeof(row->id), "%u", e->rec.id);
+	expo_format_u64(e->rec.id, row->id);
 	records_name(row->name, e->rec.name);
-	for (int i = 0; i < BPFMAP_TAG_LEN; i++)
-		snprintf(row->tag + 2 * i, 3, "%02x", e->rec.tag[i]);
+	for (int i = 0; i < BPFMAP_TAG_LEN; i++) {
+		row->tag[2 * i] = "0123456789abcdef"[e->rec.tag[i] >> 4];
+		row->tag[2 * i + 1] = "0123456789abcdef"[e->rec.tag[i] & 0xf];
+	}
+	row->tag[2 * BPFMAP_TAG_LEN] = '\0';
 	row->type = libbpf_bpf_prog_type_str(e->rec.type);
 	if (!row->type)
 		row->type = "unknown"; /* a type newer than our libbpf */
@@ -48,6 +51,15 @@ static double clock_seconds(clockid_t clock)
 
 	clock_gettime(clock, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A load time (CLOCK_BOOTTIME) as Unix time, to the millisecond: the
+ * boot-to-wall offset is read anew each scrape and would move finer digits.
+ */
+static double load_time_unix(double boot_to_unix, uint64_t load_time_ns)
+{
+	return (double)(uint64_t)((boot_to_unix + load_time_ns / 1e9) * 1e3 + 0.5) / 1e3;
 }
 
 /* The per-program value families, in output order. */
@@ -232,7 +244,7 @@ int collect_programs(struct scrape *s)
 				break;
 			case PROG_LOAD_TIME:
 				expo__sample_set(s->out, set,
-						 boot_to_unix + rec->load_time_ns / 1e9);
+						 load_time_unix(boot_to_unix, rec->load_time_ns));
 				break;
 			case PROG_MAPS:
 				expo__sample_set_u64(s->out, set, rec->nr_map_ids);

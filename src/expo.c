@@ -29,6 +29,7 @@ struct expo {
 
 	/* Open family; name and help are copied to fam ("name\0help\0"). */
 	char *fam;
+	size_t fam_len; /* of the name, which every sample line starts with */
 	size_t fam_cap;
 	const char *fam_help; /* into fam, NULL when there is no HELP line */
 	enum expo_type fam_type;
@@ -40,6 +41,7 @@ struct expo {
 	 * static strings for every sample, so each is checked once, not per line.
 	 */
 	const char *checked_names[64]; /* direct-mapped by address */
+	size_t checked_lens[64]; /* their lengths, to copy them without strlen */
 
 	/* Label sets rendered by expo__labels(), until the next reset. */
 	char *sets;
@@ -246,17 +248,29 @@ static bool valid_name(const char *s, bool metric)
 	return true;
 }
 
+static size_t name_slot(const struct expo *e, const char *name)
+{
+	return ((uintptr_t)name >> 3) % (sizeof(e->checked_names) / sizeof(e->checked_names[0]));
+}
+
 static bool name_checked(struct expo *e, const char *name)
 {
-	size_t slot =
-		((uintptr_t)name >> 3) % (sizeof(e->checked_names) / sizeof(e->checked_names[0]));
+	size_t slot = name_slot(e, name);
 
 	if (e->checked_names[slot] == name)
 		return true;
 	if (!valid_name(name, false))
 		return false;
 	e->checked_names[slot] = name;
+	e->checked_lens[slot] = strlen(name);
 	return true;
+}
+
+static size_t name_len(const struct expo *e, const char *name)
+{
+	size_t slot = name_slot(e, name);
+
+	return e->checked_names[slot] == name ? e->checked_lens[slot] : strlen(name);
 }
 
 /* e NULL: check every name afresh (names that will be copied, not kept by address). */
@@ -375,6 +389,7 @@ void expo__family(struct expo *e, const char *name, const char *help, enum expo_
 		e->fam_cap = need;
 	}
 	memcpy(e->fam, name, nlen + 1);
+	e->fam_len = nlen;
 	e->fam_help = NULL;
 	if (hlen) {
 		memcpy(e->fam + nlen + 1, help, hlen + 1);
@@ -405,7 +420,7 @@ static void put_labels(struct expo *e, const struct expo_label *labels, size_t n
 		/* Prometheus treats an empty label as an absent one. */
 		if (!labels[i].value || !labels[i].value[0])
 			continue;
-		size_t nlen = strlen(labels[i].name), vlen = plain_run(labels[i].value, true);
+		size_t nlen = name_len(e, labels[i].name), vlen = plain_run(labels[i].value, true);
 		char *p;
 
 		if (labels[i].value[vlen] || reserve(e, nlen + vlen + 4)) {
@@ -433,6 +448,16 @@ static void put_labels(struct expo *e, const struct expo_label *labels, size_t n
 	}
 }
 
+/* A sample's value and the end of its line. */
+static void put_value_u64(struct expo *e, uint64_t value)
+{
+	char num[24];
+	size_t len = expo_format_u64(value, num);
+
+	num[len++] = '\n';
+	put(e, num, len);
+}
+
 /* Everything of a sample line up to the value, HELP/TYPE first if still due. */
 /* HELP/TYPE if still due, then the family name that starts a sample line. */
 static int family_head(struct expo *e)
@@ -458,7 +483,7 @@ static int family_head(struct expo *e)
 		put_char(e, '\n');
 		e->fam_written = true;
 	}
-	put_str(e, e->fam);
+	put(e, e->fam, e->fam_len);
 	return e->err;
 }
 
@@ -487,6 +512,34 @@ static int sample_head(struct expo *e, const struct expo_label *labels, size_t n
 	put_label_set(e, labels, n);
 	put_char(e, ' ');
 	return e->err;
+}
+
+void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, size_t n,
+			       struct expo_labels set, uint64_t value)
+{
+	int err = e->err ? e->err : check_labels(e, labels, n);
+	bool any = false;
+
+	if (!err && set.offset + set.len > e->sets_len)
+		err = -EINVAL; /* a set from before a reset */
+	if (err) {
+		fail(e, err);
+		return;
+	}
+	if (family_head(e))
+		return;
+	put_labels(e, labels, n, &any);
+	if (set.len && any) {
+		/* The set's own '{' gives way to the comma after these labels. */
+		put_char(e, ',');
+		put(e, e->sets + set.offset + 1, set.len - 1);
+	} else if (set.len) {
+		put(e, e->sets + set.offset, set.len);
+	} else if (any) {
+		put_char(e, '}');
+	}
+	put_char(e, ' ');
+	put_value_u64(e, value);
 }
 
 struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels, size_t n)
@@ -540,6 +593,42 @@ static int sample_head_set(struct expo *e, struct expo_labels set)
 	return e->err;
 }
 
+/*
+ * The bulk of a scrape: name{set} value, once per object and family. With
+ * the family's HELP/TYPE written, the whole line is one reservation and
+ * three copies.
+ */
+void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value)
+{
+	char num[24];
+	size_t len, need;
+	char *p;
+
+	if (e->err || !e->fam_open || !e->fam_written || set.offset + set.len > e->sets_len) {
+		if (sample_head_set(e, set))
+			return;
+		len = expo_format_u64(value, num);
+		num[len++] = '\n';
+		put(e, num, len);
+		return;
+	}
+	len = expo_format_u64(value, num);
+	need = e->fam_len + set.len + len + 2;
+	if (e->len + need >= e->cap && reserve(e, need))
+		return;
+	p = e->buf + e->len;
+	memcpy(p, e->fam, e->fam_len);
+	p += e->fam_len;
+	memcpy(p, e->sets + set.offset, set.len);
+	p += set.len;
+	*p++ = ' ';
+	memcpy(p, num, len);
+	p += len;
+	*p++ = '\n';
+	*p = '\0';
+	e->len = (size_t)(p - e->buf);
+}
+
 size_t expo_format_u64(uint64_t v, char *buf)
 {
 	char tmp[20];
@@ -551,6 +640,20 @@ size_t expo_format_u64(uint64_t v, char *buf)
 	} while (v);
 	for (i = 0; i < n; i++)
 		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+size_t expo_format_hex(uint64_t v, char *buf)
+{
+	size_t n = 2, digits = 1;
+
+	while (digits < 16 && v >> (4 * digits))
+		digits++;
+	buf[0] = '0';
+	buf[1] = 'x';
+	while (digits--)
+		buf[n++] = "0123456789abcdef"[(v >> (4 * digits)) & 0xf];
 	buf[n] = '\0';
 	return n;
 }
@@ -625,14 +728,9 @@ void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, dou
 
 void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value)
 {
-	char num[24];
-	size_t len;
-
 	if (sample_head(e, labels, n))
 		return;
-	len = expo_format_u64(value, num);
-	num[len++] = '\n';
-	put(e, num, len);
+	put_value_u64(e, value);
 }
 
 void expo__sample_set(struct expo *e, struct expo_labels set, double value)
@@ -644,18 +742,6 @@ void expo__sample_set(struct expo *e, struct expo_labels set, double value)
 	format_double(value, num, sizeof(num));
 	put_str(e, num);
 	put_char(e, '\n');
-}
-
-void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value)
-{
-	char num[24];
-	size_t len;
-
-	if (sample_head_set(e, set))
-		return;
-	len = expo_format_u64(value, num);
-	num[len++] = '\n';
-	put(e, num, len);
 }
 
 int expo__reserve(struct expo *e, size_t size)

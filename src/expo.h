@@ -60,6 +60,13 @@ struct expo_labels {
 struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels, size_t n);
 void expo__sample_set(struct expo *e, struct expo_labels set, double value);
 void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value);
+/*
+ * A sample whose labels are a few of its own followed by a set rendered
+ * once for many samples (e.g. an owner's labels, shared by every object
+ * it holds): name{labels...,set...} value.
+ */
+void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, size_t n,
+			       struct expo_labels set, uint64_t value);
 
 int expo__error(const struct expo *e); /* 0 or -errno */
 
@@ -79,6 +86,8 @@ const char *expo__data(const struct expo *e, size_t *len);
  * faster than snprintf, for label values formatted per object.
  */
 size_t expo_format_u64(uint64_t v, char *buf);
+/* "0x" and lowercase hex digits, no leading zeros; buf holds at least 19 bytes. */
+size_t expo_format_hex(uint64_t v, char *buf);
 
 /* Appends the escaped form of a label value to out; exposed for tests. */
 size_t expo_escape_label_value(const char *in, char *out, size_t out_size);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -383,6 +384,20 @@ static void test_u64(void **state)
 			 "m_total 9007199254740993\n");
 }
 
+/* Map flags print as "0x%x" would, without snprintf. */
+static void test_hex(void **state)
+{
+	const uint64_t values[] = {0, 1, 0xa, 0x10, 0x1001, 0xdeadbeef, UINT64_MAX};
+	char got[20], want[24];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		snprintf(want, sizeof(want), "0x%llx", (unsigned long long)values[i]);
+		assert_int_equal(expo_format_hex(values[i], got), strlen(want));
+		assert_string_equal(got, want);
+	}
+}
+
 static void test_valid_names(void **state)
 {
 	struct expo *e = *state;
@@ -597,6 +612,59 @@ static void test_label_sets(void **state)
 	expo__free(ref);
 }
 
+/*
+ * Own labels followed by a shared set print exactly what one sample with
+ * all the labels prints, with or without const labels, for empty own
+ * labels and an empty set alike.
+ */
+static void check_with_set(bool with_const)
+{
+	struct expo *e = expo__new(), *ref = expo__new();
+	const struct expo_label c[] = {{"node", "n1"}};
+	const struct expo_label own[] = {{"id", "7"}, {"owner", "process"}};
+	const struct expo_label own_empty[] = {{"id", ""}};
+	const struct expo_label shared[] = {{"via", "fd"}, {"comm", "a\"b"}, {"pod", ""}};
+	const struct expo_label all[] = {own[0], own[1], shared[0], shared[1], shared[2]};
+	struct expo_labels set, none;
+
+	assert_non_null(e);
+	assert_non_null(ref);
+	if (with_const) {
+		assert_int_equal(expo__set_const_labels(e, c, 1), 0);
+		assert_int_equal(expo__set_const_labels(ref, c, 1), 0);
+	}
+	set = expo__labels(e, shared, 3);
+	none = expo__labels(e, NULL, 0);
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample_with_set_u64(e, own, 2, set, 1);
+	expo__sample_with_set_u64(e, own_empty, 1, set, 2);
+	expo__sample_with_set_u64(e, own, 2, none, 3);
+	expo__sample_with_set_u64(e, own_empty, 1, none, 4);
+	assert_int_equal(expo__error(e), 0);
+
+	expo__family(ref, "m", NULL, EXPO_GAUGE);
+	expo__sample_u64(ref, all, 5, 1);
+	expo__sample_u64(ref, shared, 3, 2);
+	expo__sample_u64(ref, own, 2, 3);
+	expo__sample_u64(ref, NULL, 0, 4);
+	assert_output(e, expo__data(ref, NULL));
+
+	/* A set from before a reset is an error, not garbage. */
+	expo__reset(e);
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample_with_set_u64(e, own, 2, set, 1);
+	assert_int_equal(expo__error(e), -EINVAL);
+	expo__free(e);
+	expo__free(ref);
+}
+
+static void test_sample_with_set(void **state)
+{
+	(void)state;
+	check_with_set(false);
+	check_with_set(true);
+}
+
 /* The general rule the writer must match: the shortest of %.15g..%.17g that reads back. */
 static void reference_double(double v, char *buf, size_t size)
 {
@@ -729,6 +797,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_const_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sample_without_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test(test_sample_with_set),
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test_setup_teardown(test_large_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ratios_match_general_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_sets, setup, teardown),
