@@ -117,6 +117,7 @@ int collect_owners(struct scrape *s)
 	const struct iter_buf *buf;
 	struct owner_state *st = s->owner_state;
 	uint64_t gen;
+	size_t n;
 	bool host_pidns;
 	int err;
 
@@ -138,6 +139,11 @@ int collect_owners(struct scrape *s)
 	err = owner_table__index_workloads(&s->owners);
 	if (err)
 		return err;
+	n = s->owners.nr_tasks * OWNER_VIA_MAX;
+	s->owner_sets = calloc(n ? n : 1, sizeof(*s->owner_sets));
+	s->owner_set_ready = calloc(n ? n : 1, sizeof(*s->owner_set_ready));
+	if (!s->owner_sets || !s->owner_set_ready)
+		return -ENOMEM;
 	s->owners_valid = true;
 	s->owner_gen = gen;
 
@@ -203,10 +209,9 @@ void owner_open_info(struct scrape *s, const char *family, const char *kind_name
 	expo__family(s->out, family, help, EXPO_GAUGE);
 }
 
-void owner_write_info(struct scrape *s, const char *id, uint32_t kind, uint32_t obj_id,
-		      const struct owner_holder *h, size_t nr)
+/* A holding task's labels on *_owner_info lines: via, then its fields. */
+static struct expo_labels owner_info_set(struct scrape *s, size_t task, enum owner_via via)
 {
-	struct expo_label labels[3 + OWNER_FIELD_MAX];
 	static const char *const field_names[OWNER_FIELD_MAX] = {
 		[OWNER_COMM] = "comm",
 		[OWNER_PID] = "pid",
@@ -216,6 +221,28 @@ void owner_write_info(struct scrape *s, const char *id, uint32_t kind, uint32_t 
 		[OWNER_NAMESPACE] = "namespace",
 		[OWNER_CGROUP] = "cgroup",
 	};
+	size_t slot = task * OWNER_VIA_MAX + via;
+	struct expo_label labels[1 + OWNER_FIELD_MAX];
+	struct expo_labels set;
+
+	if (via < OWNER_VIA_MAX && s->owner_set_ready[slot])
+		return s->owner_sets[slot];
+	labels[0] = (struct expo_label){"via", owner_via_name(via)};
+	for (int f = 0; f < OWNER_FIELD_MAX; f++)
+		labels[1 + f] = (struct expo_label){field_names[f],
+						    owner_task_field(&s->owners.tasks[task], f)};
+	set = expo__labels(s->out, labels, 1 + OWNER_FIELD_MAX);
+	if (via < OWNER_VIA_MAX) {
+		s->owner_sets[slot] = set;
+		s->owner_set_ready[slot] = true;
+	}
+	return set;
+}
+
+void owner_write_info(struct scrape *s, const char *id, uint32_t kind, uint32_t obj_id,
+		      const struct owner_holder *h, size_t nr)
+{
+	struct expo_label labels[2];
 	size_t first;
 
 	if (!s->owners_valid)
@@ -232,15 +259,9 @@ void owner_write_info(struct scrape *s, const char *id, uint32_t kind, uint32_t 
 		return;
 	}
 	labels[1] = (struct expo_label){"owner", "process"};
-	for (size_t i = 0; i < nr; i++) {
-		const struct owner_task *task = &s->owners.tasks[h[i].task];
-
-		labels[2] = (struct expo_label){"via", owner_via_name(h[i].via)};
-		for (int f = 0; f < OWNER_FIELD_MAX; f++)
-			labels[3 + f] =
-				(struct expo_label){field_names[f], owner_task_field(task, f)};
-		expo__sample(s->out, labels, 3 + OWNER_FIELD_MAX, 1);
-	}
+	for (size_t i = 0; i < nr; i++)
+		expo__sample_with_set_u64(s->out, labels, 2, owner_info_set(s, h[i].task, h[i].via),
+					  1);
 }
 
 void owner_write_pins(struct scrape *s, const char *family, const char *kind_name, uint32_t kind,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +141,8 @@ static void scrape__fini(struct scrape *s)
 	prog_table__fini(&s->progs);
 	map_use_index__fini(&s->uses);
 	owner_table__fini(&s->owners);
+	free(s->owner_sets);
+	free(s->owner_set_ready);
 	link_table__fini(&s->links);
 }
 
