@@ -106,7 +106,7 @@ $(GNUTLS_LIB): scripts/build-gnutls.sh scripts/debian-source.sh | $(DEPS)
 $(MHD_LIB): scripts/build-libmicrohttpd.sh scripts/debian-source.sh $(GNUTLS_LIB) | $(DEPS)
 	scripts/build-libmicrohttpd.sh $(MHD_DIR) $(GNUTLS_DIR)
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/records.h bpf/kernel_types.h | $(DEPS)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

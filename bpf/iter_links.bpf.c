@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "records.h"
+#include "cgroup_path.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -24,26 +25,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * their own, called behind bpf_core_field_exists(): inlined, clang may
  * compute a field's address before the branch, and the verifier would
  * meet the relocation libbpf poisoned for the missing field. A call the
- * branch skips is never verified. (kernfs_node.parent became __parent in
- * 6.15; 6.17 moved every attach type into struct bpf_link.)
+ * branch skips is never verified. (6.17 moved every attach type into
+ * struct bpf_link; cgroup_path.bpf.h does the same for kernfs_node.parent.)
  */
-static __noinline struct kernfs_node *kn_parent_6_15(struct kernfs_node *kn)
-{
-	return BPF_CORE_READ(kn, __parent);
-}
-
-static __noinline struct kernfs_node *kn_parent_pre_6_15(struct kernfs_node___pre_6_15 *kn)
-{
-	return BPF_CORE_READ(kn, parent);
-}
-
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
-{
-	if (bpf_core_field_exists(kn->__parent))
-		return kn_parent_6_15(kn);
-	return kn_parent_pre_6_15((struct kernfs_node___pre_6_15 *)kn);
-}
-
 static __noinline __u32 attach_type_6_17(struct bpf_link *link)
 {
 	return BPF_CORE_READ(link, attach_type);
@@ -133,21 +117,16 @@ static __always_inline void netdev(struct net_device *dev, struct bpfmap_link_re
 static __always_inline struct kernfs_node *cgroup(struct bpf_link *link,
 						  struct bpfmap_link_record *rec)
 {
-	struct kernfs_node *leaf, *kn;
-	__u32 i;
+	struct kernfs_node *leaf;
+	int truncated;
 
 	leaf = BPF_CORE_READ(link_container(link, bpf_cgroup_link), cgroup, kn);
 	if (!leaf)
 		return NULL; /* the cgroup is gone */
 	rec->target_kind = BPFMAP_LINK_TARGET_CGROUP;
 	rec->cgroup_id = BPF_CORE_READ(leaf, id);
-	kn = leaf;
-	for (i = 0; i < BPFMAP_LINK_CGROUP_DEPTH && kn; i++) {
-		kn = kn_parent(kn);
-		if (kn)
-			rec->nr_cgroup_names++;
-	}
-	if (kn && kn_parent(kn))
+	rec->nr_cgroup_names = cgroup_depth(leaf, BPFMAP_LINK_CGROUP_DEPTH, &truncated);
+	if (truncated)
 		rec->flags |= BPFMAP_LINK_CGROUP_TRUNCATED;
 	return leaf;
 }
@@ -216,7 +195,6 @@ int dump_bpf_link(struct bpf_iter__bpf_link *ctx)
 	struct bpfmap_link_cgroup_name name = {};
 	struct kernfs_node *kn = NULL;
 	struct bpf_prog *prog;
-	__u32 i;
 
 	if (!link)
 		return 0;
@@ -231,16 +209,7 @@ int dump_bpf_link(struct bpf_iter__bpf_link *ctx)
 	else
 		target(link, &rec);
 	bpf_seq_write(seq, &rec, sizeof(rec));
-
-	for (i = 0; i < BPFMAP_LINK_CGROUP_DEPTH && i < rec.nr_cgroup_names; i++) {
-		const char *p = kn ? BPF_CORE_READ(kn, name) : NULL;
-
-		name.name[0] = '\0';
-		if (p)
-			bpf_probe_read_kernel_str(name.name, sizeof(name.name), p);
-		bpf_seq_write(seq, &name, sizeof(name));
-		if (kn)
-			kn = kn_parent(kn);
-	}
+	write_cgroup_names(seq, kn, rec.nr_cgroup_names, BPFMAP_LINK_CGROUP_DEPTH, &name,
+			   sizeof(name), name.name, sizeof(name.name));
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "records.h"
+#include "cgroup_path.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -123,38 +124,14 @@ static __always_inline __u32 file_kind(struct file *file)
 	return kind;
 }
 
-/*
- * kernfs_node.parent became __parent in 6.15. Each spelling is read in its
- * own subprogram: inlined, clang computes both field addresses before the
- * bpf_core_field_exists() branch, and the verifier then meets the
- * relocation libbpf poisoned for the missing field (seen on 6.1 and 6.12).
- * A call the branch skips is never verified.
- */
-static __noinline struct kernfs_node *kn_parent_6_15(struct kernfs_node *kn)
-{
-	return BPF_CORE_READ(kn, __parent);
-}
-
-static __noinline struct kernfs_node *kn_parent_pre_6_15(struct kernfs_node___pre_6_15 *kn)
-{
-	return BPF_CORE_READ(kn, parent);
-}
-
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
-{
-	if (bpf_core_field_exists(kn->__parent))
-		return kn_parent_6_15(kn);
-	return kn_parent_pre_6_15((struct kernfs_node___pre_6_15 *)kn);
-}
-
 /* The task record and its cgroup names; 0 if every write went through. */
 static __always_inline int describe_task(struct seq_file *seq, struct task_struct *task)
 {
 	struct bpfmap_owner_task_record rec = {.rec_type = BPFMAP_OWNER_REC_TASK};
 	struct bpfmap_owner_name_record name = {.rec_type = BPFMAP_OWNER_REC_NAME};
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct kernfs_node *kn, *leaf;
-	__u32 depth = 0, i;
+	struct kernfs_node *leaf;
+	int truncated;
 	int err;
 
 	rec.tgid = BPF_CORE_READ(task, tgid);
@@ -163,29 +140,13 @@ static __always_inline int describe_task(struct seq_file *seq, struct task_struc
 	if (leaf)
 		rec.cgroup_id = BPF_CORE_READ(leaf, id);
 
-	/* Count the levels below the root first: the header says how many follow. */
-	kn = leaf;
-	for (i = 0; i < BPFMAP_CGROUP_MAX_DEPTH && kn; i++) {
-		kn = kn_parent(kn);
-		if (kn)
-			depth++;
-	}
-	if (kn && kn_parent(kn))
+	/* The header says how many names follow. */
+	rec.nr_names = cgroup_depth(leaf, BPFMAP_CGROUP_MAX_DEPTH, &truncated);
+	if (truncated)
 		rec.flags |= BPFMAP_TASK_CGROUP_TRUNCATED;
-	rec.nr_names = depth;
 	err = bpf_seq_write(seq, &rec, sizeof(rec));
-
-	kn = leaf;
-	for (i = 0; i < BPFMAP_CGROUP_MAX_DEPTH && i < depth; i++) {
-		const char *p = kn ? BPF_CORE_READ(kn, name) : NULL;
-
-		name.name[0] = '\0';
-		if (p)
-			bpf_probe_read_kernel_str(name.name, sizeof(name.name), p);
-		err |= bpf_seq_write(seq, &name, sizeof(name));
-		if (kn)
-			kn = kn_parent(kn);
-	}
+	err |= write_cgroup_names(seq, leaf, rec.nr_names, BPFMAP_CGROUP_MAX_DEPTH, &name,
+				  sizeof(name), name.name, sizeof(name.name));
 	return err;
 }
 
