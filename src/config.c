@@ -128,46 +128,6 @@ static int parse_telemetry_path(const struct ydoc *c, void *obj, int arg, const 
 	return replace_string(c, &cfg->telemetry_path, s);
 }
 
-static int parse_max_connections(const struct ydoc *c, void *obj, int arg, const char *path,
-				 const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	(void)arg;
-	return ydoc_get_uint(c, path, value, 1, MAX_CONNECTIONS_MAX, &cfg->max_connections);
-}
-
-static int parse_max_connections_per_ip(const struct ydoc *c, void *obj, int arg, const char *path,
-					const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	(void)arg;
-	return ydoc_get_uint(c, path, value, 1, MAX_CONNECTIONS_MAX, &cfg->max_connections_per_ip);
-}
-
-static int parse_timeout_seconds(const struct ydoc *c, void *obj, int arg, const char *path,
-				 const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	(void)arg;
-	return ydoc_get_uint(c, path, value, 1, TIMEOUT_SECONDS_MAX, &cfg->timeout_seconds);
-}
-
-static int parse_web(const struct ydoc *c, void *obj, int arg, const char *path,
-		     const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	static const struct ydoc_field fields[] = {
-		{"listen_address", parse_listen_address, 0},
-		{"telemetry_path", parse_telemetry_path, 0},
-		{"max_connections", parse_max_connections, 0},
-		{"max_connections_per_ip", parse_max_connections_per_ip, 0},
-		{"timeout_seconds", parse_timeout_seconds, 0},
-	};
-
-	(void)arg;
-	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
-}
-
 /* ---- log, collectors, compat --------------------------------------------- */
 
 static int parse_level(const struct ydoc *c, void *obj, int arg, const char *path,
@@ -189,23 +149,6 @@ static int parse_level(const struct ydoc *c, void *obj, int arg, const char *pat
 	return 0;
 }
 
-static int parse_log(const struct ydoc *c, void *obj, int arg, const char *path,
-		     const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	static const struct ydoc_field fields[] = {{"level", parse_level, 0}};
-
-	(void)arg;
-	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
-}
-
-static int parse_collector(const struct ydoc *c, void *obj, int arg, const char *path,
-			   const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	return ydoc_get_bool(c, path, value, &cfg->collectors[arg]);
-}
-
 static int parse_collectors(const struct ydoc *c, void *obj, int arg, const char *path,
 			    const yaml_node_t *value)
 {
@@ -214,25 +157,12 @@ static int parse_collectors(const struct ydoc *c, void *obj, int arg, const char
 
 	(void)arg;
 	for (int i = 0; i < COLLECTOR_MAX; i++)
-		fields[i] = (struct ydoc_field){collector_names[i], parse_collector, i};
-	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
-}
-
-static int parse_seed_metrics(const struct ydoc *c, void *obj, int arg, const char *path,
-			      const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	(void)arg;
-	return ydoc_get_bool(c, path, value, &cfg->seed_metrics);
-}
-
-static int parse_compat(const struct ydoc *c, void *obj, int arg, const char *path,
-			const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	static const struct ydoc_field fields[] = {{"seed_metrics", parse_seed_metrics, 0}};
-
-	(void)arg;
+		fields[i] = (struct ydoc_field){
+			.key = collector_names[i],
+			.kind = YDOC_BOOL,
+			.offset = offsetof(struct config, collectors) +
+				  i * sizeof(cfg->collectors[0]),
+		};
 	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
 }
 
@@ -260,27 +190,6 @@ static int parse_counting_method(const struct ydoc *c, void *obj, int arg, const
 		c, value->start_mark, "%s: unknown method %s (allowed: %s)", path,
 		ydoc_quote(q, sizeof(q), s, strlen(s)),
 		ydoc_join(allowed, sizeof(allowed), counting_mode_names, COUNTING_MODE_MAX));
-}
-
-static int parse_fallback_max_entries(const struct ydoc *c, void *obj, int arg, const char *path,
-				      const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-
-	(void)arg;
-	return ydoc_get_uint(c, path, value, 0, UINT_MAX, &cfg->fallback_max_entries);
-}
-
-static int parse_counting(const struct ydoc *c, void *obj, int arg, const char *path,
-			  const yaml_node_t *value)
-{
-	static const struct ydoc_field fields[] = {
-		{"method", parse_counting_method, 0},
-		{"fallback_max_entries", parse_fallback_max_entries, 0},
-	};
-
-	(void)arg;
-	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
 }
 
 /* ---- paths, owners -------------------------------------------------------- */
@@ -361,84 +270,7 @@ out:
 	return err;
 }
 
-static int parse_paths(const struct ydoc *c, void *obj, int arg, const char *path,
-		       const yaml_node_t *value)
-{
-	static const struct ydoc_field fields[] = {
-		{"rootfs", parse_rootfs, 0},
-		{"bpffs", parse_bpffs, 0},
-	};
-
-	(void)arg;
-	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
-}
-
-static int parse_via_programs(const struct ydoc *c, void *obj, int arg, const char *path,
-			      const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-	(void)arg;
-	return ydoc_get_bool(c, path, value, &cfg->owners_via_programs);
-}
-
-static int parse_owners(const struct ydoc *c, void *obj, int arg, const char *path,
-			const yaml_node_t *value)
-{
-	static const struct ydoc_field fields[] = {{"via_programs", parse_via_programs, 0}};
-
-	(void)arg;
-	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
-}
-
 /* ---- programs, memory ---------------------------------------------------- */
-
-static int parse_run_stats(const struct ydoc *c, void *obj, int arg, const char *path,
-			   const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-
-	(void)arg;
-	return ydoc_get_bool(c, path, value, &cfg->run_stats);
-}
-
-static int parse_programs(const struct ydoc *c, void *obj, int arg, const char *path,
-			  const yaml_node_t *value)
-{
-	static const struct ydoc_field fields[] = {{"run_stats", parse_run_stats, 0}};
-
-	(void)arg;
-	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
-}
-
-static int parse_max_age(const struct ydoc *c, void *obj, int arg, const char *path,
-			 const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-
-	(void)arg;
-	return ydoc_get_uint(c, path, value, 0, MEMORY_MAX_AGE_MAX, &cfg->memory_max_age_seconds);
-}
-
-static int parse_reads_per_scrape(const struct ydoc *c, void *obj, int arg, const char *path,
-				  const yaml_node_t *value)
-{
-	struct config *cfg = obj;
-
-	(void)arg;
-	return ydoc_get_uint(c, path, value, 0, UINT_MAX, &cfg->memory_reads_per_scrape);
-}
-
-static int parse_memory(const struct ydoc *c, void *obj, int arg, const char *path,
-			const yaml_node_t *value)
-{
-	static const struct ydoc_field fields[] = {
-		{"max_age_seconds", parse_max_age, 0},
-		{"reads_per_scrape", parse_reads_per_scrape, 0},
-	};
-
-	(void)arg;
-	return ydoc_parse_fields(c, obj, path, value, fields, ARRAY_SIZE(fields));
-}
 
 /* ---- labels, filters ----------------------------------------------------- */
 
@@ -498,7 +330,7 @@ static int parse_labels(const struct ydoc *c, void *obj, int arg, const char *pa
 
 	(void)arg;
 	for (int i = 0; i < OBJECT_KIND_MAX; i++)
-		fields[i] = (struct ydoc_field){labels_kind_name(i), parse_label_list, i};
+		fields[i] = (struct ydoc_field)YDOC_CALL(labels_kind_name(i), parse_label_list, i);
 	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
 }
 
@@ -524,25 +356,17 @@ static int parse_rules(const struct ydoc *c, void *obj, int arg, const char *pat
 	size_t n = 0, old_n;
 	int err = 0;
 
-	if (!ydoc_is_null(value)) {
-		err = ydoc_expect_mapping(c, path, value);
-		if (!err)
-			err = ydoc_check_keys(c, path, value);
-		if (err)
-			return err;
-		n = ydoc_nr_pairs(value);
-	}
-	if (n) {
-		rules = calloc(n, sizeof(*rules));
-		if (!rules)
-			return ydoc_oom(c);
-	}
+	err = ydoc_open_mapping(c, path, value, sizeof(*rules), (void **)&rules, &n);
+	if (err)
+		return err;
 	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *key = ydoc_node(c, value->data.mapping.pairs.start[i].key);
-		const yaml_node_t *val = ydoc_node(c, value->data.mapping.pairs.start[i].value);
-		int slot = scalar_slot(kind, key);
+		const yaml_node_t *key, *val;
 		char child[YDOC_PATH_BUF];
 		const char *pattern = NULL;
+		int slot;
+
+		ydoc_pair(c, value, i, &key, &val);
+		slot = scalar_slot(kind, key);
 
 		if (slot < 0) {
 			err = ydoc_fail_at(c, key->start_mark, "%s: unknown label %s (allowed: %s)",
@@ -589,8 +413,8 @@ static int parse_filter_kind(const struct ydoc *c, void *obj, int arg, const cha
 {
 	struct config *cfg = obj;
 	const struct ydoc_field fields[] = {
-		{"include", parse_rules, arg * 2},
-		{"exclude", parse_rules, arg * 2 + 1},
+		YDOC_CALL("include", parse_rules, arg * 2),
+		YDOC_CALL("exclude", parse_rules, arg * 2 + 1),
 	};
 
 	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
@@ -604,7 +428,7 @@ static int parse_filters(const struct ydoc *c, void *obj, int arg, const char *p
 
 	(void)arg;
 	for (int i = 0; i < OBJECT_KIND_MAX; i++)
-		fields[i] = (struct ydoc_field){labels_kind_name(i), parse_filter_kind, i};
+		fields[i] = (struct ydoc_field)YDOC_CALL(labels_kind_name(i), parse_filter_kind, i);
 	return ydoc_parse_fields(c, cfg, path, value, fields, ARRAY_SIZE(fields));
 }
 
@@ -786,23 +610,14 @@ static int parse_static_labels(const struct ydoc *c, void *obj, int arg, const c
 	int err = 0;
 
 	(void)arg;
-	if (!ydoc_is_null(value)) {
-		err = ydoc_expect_mapping(c, path, value);
-		if (!err)
-			err = ydoc_check_keys(c, path, value);
-		if (err)
-			return err;
-		n = ydoc_nr_pairs(value);
-	}
-	if (n) {
-		labels = calloc(n, sizeof(*labels));
-		if (!labels)
-			return ydoc_oom(c);
-	}
+	err = ydoc_open_mapping(c, path, value, sizeof(*labels), (void **)&labels, &n);
+	if (err)
+		return err;
 	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *key = ydoc_node(c, value->data.mapping.pairs.start[i].key);
-		const yaml_node_t *val = ydoc_node(c, value->data.mapping.pairs.start[i].value);
+		const yaml_node_t *key, *val;
 		const char *raw = NULL;
+
+		ydoc_pair(c, value, i, &key, &val);
 
 		err = check_static_name(c, key);
 		if (err)
@@ -830,19 +645,51 @@ out:
 
 /* ---- documents ----------------------------------------------------------- */
 
+static const struct ydoc_field web_fields[] = {
+	YDOC_CALL("listen_address", parse_listen_address, 0),
+	YDOC_CALL("telemetry_path", parse_telemetry_path, 0),
+	YDOC_UINT_AT("max_connections", struct config, max_connections, 1, MAX_CONNECTIONS_MAX),
+	YDOC_UINT_AT("max_connections_per_ip", struct config, max_connections_per_ip, 1,
+		     MAX_CONNECTIONS_MAX),
+	YDOC_UINT_AT("timeout_seconds", struct config, timeout_seconds, 1, TIMEOUT_SECONDS_MAX),
+};
+static const struct ydoc_field log_fields[] = {YDOC_CALL("level", parse_level, 0)};
+static const struct ydoc_field compat_fields[] = {
+	YDOC_BOOL_AT("seed_metrics", struct config, seed_metrics),
+};
+static const struct ydoc_field counting_fields[] = {
+	YDOC_CALL("method", parse_counting_method, 0),
+	YDOC_UINT_AT("fallback_max_entries", struct config, fallback_max_entries, 0, UINT_MAX),
+};
+static const struct ydoc_field paths_fields[] = {
+	YDOC_CALL("rootfs", parse_rootfs, 0),
+	YDOC_CALL("bpffs", parse_bpffs, 0),
+};
+static const struct ydoc_field owners_fields[] = {
+	YDOC_BOOL_AT("via_programs", struct config, owners_via_programs),
+};
+static const struct ydoc_field programs_fields[] = {
+	YDOC_BOOL_AT("run_stats", struct config, run_stats),
+};
+static const struct ydoc_field memory_fields[] = {
+	YDOC_UINT_AT("max_age_seconds", struct config, memory_max_age_seconds, 0,
+		     MEMORY_MAX_AGE_MAX),
+	YDOC_UINT_AT("reads_per_scrape", struct config, memory_reads_per_scrape, 0, UINT_MAX),
+};
+
 static const struct ydoc_field top_fields[] = {
-	{"web", parse_web, 0},
-	{"log", parse_log, 0},
-	{"collectors", parse_collectors, 0},
-	{"labels", parse_labels, 0},
-	{"filters", parse_filters, 0},
-	{"static_labels", parse_static_labels, 0},
-	{"compat", parse_compat, 0},
-	{"counting", parse_counting, 0},
-	{"paths", parse_paths, 0},
-	{"owners", parse_owners, 0},
-	{"programs", parse_programs, 0},
-	{"memory", parse_memory, 0},
+	YDOC_MAPPING_OF("web", web_fields),
+	YDOC_MAPPING_OF("log", log_fields),
+	YDOC_CALL("collectors", parse_collectors, 0),
+	YDOC_CALL("labels", parse_labels, 0),
+	YDOC_CALL("filters", parse_filters, 0),
+	YDOC_CALL("static_labels", parse_static_labels, 0),
+	YDOC_MAPPING_OF("compat", compat_fields),
+	YDOC_MAPPING_OF("counting", counting_fields),
+	YDOC_MAPPING_OF("paths", paths_fields),
+	YDOC_MAPPING_OF("owners", owners_fields),
+	YDOC_MAPPING_OF("programs", programs_fields),
+	YDOC_MAPPING_OF("memory", memory_fields),
 };
 
 static int apply_root(const struct ydoc *c, const yaml_node_t *root, void *obj)

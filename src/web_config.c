@@ -346,19 +346,19 @@ static int parse_tls(const struct ydoc *c, void *obj, int arg, const char *path,
 		     const yaml_node_t *value)
 {
 	static const struct ydoc_field fields[] = {
-		{"cert", parse_pem_inline, PEM_CERT},
-		{"key", parse_pem_inline, PEM_KEY},
-		{"client_ca", parse_pem_inline, PEM_CLIENT_CA},
-		{"cert_file", parse_pem_file, PEM_CERT},
-		{"key_file", parse_pem_file, PEM_KEY},
-		{"client_ca_file", parse_pem_file, PEM_CLIENT_CA},
-		{"client_auth_type", parse_client_auth, 0},
-		{"min_version", parse_version, 0},
-		{"max_version", parse_version, 1},
-		{"prefer_server_cipher_suites", parse_prefer_server, 0},
-		{"cipher_suites", parse_unsupported, 0},
-		{"curve_preferences", parse_unsupported, 0},
-		{"client_allowed_sans", parse_unsupported, 0},
+		YDOC_CALL("cert", parse_pem_inline, PEM_CERT),
+		YDOC_CALL("key", parse_pem_inline, PEM_KEY),
+		YDOC_CALL("client_ca", parse_pem_inline, PEM_CLIENT_CA),
+		YDOC_CALL("cert_file", parse_pem_file, PEM_CERT),
+		YDOC_CALL("key_file", parse_pem_file, PEM_KEY),
+		YDOC_CALL("client_ca_file", parse_pem_file, PEM_CLIENT_CA),
+		YDOC_CALL("client_auth_type", parse_client_auth, 0),
+		YDOC_CALL("min_version", parse_version, 0),
+		YDOC_CALL("max_version", parse_version, 1),
+		YDOC_CALL("prefer_server_cipher_suites", parse_prefer_server, 0),
+		YDOC_CALL("cipher_suites", parse_unsupported, 0),
+		YDOC_CALL("curve_preferences", parse_unsupported, 0),
+		YDOC_CALL("client_allowed_sans", parse_unsupported, 0),
 	};
 	struct state *st = obj;
 	int err;
@@ -407,25 +407,19 @@ static int parse_users(const struct ydoc *c, void *obj, int arg, const char *pat
 	int err = 0;
 
 	(void)arg;
-	if (ydoc_is_null(value))
-		return 0;
-	err = ydoc_expect_mapping(c, path, value);
-	if (!err)
-		err = ydoc_check_keys(c, path, value);
+	err = ydoc_open_mapping(c, path, value, sizeof(*users), (void **)&users, &n);
 	if (err)
 		return err;
-	n = ydoc_nr_pairs(value);
-	if (n) {
-		users = calloc(n, sizeof(*users));
-		if (!users)
-			return ydoc_oom(c);
-	}
 	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *key = ydoc_node(c, value->data.mapping.pairs.start[i].key);
-		const yaml_node_t *val = ydoc_node(c, value->data.mapping.pairs.start[i].value);
-		const char *name = ydoc_scalar(key), *hash = NULL;
-		size_t len = key->data.scalar.length;
-		bool ok = strlen(name) == len;
+		const yaml_node_t *key, *val;
+		const char *name, *hash = NULL;
+		size_t len;
+		bool ok;
+
+		ydoc_pair(c, value, i, &key, &val);
+		name = ydoc_scalar(key);
+		len = key->data.scalar.length;
+		ok = strlen(name) == len;
 
 		for (size_t j = 0; ok && j < len; j++)
 			ok = (unsigned char)name[j] >= 0x20 && name[j] != 0x7f && name[j] != ':';
@@ -466,10 +460,10 @@ out:
 static int parse_root(const struct ydoc *c, const yaml_node_t *root, void *obj)
 {
 	static const struct ydoc_field fields[] = {
-		{"tls_server_config", parse_tls, 0},
-		{"basic_auth_users", parse_users, 0},
-		{"http_server_config", parse_unsupported, 0},
-		{"rate_limit", parse_unsupported, 0},
+		YDOC_CALL("tls_server_config", parse_tls, 0),
+		YDOC_CALL("basic_auth_users", parse_users, 0),
+		YDOC_CALL("http_server_config", parse_unsupported, 0),
+		YDOC_CALL("rate_limit", parse_unsupported, 0),
 	};
 
 	return ydoc_parse_fields(c, obj, "", root, fields, ARRAY_SIZE(fields));

@@ -280,6 +280,55 @@ out:
 }
 
 /* A mapping of fixed keys, each parsed by its field; null ("web:") sets nothing. */
+int ydoc_open_mapping(const struct ydoc *c, const char *path, const yaml_node_t *map, size_t size,
+		      void **items, size_t *n)
+{
+	int err;
+
+	*items = NULL;
+	*n = 0;
+	if (ydoc_is_null(map))
+		return 0;
+	err = ydoc_expect_mapping(c, path, map);
+	if (!err)
+		err = ydoc_check_keys(c, path, map);
+	if (err)
+		return err;
+	*n = ydoc_nr_pairs(map);
+	if (*n) {
+		*items = calloc(*n, size);
+		if (!*items) {
+			*n = 0;
+			return ydoc_oom(c);
+		}
+	}
+	return 0;
+}
+
+void ydoc_pair(const struct ydoc *c, const yaml_node_t *map, size_t i, const yaml_node_t **key,
+	       const yaml_node_t **value)
+{
+	*key = ydoc_node(c, map->data.mapping.pairs.start[i].key);
+	*value = ydoc_node(c, map->data.mapping.pairs.start[i].value);
+}
+
+static int parse_field(const struct ydoc *c, void *obj, const struct ydoc_field *f,
+		       const char *path, const yaml_node_t *value)
+{
+	char *at = (char *)obj + f->offset;
+
+	switch (f->kind) {
+	case YDOC_BOOL:
+		return ydoc_get_bool(c, path, value, (bool *)at);
+	case YDOC_UINT:
+		return ydoc_get_uint(c, path, value, f->min, f->max, (unsigned int *)at);
+	case YDOC_MAPPING:
+		return ydoc_parse_fields(c, obj, path, value, f->fields, f->nr_fields);
+	default:
+		return f->parse(c, obj, f->arg, path, value);
+	}
+}
+
 int ydoc_parse_fields(const struct ydoc *c, void *obj, const char *path, const yaml_node_t *node,
 		      const struct ydoc_field *fields, size_t nr_fields)
 {
@@ -292,10 +341,10 @@ int ydoc_parse_fields(const struct ydoc *c, void *obj, const char *path, const y
 	if (!err)
 		err = ydoc_check_keys(c, path, node);
 	for (size_t i = 0; !err && i < ydoc_nr_pairs(node); i++) {
-		const yaml_node_t *key = ydoc_node(c, node->data.mapping.pairs.start[i].key);
-		const yaml_node_t *value = ydoc_node(c, node->data.mapping.pairs.start[i].value);
+		const yaml_node_t *key, *value;
 		const struct ydoc_field *f = NULL;
 
+		ydoc_pair(c, node, i, &key, &value);
 		for (size_t j = 0; j < nr_fields && !f; j++) {
 			if (strlen(fields[j].key) == key->data.scalar.length &&
 			    !strcmp(fields[j].key, ydoc_scalar(key)))
@@ -315,7 +364,7 @@ int ydoc_parse_fields(const struct ydoc *c, void *obj, const char *path, const y
 			break;
 		}
 		snprintf(child, sizeof(child), "%s%s%s", path, *path ? "." : "", f->key);
-		err = f->parse(c, obj, f->arg, child, value);
+		err = parse_field(c, obj, f, child, value);
 	}
 	return err;
 }

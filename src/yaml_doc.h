@@ -25,13 +25,44 @@ struct ydoc {
 	size_t err_size;
 };
 
-/* A key of a fixed mapping and the parser of its value; obj is the caller's. */
+/*
+ * A key of a fixed mapping and what its value is. With parse set, parse
+ * reads it (obj is the caller's, arg passed along); without, the value is
+ * a plain one stored in obj by kind: a bool or a bounded unsigned int at
+ * offset, or a nested mapping of more fields of the same obj.
+ */
+enum ydoc_kind { YDOC_CALL, YDOC_BOOL, YDOC_UINT, YDOC_MAPPING };
+
 struct ydoc_field {
 	const char *key;
 	int (*parse)(const struct ydoc *c, void *obj, int arg, const char *path,
 		     const yaml_node_t *value);
 	int arg;
+	enum ydoc_kind kind;
+	size_t offset; /* YDOC_BOOL, YDOC_UINT */
+	unsigned int min, max; /* YDOC_UINT */
+	const struct ydoc_field *fields; /* YDOC_MAPPING */
+	size_t nr_fields;
 };
+
+#define YDOC_CALL(k, fn, a)                                              \
+	{                                                                \
+		.key = (k), .parse = (fn), .arg = (a), .kind = YDOC_CALL \
+	}
+#define YDOC_BOOL_AT(k, type, member)                                           \
+	{                                                                       \
+		.key = (k), .kind = YDOC_BOOL, .offset = offsetof(type, member) \
+	}
+#define YDOC_UINT_AT(k, type, member, lo, hi)                                                 \
+	{                                                                                     \
+		.key = (k), .kind = YDOC_UINT, .offset = offsetof(type, member), .min = (lo), \
+		.max = (hi)                                                                   \
+	}
+#define YDOC_MAPPING_OF(k, sub)                                    \
+	{                                                          \
+		.key = (k), .kind = YDOC_MAPPING, .fields = (sub), \
+		.nr_fields = sizeof(sub) / sizeof((sub)[0])        \
+	}
 
 void ydoc_set_err(char *err, size_t err_size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -60,6 +91,17 @@ int ydoc_get_uint(const struct ydoc *c, const char *path, const yaml_node_t *n, 
 int ydoc_expect_mapping(const struct ydoc *c, const char *path, const yaml_node_t *n);
 /* Every key a non-null scalar, none twice. */
 int ydoc_check_keys(const struct ydoc *c, const char *path, const yaml_node_t *map);
+/*
+ * A mapping of the user's own keys (filter rules, static labels, users):
+ * null reads as empty; else a mapping whose keys are distinct non-null
+ * scalars. *n is its number of pairs and *items, when there are any, a
+ * zeroed array of n elements of size bytes, the caller's to fill and free.
+ */
+int ydoc_open_mapping(const struct ydoc *c, const char *path, const yaml_node_t *map, size_t size,
+		      void **items, size_t *n);
+/* The i-th key and value of a mapping. */
+void ydoc_pair(const struct ydoc *c, const yaml_node_t *map, size_t i, const yaml_node_t **key,
+	       const yaml_node_t **value);
 /* A mapping of fixed keys, each parsed by its field; null sets nothing. */
 int ydoc_parse_fields(const struct ydoc *c, void *obj, const char *path, const yaml_node_t *node,
 		      const struct ydoc_field *fields, size_t nr_fields);
