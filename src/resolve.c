@@ -202,6 +202,22 @@ static int skip_scalar(struct json *j)
 static int parse_value(struct json *j, int depth, const char *key, const char *parent_key,
 		       int member_depth);
 
+/* After a member or element: 0 at a comma (another follows), 1 at close (consumed). */
+static int next_item(struct json *j, char close)
+{
+	skip_ws(j);
+	if (j->p >= j->end)
+		return -EINVAL;
+	if (*j->p == close) {
+		j->p++;
+		return 1;
+	}
+	if (*j->p != ',')
+		return -EINVAL;
+	j->p++;
+	return 0;
+}
+
 static int parse_object(struct json *j, int depth, const char *key)
 {
 	char member[RESOLVE_NAME_MAX + 1];
@@ -232,18 +248,10 @@ static int parse_object(struct json *j, int depth, const char *key)
 		j->p++;
 		skip_ws(j);
 		err = parse_value(j, depth, member, key, depth);
+		if (!err)
+			err = next_item(j, '}');
 		if (err)
-			return err;
-		skip_ws(j);
-		if (j->p >= j->end)
-			return -EINVAL;
-		if (*j->p == '}') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return -EINVAL;
-		j->p++;
+			return err < 0 ? err : 0;
 	}
 	return -EINVAL;
 }
@@ -264,18 +272,10 @@ static int parse_array(struct json *j, int depth, const char *key)
 		skip_ws(j);
 		/* Elements are not members: no callback, objects inside keep the array's key. */
 		err = parse_value(j, depth, key, NULL, 0);
+		if (!err)
+			err = next_item(j, ']');
 		if (err)
-			return err;
-		skip_ws(j);
-		if (j->p >= j->end)
-			return -EINVAL;
-		if (*j->p == ']') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return -EINVAL;
-		j->p++;
+			return err < 0 ? err : 0;
 	}
 	return -EINVAL;
 }
