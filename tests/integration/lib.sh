@@ -135,9 +135,9 @@ suite_setup() {
 # --- helpers -----------------------------------------------------------------
 
 
-# wait_healthz PORT PID: up to HEALTH_WAIT seconds (10) for /healthz to answer 200.
+# wait_healthz PORT [PID]: up to HEALTH_WAIT seconds (10) for /healthz to answer 200.
 wait_healthz() {
-	wait_http "http://127.0.0.1:$1/healthz" "$2" $((${HEALTH_WAIT:-10} * 10))
+	wait_http "http://127.0.0.1:$1/healthz" "${2:-}" $((${HEALTH_WAIT:-10} * 10))
 }
 
 # start_exporter LOG ARGS...: runs BIN on a free port, waits until healthy.

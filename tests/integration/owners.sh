@@ -41,6 +41,7 @@ CGTOP=''              # our own subtree in it
 DOCKER_UP=0
 SUMMARY_DONE=0
 PIDS=()               # exporters
+FIXTURE_PID=''        # lib.sh's single fixture: unused here (see HFX)
 declare -A HFX        # host fixture name -> pid
 declare -A OBJ        # "map:NAME" / "prog:NAME" / "link:NAME" -> id
 declare -A CID CPID   # container name -> full id, host pid of its fixture
@@ -48,18 +49,12 @@ CONTAINERS=()
 
 dk() { DOCKER_HOST=$DOCKER_HOST /usr/bin/docker "$@"; }
 
-cleanup() {
-	local rc=$? pid name
-	if ((!SUMMARY_DONE)); then
-		fail "owners.sh" "aborted (exit $rc) before the end"
-		summary
-		rc=1
-	fi
-	for pid in "${PIDS[@]}"; do
+# Everything this suite creates besides what lib.sh's cleanup handles.
+owners_cleanup() {
+	local rc=$? name pid
+	# Processes first: their cgroups and mounts can go only once they have.
+	for pid in "${PIDS[@]}" "${HFX[@]}"; do
 		kill "$pid" 2>/dev/null
-	done
-	for name in "${!HFX[@]}"; do
-		kill "${HFX[$name]}" 2>/dev/null
 	done
 	wait 2>/dev/null
 	if ((DOCKER_UP)); then
@@ -76,41 +71,13 @@ cleanup() {
 	fi
 	mountpoint -q "$ROOT/var/lib/docker" 2>/dev/null && umount "$ROOT/var/lib/docker"
 	mountpoint -q "$BPFFS" 2>/dev/null && umount "$BPFFS"
-	rm -rf "$TMP"
-	exit "$rc"
+	(exit "$rc")
+	cleanup
 }
-trap cleanup EXIT
+trap owners_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 # --- helpers -----------------------------------------------------------------
-
-
-# wait_healthz PORT [PID]: up to 10 s for /healthz to answer 200.
-wait_healthz() {
-	wait_http "http://127.0.0.1:$1/healthz" "${2:-}"
-}
-
-# start_exporter LOG ARGS...: BIN on a free port; sets EXP_PID, EXP_PORT.
-start_exporter() {
-	local log=$1 try
-	shift
-	for ((try = 0; try < 5; try++)); do
-		EXP_PORT=$(pick_port)
-		"$BIN" --web.listen-address="127.0.0.1:$EXP_PORT" "$@" >/dev/null 2>"$log" &
-		EXP_PID=$!
-		PIDS+=("$EXP_PID")
-		wait_healthz "$EXP_PORT" "$EXP_PID" && return 0
-		kill "$EXP_PID" 2>/dev/null
-		wait "$EXP_PID" 2>/dev/null
-		grep -qi "address already in use" "$log" || return 1
-	done
-	return 1
-}
-
-# scrape PORT OUT: prints the HTTP status code.
-scrape() {
-	curl -sS --max-time 10 -o "$2" -w '%{http_code}' "http://127.0.0.1:$1/metrics" 2>>"$TMP/curl.err"
-}
 
 # read_ids FILE: "map NAME ID" lines of a fixture's output into OBJ.
 read_ids() {
