@@ -10,25 +10,10 @@
 # shellcheck source=../lib/net.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/net.sh"
 
-PASSED=0
-FAILED=0
+# shellcheck source=../lib/report.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/report.sh"
 # Per-case failure flag: a case made of several checks reports once.
 CASE_ERRS=()
-
-pass() {
-	echo "ok - $1"
-	PASSED=$((PASSED + 1))
-}
-
-# fail DESC DETAIL [LOGFILE]: the log (exporter stderr) helps the reader.
-fail() {
-	echo "not ok - $1: $2"
-	FAILED=$((FAILED + 1))
-	if [[ -n ${3:-} && -s $3 ]]; then
-		echo "  --- log $3 (last 30 lines):"
-		tail -n 30 "$3" | sed 's/^/  | /'
-	fi
-}
 
 # Collect errors for the current case, then report them together with
 # case_end; keeps the output to one line per case.
@@ -74,11 +59,6 @@ expect_eq() {
 # expect_grep_i FILE PATTERN WHAT: case-insensitive fixed string.
 expect_grep_i() {
 	grep -qiF -- "$2" "$1" || case_err "$3 (no '$2' in output)"
-}
-
-summary() {
-	echo "$PASSED passed, $FAILED failed"
-	((FAILED == 0))
 }
 
 # --- suite set-up ----------------------------------------------------------------

@@ -17,25 +17,11 @@ EXPECTED=/test/expected_maps.txt
 T=/tmp/t
 PREFIX=vmt
 PORT=2112
-PASSED=0
-FAILED=0
 ERRS=''
 mkdir -p $T
-
-pass() {
-	echo "ok - $1"
-	PASSED=$((PASSED + 1))
-}
-
-# fail DESC DETAIL [LOG]
-fail() {
-	echo "not ok - $1: $2"
-	FAILED=$((FAILED + 1))
-	if [ -n "${3:-}" ] && [ -s "$3" ]; then
-		echo "  --- $3:"
-		tail -n 20 "$3" | sed 's/^/  | /'
-	fi
-}
+REPORT_LOG_LINES=20
+# shellcheck source=../lib/report.sh
+. /test/report.sh
 
 case_begin() { ERRS=''; }
 case_err() { ERRS="$ERRS${ERRS:+; }$1"; }
@@ -307,4 +293,4 @@ stop_fixture
 expect_eq "$?" 0 "fixture exit code"
 case_end "h. clean shutdown" $T/srv.log
 
-echo "$PASSED passed, $FAILED failed"
+summary

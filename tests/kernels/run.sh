@@ -33,25 +33,11 @@ FIXTURE=$(realpath -- "$2")
 PROGS_FIXTURE=$(realpath -- "$3")
 CACHE=$(realpath -m -- "$4")
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
-PASSED=0
-FAILED=0
 TMP=$(mktemp -d /tmp/bpfmap-kernels.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-
-pass() {
-	echo "ok - $1"
-	PASSED=$((PASSED + 1))
-}
-
-# fail DESC DETAIL [LOG]
-fail() {
-	echo "not ok - $1: $2"
-	FAILED=$((FAILED + 1))
-	if [[ -n ${3:-} && -s $3 ]]; then
-		echo "  --- $3 (last 40 lines):"
-		tail -n 40 "$3" | sed 's/^/  | /'
-	fi
-}
+REPORT_LOG_LINES=40
+# shellcheck source=../lib/report.sh
+. "$HERE/../lib/report.sh"
 
 # image_package META: the versioned image package the meta package names.
 image_package() {
@@ -107,6 +93,7 @@ build_initramfs() {
 	cp "$BIN" "$root/bin/bpfmap_exporter" && cp "$FIXTURE" "$root/bin/fixture" || return 1
 	cp "$PROGS_FIXTURE" "$root/bin/progs_fixture" || return 1
 	cp "$HERE/init" "$root/init" && cp "$HERE/guest.sh" "$root/test/guest.sh" || return 1
+	cp "$HERE/../lib/report.sh" "$root/test/report.sh" || return 1
 	cp "$HERE/../integration/expected_maps.txt" "$root/test/" || return 1
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
 }
@@ -163,5 +150,4 @@ main() {
 }
 
 main
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+summary
