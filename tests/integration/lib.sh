@@ -61,6 +61,16 @@ expect_grep_i() {
 	grep -qiF -- "$2" "$1" || case_err "$3 (no '$2' in output)"
 }
 
+# expect_promtool FILE [WHAT]: promtool check metrics exits 0 and says nothing
+# (a lint warning is a failure too).
+expect_promtool() {
+	local out rc
+	out=$(promtool check metrics <"$1" 2>&1)
+	rc=$?
+	((rc == 0)) && [[ -z $out ]] ||
+		case_err "promtool on ${2:-$1} (exit $rc): $(head -n5 <<<"$out" | tr '\n' ' ')"
+}
+
 # --- suite set-up ----------------------------------------------------------------
 
 # cleanup: on every exit path, kill what the suite started and remove its files.

@@ -300,8 +300,7 @@ case_f_stats_on() {
 	expect_line "$m" 'bpfmap_exporter_run_stats_enabled{by="exporter"} 1'
 	expect_eq "$(cat "$STATS_SYSCTL")" "$SYSCTL0" "kernel.bpf_stats_enabled"
 	expect_grep_i "$log" "program run statistics: on" "log line"
-	promtool check metrics <"$m" >"$TMP/f.prom" 2>&1 ||
-		case_err "promtool: $(head -n3 "$TMP/f.prom" | tr '\n' ' ')"
+	expect_promtool "$m"
 	case_end "f. run_stats on: >= 1000 runs counted, exactly 3 test runs, sysctl untouched" "$log"
 }
 
