@@ -593,40 +593,11 @@ static int sample_head_set(struct expo *e, struct expo_labels set)
 	return e->err;
 }
 
-/*
- * The bulk of a scrape: name{set} value, once per object and family. With
- * the family's HELP/TYPE written, the whole line is one reservation and
- * three copies.
- */
 void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value)
 {
-	char num[24];
-	size_t len, need;
-	char *p;
-
-	if (e->err || !e->fam_open || !e->fam_written || set.offset + set.len > e->sets_len) {
-		if (sample_head_set(e, set))
-			return;
-		len = expo_format_u64(value, num);
-		num[len++] = '\n';
-		put(e, num, len);
+	if (sample_head_set(e, set))
 		return;
-	}
-	len = expo_format_u64(value, num);
-	need = e->fam_len + set.len + len + 2;
-	if (e->len + need >= e->cap && reserve(e, need))
-		return;
-	p = e->buf + e->len;
-	memcpy(p, e->fam, e->fam_len);
-	p += e->fam_len;
-	memcpy(p, e->sets + set.offset, set.len);
-	p += set.len;
-	*p++ = ' ';
-	memcpy(p, num, len);
-	p += len;
-	*p++ = '\n';
-	*p = '\0';
-	e->len = (size_t)(p - e->buf);
+	put_value_u64(e, value);
 }
 
 size_t expo_format_u64(uint64_t v, char *buf)
