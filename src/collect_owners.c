@@ -141,8 +141,7 @@ int collect_owners(struct scrape *s)
 		return err;
 	n = s->owners.nr_tasks * OWNER_VIA_MAX;
 	s->owner_sets = calloc(n ? n : 1, sizeof(*s->owner_sets));
-	s->owner_set_ready = calloc(n ? n : 1, sizeof(*s->owner_set_ready));
-	if (!s->owner_sets || !s->owner_set_ready)
+	if (!s->owner_sets)
 		return -ENOMEM;
 	s->owners_valid = true;
 	s->owner_gen = gen;
@@ -225,17 +224,16 @@ static struct expo_labels owner_info_set(struct scrape *s, size_t task, enum own
 	struct expo_label labels[1 + OWNER_FIELD_MAX];
 	struct expo_labels set;
 
-	if (via < OWNER_VIA_MAX && s->owner_set_ready[slot])
+	/* Rendered already: a set holds at least via, so it is never empty. */
+	if (via < OWNER_VIA_MAX && s->owner_sets[slot].len)
 		return s->owner_sets[slot];
 	labels[0] = (struct expo_label){"via", owner_via_name(via)};
 	for (int f = 0; f < OWNER_FIELD_MAX; f++)
 		labels[1 + f] = (struct expo_label){field_names[f],
 						    owner_task_field(&s->owners.tasks[task], f)};
 	set = expo__labels(s->out, labels, 1 + OWNER_FIELD_MAX);
-	if (via < OWNER_VIA_MAX) {
+	if (via < OWNER_VIA_MAX)
 		s->owner_sets[slot] = set;
-		s->owner_set_ready[slot] = true;
-	}
 	return set;
 }
 

@@ -142,7 +142,6 @@ static void scrape__fini(struct scrape *s)
 	map_use_index__fini(&s->uses);
 	owner_table__fini(&s->owners);
 	free(s->owner_sets);
-	free(s->owner_set_ready);
 	link_table__fini(&s->links);
 }
 

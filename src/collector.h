@@ -82,10 +82,9 @@ struct scrape {
 	bool owners_valid; /* owners was read in this scrape: labels may use it */
 	/*
 	 * Each holding task's labels on *_owner_info, per enum owner_via,
-	 * rendered the first time a line needs them (ready[]).
+	 * rendered the first time a line needs them (len 0 until then).
 	 */
 	struct expo_labels *owner_sets;
-	bool *owner_set_ready;
 	uint64_t owner_gen; /* the owners collector's generation in this scrape, 0 if none */
 	struct mem_cache *mem_cache;
 	struct mem_pass mem; /* what the maps collector's memory pass did */
