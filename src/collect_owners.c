@@ -211,15 +211,6 @@ void owner_open_info(struct scrape *s, const char *family, const char *kind_name
 /* A holding task's labels on *_owner_info lines: via, then its fields. */
 static struct expo_labels owner_info_set(struct scrape *s, size_t task, enum owner_via via)
 {
-	static const char *const field_names[OWNER_FIELD_MAX] = {
-		[OWNER_COMM] = "comm",
-		[OWNER_PID] = "pid",
-		[OWNER_CONTAINER_ID] = "container_id",
-		[OWNER_CONTAINER] = "container",
-		[OWNER_POD] = "pod",
-		[OWNER_NAMESPACE] = "namespace",
-		[OWNER_CGROUP] = "cgroup",
-	};
 	size_t slot = task * OWNER_VIA_MAX + via;
 	struct expo_label labels[1 + OWNER_FIELD_MAX];
 	struct expo_labels set;
@@ -229,7 +220,8 @@ static struct expo_labels owner_info_set(struct scrape *s, size_t task, enum own
 		return s->owner_sets[slot];
 	labels[0] = (struct expo_label){"via", owner_via_name(via)};
 	for (int f = 0; f < OWNER_FIELD_MAX; f++)
-		labels[1 + f] = (struct expo_label){field_names[f],
+		/* The owner fields' label names, as the map schema spells them. */
+		labels[1 + f] = (struct expo_label){labels_name(OBJECT_MAP, MAP_LABEL_COMM + f),
 						    owner_task_field(&s->owners.tasks[task], f)};
 	set = expo__labels(s->out, labels, 1 + OWNER_FIELD_MAX);
 	if (via < OWNER_VIA_MAX)
