@@ -128,7 +128,7 @@ static int parse_telemetry_path(const struct ydoc *c, void *obj, int arg, const 
 	return replace_string(c, &cfg->telemetry_path, s);
 }
 
-/* ---- log, collectors, compat --------------------------------------------- */
+/* ---- log, collectors ------------------------------------------------------ */
 
 static int parse_level(const struct ydoc *c, void *obj, int arg, const char *path,
 		       const yaml_node_t *value)
@@ -192,7 +192,7 @@ static int parse_counting_method(const struct ydoc *c, void *obj, int arg, const
 		ydoc_join(allowed, sizeof(allowed), counting_mode_names, COUNTING_MODE_MAX));
 }
 
-/* ---- paths, owners -------------------------------------------------------- */
+/* ---- paths ---------------------------------------------------------------- */
 
 static int get_abs_path(const struct ydoc *c, const char *path, const yaml_node_t *n,
 			const char **out)
@@ -269,8 +269,6 @@ out:
 	strings_free(dirs, n);
 	return err;
 }
-
-/* ---- programs, memory ---------------------------------------------------- */
 
 /* ---- labels, filters ----------------------------------------------------- */
 
@@ -643,7 +641,7 @@ out:
 	return err;
 }
 
-/* ---- documents ----------------------------------------------------------- */
+/* ---- the schema, documents ------------------------------------------------ */
 
 static const struct ydoc_field web_fields[] = {
 	YDOC_CALL("listen_address", parse_listen_address, 0),
