@@ -21,6 +21,7 @@ struct map_row {
 	const char *type;
 	const char *values[MAP_LABEL_MAX]; /* the label schema's view of this row */
 	size_t first_holder, nr_holders; /* in struct map_owners.holders */
+	size_t first_use, nr_uses; /* programs using the map, in s->uses */
 	struct expo_labels set; /* the selected labels, rendered once for every family */
 };
 
@@ -36,16 +37,12 @@ struct map_owners {
  * Writes the sorted, de-duplicated names of the programs using a map
  * into out (sized by the caller for the worst case); returns its length.
  */
-static size_t join_prog_names(const struct scrape *s, uint32_t map_id, char *out)
+static size_t join_prog_names(const struct scrape *s, const struct map_row *row, char *out)
 {
 	const char *prev = NULL;
-	size_t first, n, len = 0;
+	size_t len = 0;
 
-	out[0] = '\0';
-	if (!s->progs_valid)
-		return 0;
-	n = map_use_index__find(&s->uses, map_id, &first);
-	for (size_t i = first; i < first + n; i++) {
+	for (size_t i = row->first_use; i < row->first_use + row->nr_uses; i++) {
 		const char *name = s->progs.progs[s->uses.uses[i].prog_index].rec.name;
 		size_t name_len = strnlen(name, BPFMAP_NAME_LEN);
 
@@ -196,9 +193,7 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 	expo__family(s->out, "ebpf_map_program_info",
 		     "A program that uses a map; always 1, one series per pair.", EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
-		size_t first, n = map_use_index__find(&s->uses, rows[i].rec->id, &first);
-
-		for (size_t u = first; u < first + n; u++) {
+		for (size_t u = rows[i].first_use; u < rows[i].first_use + rows[i].nr_uses; u++) {
 			const struct bpfmap_prog_record *prog =
 				&s->progs.progs[s->uses.uses[u].prog_index].rec;
 			char prog_id[12], prog_name[BPFMAP_NAME_LEN + 1];
@@ -440,9 +435,13 @@ int collect_maps(struct scrape *s)
 		row->values[MAP_LABEL_NAME] = row->name;
 		row->values[MAP_LABEL_TYPE] = row->type;
 		row->values[MAP_LABEL_PROG] = next_names;
+		row->first_use = row->nr_uses = 0;
+		if (s->progs_valid)
+			row->nr_uses = map_use_index__find(&s->uses, rec->id, &row->first_use);
 		/* Joined before the filters, which may select on them. */
-		join_prog_names(s, rec->id, next_names);
-		err = owner_object_labels(s, BPFMAP_OBJ_MAP, rec->id, &owners.set, &owners.strings,
+		join_prog_names(s, row, next_names);
+		err = owner_object_labels(s, BPFMAP_OBJ_MAP, rec->id, row->first_use, row->nr_uses,
+					  &owners.set, &owners.strings,
 					  &row->values[MAP_LABEL_COMM]);
 		if (err)
 			goto out;

@@ -163,8 +163,9 @@ int collect_owners(struct scrape *s)
 
 /* ---- helpers for the program and map collectors ------------------------------- */
 
-int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, struct owner_set *set,
-			struct str_arena *a, const char **values)
+int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, size_t first_use,
+			size_t nr_uses, struct owner_set *set, struct str_arena *a,
+			const char **values)
 {
 	int err;
 
@@ -174,10 +175,8 @@ int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, struct own
 	if (!s->owners_valid)
 		return 0;
 	err = owner_set__add(set, &s->owners, kind, id, -1);
-	if (!err && kind == BPFMAP_OBJ_MAP && s->cfg->owners_via_programs && s->progs_valid) {
-		size_t first, n = map_use_index__find(&s->uses, id, &first);
-
-		for (size_t u = first; !err && u < first + n; u++) {
+	if (!err && kind == BPFMAP_OBJ_MAP && s->cfg->owners_via_programs) {
+		for (size_t u = first_use; !err && u < first_use + nr_uses; u++) {
 			uint32_t prog_id = s->progs.progs[s->uses.uses[u].prog_index].rec.id;
 
 			err = owner_set__add(set, &s->owners, BPFMAP_OBJ_PROG, prog_id,

@@ -185,7 +185,7 @@ int collect_programs(struct scrape *s)
 		struct prog_row *row = &rows[nr_rows];
 
 		prog_row_init(row, &s->progs.progs[i]);
-		err = owner_object_labels(s, BPFMAP_OBJ_PROG, row->e->rec.id, &set, &strings,
+		err = owner_object_labels(s, BPFMAP_OBJ_PROG, row->e->rec.id, 0, 0, &set, &strings,
 					  &row->values[PROG_LABEL_COMM]);
 		if (err)
 			goto out;

@@ -122,10 +122,13 @@ int collect_links(struct scrape *s);
 /*
  * For the program and map collectors (collect_owners.c). An object's
  * holders: after owner_object_labels(), values[0..OWNER_FIELD_MAX) are
- * its owner label values (strings live in a, or the owner table).
+ * its owner label values (strings live in a, or the owner table). A map
+ * also gets the holders of the programs using it: s->uses entries
+ * [first_use, first_use + nr_uses) (0, 0 for programs).
  */
-int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, struct owner_set *set,
-			struct str_arena *a, const char **values);
+int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, size_t first_use,
+			size_t nr_uses, struct owner_set *set, struct str_arena *a,
+			const char **values);
 /* Open "<prefix>_owner_info": then owner_write_info() per object. */
 void owner_open_info(struct scrape *s, const char *family, const char *kind_name);
 void owner_write_info(struct scrape *s, const char *id, uint32_t kind, uint32_t obj_id,
