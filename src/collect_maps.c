@@ -269,24 +269,22 @@ static bool memory_changes(const struct bpfmap_map_record *rec, bool has_mem_usa
  * Each map's memory from fdinfo, through the cache (mem_cache.h): a map
  * without a figure yet gets no series. The total sums the figures known.
  */
-static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+static int write_memory(struct scrape *s, const struct map_row *rows, const uint32_t *ids,
+			size_t nr_rows)
 {
 	bool has_mem_usage = iters__has_map_mem_usage(s->iters);
-	uint32_t *ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
 	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
 	bool *known = calloc(nr_rows ? nr_rows : 1, sizeof(*known));
 	bool *changes = calloc(nr_rows ? nr_rows : 1, sizeof(*changes));
 	uint64_t total = 0;
 	int err;
 
-	if (!ids || !bytes || !known || !changes) {
+	if (!bytes || !known || !changes) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < nr_rows; i++) {
-		ids[i] = rows[i].rec->id;
+	for (size_t i = 0; i < nr_rows; i++)
 		changes[i] = memory_changes(rows[i].rec, has_mem_usage);
-	}
 	err = mem_cache__pass(s->mem_cache, ids, changes, nr_rows, monotonic_seconds(),
 			      s->cfg->memory_max_age_seconds, s->cfg->memory_reads_per_scrape,
 			      read_memlock, NULL, bytes, known, &s->mem);
@@ -315,7 +313,6 @@ static int write_memory(struct scrape *s, const struct map_row *rows, size_t nr_
 		     EXPO_GAUGE);
 	expo__sample_u64(s->out, NULL, 0, total);
 out:
-	free(ids);
 	free(bytes);
 	free(known);
 	free(changes);
@@ -358,25 +355,16 @@ static int keep_holders(struct map_owners *o, struct map_row *row)
 }
 
 /* Owner info and pins of each map, and the per-container and per-pod sums. */
-static int write_owners(struct scrape *s, const struct map_row *rows, size_t nr_rows,
-			const struct map_owners *o)
+static int write_owners(struct scrape *s, const struct map_row *rows, const uint32_t *ids,
+			size_t nr_rows, const struct map_owners *o)
 {
-	uint32_t *ids;
-
 	if (!s->owners_valid)
 		return 0;
 	owner_open_info(s, "ebpf_map_owner_info", "map");
 	for (size_t i = 0; i < nr_rows; i++)
 		owner_write_info(s, rows[i].id, BPFMAP_OBJ_MAP, rows[i].rec->id,
 				 o->holders + rows[i].first_holder, rows[i].nr_holders);
-
-	ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	for (size_t i = 0; i < nr_rows; i++)
-		ids[i] = rows[i].rec->id;
 	owner_write_pins(s, "ebpf_map_pin_info", "map", BPFMAP_OBJ_MAP, ids, nr_rows);
-	free(ids);
 
 	for (size_t i = 0; i < nr_rows; i++) {
 		const struct owner_set view = {
@@ -399,6 +387,7 @@ int collect_maps(struct scrape *s)
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 	struct map_owners owners = {0};
 	struct map_row *rows = NULL;
+	uint32_t *ids = NULL; /* of the kept maps, for pins and the memory cache */
 	char *prog_names = NULL, *next_names;
 	size_t nr_rows = 0;
 	int err;
@@ -411,8 +400,9 @@ int collect_maps(struct scrape *s)
 
 	/* Worst case of every map's joined program names, so no pointer moves. */
 	rows = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*rows));
+	ids = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*ids));
 	prog_names = malloc(s->uses.nr * (BPFMAP_NAME_LEN + 1) + s->maps.nr + 1);
-	if (!rows || !prog_names) {
+	if (!rows || !ids || !prog_names) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -453,7 +443,7 @@ int collect_maps(struct scrape *s)
 		if (err)
 			goto out;
 		next_names += strlen(next_names) + 1;
-		nr_rows++;
+		ids[nr_rows++] = rec->id;
 	}
 
 	/* Each kept map's labels, rendered once and shared by all its series. */
@@ -467,14 +457,15 @@ int collect_maps(struct scrape *s)
 	write_values(s, rows, nr_rows);
 	write_rings(s, rows, nr_rows);
 	write_program_pairs(s, rows, nr_rows);
-	err = write_owners(s, rows, nr_rows, &owners);
+	err = write_owners(s, rows, ids, nr_rows, &owners);
 	if (!err && s->cfg->memory_reads_per_scrape)
-		err = write_memory(s, rows, nr_rows);
+		err = write_memory(s, rows, ids, nr_rows);
 out:
 	owner_set__fini(&owners.set);
 	free(owners.holders);
 	str_arena__fini(&owners.strings);
 	free(prog_names);
+	free(ids);
 	free(rows);
 	return err;
 }
