@@ -46,6 +46,8 @@ struct expo {
 	/* Label sets rendered by expo__labels(), until the next reset. */
 	char *sets;
 	size_t sets_len, sets_cap;
+
+	struct expo_sink sink; /* take is NULL unless streaming */
 };
 
 static void fail(struct expo *e, int err)
@@ -459,11 +461,35 @@ static void put_value_u64(struct expo *e, uint64_t value)
 }
 
 /* Everything of a sample line up to the value, HELP/TYPE first if still due. */
+/* The buffer to the sink, and an empty one from it. */
+static void hand_over(struct expo *e)
+{
+	size_t cap = 0;
+	char *next = e->sink.take(e->sink.arg, e->buf, e->len, e->cap, &cap);
+
+	e->buf = next;
+	e->len = 0;
+	e->cap = next ? cap : 0;
+	if (!next || !cap) {
+		e->buf = NULL;
+		free(next);
+		fail(e, -ENOMEM);
+		return;
+	}
+	e->buf[0] = '\0';
+}
+
 /* HELP/TYPE if still due, then the family name that starts a sample line. */
 static int family_head(struct expo *e)
 {
 	if (e->err)
 		return e->err;
+	/* At a line's start: the only place a streamed buffer may be cut. */
+	if (e->sink.take && e->len >= e->sink.chunk) {
+		hand_over(e);
+		if (e->err)
+			return e->err;
+	}
 	if (!e->fam_open) {
 		fail(e, -EINVAL);
 		return e->err;
@@ -715,11 +741,6 @@ void expo__sample_set(struct expo *e, struct expo_labels set, double value)
 	put_char(e, '\n');
 }
 
-int expo__reserve(struct expo *e, size_t size)
-{
-	return size > e->len ? reserve(e, size - e->len) : e->err;
-}
-
 char *expo__steal(struct expo *e, size_t *len)
 {
 	char *buf = e->buf;
@@ -730,6 +751,20 @@ char *expo__steal(struct expo *e, size_t *len)
 	e->buf = NULL;
 	e->len = e->cap = 0;
 	return buf;
+}
+
+void expo__set_sink(struct expo *e, const struct expo_sink *sink)
+{
+	e->sink = *sink;
+	if (!e->sink.chunk)
+		e->sink.chunk = 1;
+}
+
+int expo__flush(struct expo *e)
+{
+	if (!e->err && e->sink.take && e->len)
+		hand_over(e);
+	return e->err;
 }
 
 int expo__error(const struct expo *e)

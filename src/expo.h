@@ -70,8 +70,24 @@ void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, 
 
 int expo__error(const struct expo *e); /* 0 or -errno */
 
-/* Make room for size bytes up front (e.g. the last scrape's size): 0 or -ENOMEM. */
-int expo__reserve(struct expo *e, size_t size);
+/*
+ * Streaming: the text is handed over in pieces while it is written, so a
+ * server can send the start of a scrape while the rest is formatted. When
+ * a sample line would start at or past chunk bytes, take() receives the
+ * buffer (len bytes of whole lines, cap allocated; it owns it from then
+ * on) and returns an empty one to go on with, its size in *new_cap, or NULL
+ * (a sticky -ENOMEM).
+ */
+struct expo_sink {
+	char *(*take)(void *arg, char *buf, size_t len, size_t cap, size_t *new_cap);
+	void *arg;
+	size_t chunk;
+};
+
+void expo__set_sink(struct expo *e, const struct expo_sink *sink);
+/* Hand what is still buffered to the sink (a no-op if empty): 0 or -errno. */
+int expo__flush(struct expo *e);
+
 /*
  * Hand the text over: returns the malloc'ed, NUL-terminated buffer (the
  * caller frees it) and its length, and leaves the writer empty. NULL if

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "http.h"
 #include "listen_address.h"
 #include "log.h"
+#include "scrape_stream.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define AUTH_REALM "bpfmap_exporter"
@@ -36,7 +36,6 @@ struct http_server {
 	char priorities[128];
 	enum web_client_auth client_auth;
 	struct basic_auth *auth; /* NULL: no authentication */
-	atomic_size_t last_size; /* of the last exposition, to size the next one */
 };
 
 /* Bind ourselves rather than through MHD, so a failure says exactly why. */
@@ -175,46 +174,82 @@ out:
 	return err;
 }
 
-static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connection *conn)
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct expo *out = expo__new();
+	ssize_t n = scrape_stream__read(cls, buf, max);
+
+	(void)pos;
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* Too late for a 500: the connection is cut, so the client sees a failed scrape. */
+	log_error("scrape failed mid-response: %s", strerror((int)-n));
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	scrape_stream__free(cls);
+}
+
+/* Whatever the scrape has written so far goes out while it writes the rest. */
+static enum MHD_Result respond_streaming(struct MHD_Connection *conn, struct scrape_stream *st,
+					 bool gzip)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, SCRAPE_STREAM_CHUNK, stream_read, st, stream_free);
 	enum MHD_Result ret;
-	const char *data;
-	char *body;
+
+	if (!resp) {
+		scrape_stream__free(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_METRICS);
+	if (gzip)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp); /* frees st, through stream_free, once sent */
+	return ret;
+}
+
+/*
+ * HEAD gets no body, so there is nothing to stream: its answer is whole
+ * (libmicrohttpd would send a chunked body's last chunk even to HEAD).
+ */
+static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connection *conn,
+				     bool head)
+{
+	bool gzip = wants_gzip(conn);
+	struct scrape_stream *st;
+	char *body = NULL;
 	size_t len;
+	void *gz;
+	size_t gz_len;
 	int err;
 
-	if (!out)
-		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	/* Sized like the last scrape: no regrowing and copying megabytes on the way. */
-	expo__reserve(out, atomic_load_explicit(&srv->last_size, memory_order_relaxed));
-	err = srv->scrape(srv->arg, out);
-	if (err) {
-		log_error("scrape failed: %s", strerror(-err));
-		ret = respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				   "scrape failed, see the exporter's log\n");
-		goto out;
+	err = scrape_stream__start(&st, srv->scrape, srv->arg, head ? 0 : SCRAPE_STREAM_CHUNK,
+				   gzip);
+	if (err)
+		goto failed;
+	err = scrape_stream__wait(st, &body, &len);
+	if (err == 1)
+		return respond_streaming(conn, st, gzip);
+	scrape_stream__free(st);
+	if (err)
+		goto failed;
+	/* Small enough for one chunk: answered whole, with its length. */
+	if (gzip && !gzip_compress(body, len, &gz, &gz_len)) {
+		free(body);
+		return respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, gz, gz_len,
+			       MHD_RESPMEM_MUST_FREE, "gzip");
 	}
-	data = expo__data(out, &len);
-	atomic_store_explicit(&srv->last_size, len + len / 8, memory_order_relaxed);
-	if (wants_gzip(conn)) {
-		void *gz;
-		size_t gz_len;
-
-		if (!gzip_compress(data, len, &gz, &gz_len)) {
-			ret = respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, gz, gz_len,
-				      MHD_RESPMEM_MUST_FREE, "gzip");
-			goto out;
-		}
-	}
-	/* The writer's buffer becomes the response's: no copy. */
-	body = expo__steal(out, &len);
-	ret = body ? respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len,
-			     MHD_RESPMEM_MUST_FREE, NULL)
-		   : respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-out:
-	expo__free(out);
-	return ret;
+	return respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len, MHD_RESPMEM_MUST_FREE,
+		       NULL);
+failed:
+	log_error("scrape failed: %s", strerror(-err));
+	return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "scrape failed, see the exporter's log\n");
 }
 
 static enum MHD_Result serve_landing(struct http_server *srv, struct MHD_Connection *conn)
@@ -367,7 +402,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "method not allowed: use GET or HEAD\n");
 	if (!strcmp(url, srv->telemetry_path))
-		return serve_metrics(srv, conn);
+		return serve_metrics(srv, conn, !strcmp(method, MHD_HTTP_METHOD_HEAD));
 	if (!strcmp(url, "/"))
 		return serve_landing(srv, conn);
 	if (!strcmp(url, "/healthz"))

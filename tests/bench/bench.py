@@ -38,6 +38,8 @@ ap.add_argument("--rounds", type=int, default=20)
 ap.add_argument("--smoke", action="store_true")
 ap.add_argument("--config", help="the exporter's --config.file (e.g. programs.run_stats)")
 args = ap.parse_args()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+from http_response import response  # noqa: E402
 BUILD = os.path.dirname(os.path.realpath(args.bin))
 BPFFS = "/sys/fs/bpf"
 PREFIX = "b" + os.urandom(2).hex()
@@ -69,8 +71,8 @@ def http_get(port, gz=False):
             if not b:
                 break
             chunks.append(b)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
+    status, _, body = response(b"".join(chunks))
+    return status, body
 
 
 # The timed scrapes read into one reused buffer, as a scraper streams the
@@ -80,7 +82,8 @@ SCRAPE_BUF = memoryview(bytearray(256 << 20))
 
 
 def http_scrape(port):
-    """One full scrape, its bytes read and dropped; the status code."""
+    """One full scrape, its bytes read and dropped; the status code, or 0
+    if the body did not end as its framing says (a scrape cut short)."""
     req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     n = 0
     with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
@@ -90,6 +93,9 @@ def http_scrape(port):
             if not k:
                 break
             n += k
+    head = bytes(SCRAPE_BUF[:min(n, 4096)]).split(b"\r\n\r\n", 1)[0].lower()
+    if b"transfer-encoding: chunked" in head and bytes(SCRAPE_BUF[n - 5:n]) != b"0\r\n\r\n":
+        return 0
     return int(bytes(SCRAPE_BUF[9:12]))
 
 

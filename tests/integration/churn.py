@@ -24,6 +24,8 @@ import time
 
 if len(sys.argv) not in (3, 4):
     sys.exit("usage: churn.py BIN CHURN [SECONDS]")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+from http_response import response  # noqa: E402
 BIN, CHURN = (os.path.realpath(p) for p in sys.argv[1:3])
 SECONDS = int(sys.argv[3]) if len(sys.argv) == 4 else 30
 GRACE_NS = 1_000_000_000
@@ -49,8 +51,8 @@ def get(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data = b"".join(iter(lambda: s.recv(1 << 16), b""))
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body.decode()
+    status, _, body = response(data)  # ValueError if cut short: a failed scrape
+    return status, body.decode()
 
 
 SERIES = re.compile(r'^(ebpf_map_max_entries|ebpf_prog_info)\{id="(\d+)",name="([^"]*)"', re.M)

@@ -21,6 +21,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+from http_response import response, responses  # noqa: E402
+
 BIN = os.path.realpath(sys.argv[1]) if len(sys.argv) == 2 else sys.exit("usage: http_abuse.py BIN")
 PASSED = FAILED = 0
 with open(BIN, "rb") as f:
@@ -82,8 +85,11 @@ def scrape(port, timeout=5):
                         timeout=timeout)
     except OSError as e:
         return None, str(e).encode()
-    head, _, body = resp.partition(b"\r\n\r\n")
-    return status_of(head), body
+    try:
+        status, _, body = response(resp)
+    except ValueError as e:
+        return status_of(resp), f"bad response: {e}".encode()
+    return status, body
 
 
 def scrapes_ok(port, seconds, every=0.2):
@@ -184,13 +190,21 @@ def main():
             report(ok, f"{method.decode()} /metrics gets {code}", code)
 
         resp = exchange(port, b"GET /metrics HTTP/1.0\r\n\r\n")
-        report(status_of(resp) == 200 and b"bpfmap_exporter_build_info" in resp,
-               "HTTP/1.0 scrape", resp[:80])
+        try:
+            status, headers, body = response(resp)
+        except ValueError as e:
+            status, headers, body = None, {}, str(e).encode()
+        report(status == 200 and "transfer-encoding" not in headers and
+               b"bpfmap_exporter_build_info" in body, "HTTP/1.0 scrape", resp[:80])
 
         resp = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                         b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        report(resp.count(b"HTTP/1.1 200") == 2 and b"bpfmap_exporter_build_info" in resp,
-               "pipelined requests both answered", resp.count(b"HTTP/1.1 200"))
+        try:
+            both = responses(resp)
+        except ValueError as e:
+            both = [(None, {}, str(e).encode())]
+        report([r[0] for r in both] == [200, 200] and b"bpfmap_exporter_build_info" in both[-1][2],
+               "pipelined requests both answered", [(r[0], r[2][:40]) for r in both])
 
         rnd = random.Random(42)
         codes = set()

@@ -378,6 +378,47 @@ EOF
 	stop_exporter "$EXP_PID"
 }
 
+# r. A response larger than one chunk streams while it is written: chunked
+# over HTTP/1.1, ended by closing over HTTP/1.0, gzip'ed on the fly; all
+# three carry the same series, and HEAD still has no body. A long static
+# label makes the fixture's few series span several chunks.
+case_r_streaming() {
+	local cfg=$TMP/r.yaml log=$TMP/r.log url pad v want
+	pad=$(printf 'x%.0s' {1..3000})
+	printf 'static_labels:\n  pad: "%s"\n' "$pad" >"$cfg"
+	case_begin
+	if ! start_exporter "$log" --config.file="$cfg"; then
+		case_err "exporter with $cfg not healthy"
+		case_end "r. a large response streams" "$log"
+		return
+	fi
+	url=http://127.0.0.1:$EXP_PORT/metrics
+	curl -sS --max-time 10 -D "$TMP/r.1.1.hdr" -o "$TMP/r.1.1" "$url" 2>>"$TMP/curl.err"
+	curl -sS --max-time 10 --http1.0 -D "$TMP/r.1.0.hdr" -o "$TMP/r.1.0" "$url" 2>>"$TMP/curl.err"
+	curl -sS --max-time 10 -H 'Accept-Encoding: gzip' -D "$TMP/r.gz.hdr" -o "$TMP/r.gz" \
+		"$url" 2>>"$TMP/curl.err"
+	gunzip -c "$TMP/r.gz" >"$TMP/r.gunzip" 2>>"$TMP/curl.err" || case_err "gunzip failed"
+	expect_eq "$(header "$TMP/r.1.1.hdr" Transfer-Encoding)" chunked "HTTP/1.1 Transfer-Encoding"
+	expect_eq "$(header "$TMP/r.1.0.hdr" Transfer-Encoding)" "" "HTTP/1.0 Transfer-Encoding"
+	expect_eq "$(header "$TMP/r.gz.hdr" Content-Encoding)" gzip "Content-Encoding"
+	want=$(grep -c '^ebpf_map_max_entries{' "$TMP/r.1.1")
+	[[ $(wc -c <"$TMP/r.1.1") -gt $((4 * 65536)) ]] || case_err "only $(wc -c <"$TMP/r.1.1") bytes: not several chunks"
+	for v in 1.1 1.0 gunzip; do
+		expect_promtool "$TMP/r.$v" "the HTTP $v body"
+		expect_line "$TMP/r.$v" \
+			"ebpf_map_max_entries{$(map_labels arr array "${PREFIX}_prog"),pad=\"$pad\"} 8"
+		# The same maps in each: their capacities do not change between scrapes.
+		expect_eq "$(grep '^ebpf_map_max_entries{' "$TMP/r.$v" | sort | md5sum)" \
+			"$(grep '^ebpf_map_max_entries{' "$TMP/r.1.1" | sort | md5sum)" "max_entries series of $v"
+	done
+	[[ $want -gt 0 ]] || case_err "no ebpf_map_max_entries series"
+	raw_http "$EXP_PORT" 'HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$TMP/r.head"
+	expect_match "$TMP/r.head" $'^HTTP/1\\.1 200' "HEAD status: $(head -n1 "$TMP/r.head")"
+	expect_eq "$(sed -n $'/^\r$/,$p' "$TMP/r.head" | tail -n +2 | wc -c)" 0 "HEAD body bytes"
+	case_end "r. a large response streams: chunked, HTTP/1.0, gzip, HEAD" "$log"
+	stop_exporter "$EXP_PID"
+}
+
 case_k_port_in_use() {
 	local rc start=$SECONDS
 	case_begin
@@ -519,6 +560,7 @@ main() {
 		case_q_budget
 		case_i_config_errors
 		case_j_filters_labels
+		case_r_streaming
 		case_k_port_in_use
 		case_l_unprivileged
 		case_m_sighup

@@ -163,6 +163,37 @@ case_tls_auth() {
 	case_end "a. capabilities after start-up: none left, scrapes work" "$log"
 }
 
+# A response larger than one chunk streams over TLS too, plain and gzip'ed:
+# a long static label spreads the fixture's series over several chunks.
+case_tls_stream() {
+	local cfg=$TMP/web.yml log=$TMP/tls_stream.log out=$TMP/big pad code
+	pad=$(printf 'y%.0s' {1..3000})
+	printf 'memory:\n  reads_per_scrape: 0\nstatic_labels:\n  pad: "%s"\n' "$pad" \
+		>"$TMP/pad.yaml"
+	case_begin
+	if ! start_web "$log" "$cfg" --config.file="$TMP/pad.yaml"; then
+		case_err "did not start"
+		case_end "a. TLS: a large response streams whole, plain and gzip" "$log"
+		return
+	fi
+	code=$(https /metrics "$out" -u "alice:$PASSWORD" -D "$out.h")
+	expect_eq "$code" 200 "plain"
+	expect_eq "$(header "$out.h" Transfer-Encoding)" chunked "Transfer-Encoding"
+	[[ $(wc -c <"$out") -gt $((4 * 65536)) ]] || case_err "only $(wc -c <"$out") bytes"
+	expect_line "$out" "$(fixture_line | sed "s/} 100\$/,pad=\"$pad\"} 100/")"
+	expect_promtool "$out" "the TLS body"
+	code=$(https /metrics "$out.gz" -u "alice:$PASSWORD" -H 'Accept-Encoding: gzip')
+	expect_eq "$code" 200 "gzip"
+	if gunzip -c "$out.gz" >"$out.gunzip" 2>>"$TMP/curl.err"; then
+		expect_line "$out.gunzip" "$(fixture_line | sed "s/} 100\$/,pad=\"$pad\"} 100/")"
+		expect_promtool "$out.gunzip" "the gunzipped TLS body"
+	else
+		case_err "gunzip failed"
+	fi
+	stop_exporter "$EXP_PID"
+	case_end "a. TLS: a large response streams whole, plain and gzip" "$log"
+}
+
 case_min_version() {
 	local cfg=$TMP/web13.yml log=$TMP/tls13.log out=$TMP/out13 code
 	printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n  min_version: TLS13\n' \
@@ -318,6 +349,7 @@ main() {
 	# Relative file names in a web config are relative to its folder: run elsewhere.
 	cd / || return
 	case_tls_auth
+	case_tls_stream
 	case_min_version
 	client_case RequireAndVerifyClientCert 000 000
 	client_case VerifyClientCertIfGiven 200 000

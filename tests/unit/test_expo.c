@@ -731,6 +731,105 @@ static void test_large_output(void **state)
 	free(want);
 }
 
+/* A sink that joins the pieces it is handed, and can be told to fail. */
+struct joined {
+	char *text; /* cap bytes, sized up front (growing it per piece is quadratic) */
+	size_t len, cap, pieces;
+	bool ragged; /* a piece did not end at a line's end */
+	size_t fail_after; /* pieces taken before take() returns NULL; 0: never */
+};
+
+static char *join_take(void *arg, char *buf, size_t len, size_t cap, size_t *new_cap)
+{
+	struct joined *j = arg;
+	char *next;
+
+	(void)cap;
+	assert_true(j->len + len < j->cap);
+	memcpy(j->text + j->len, buf, len);
+	j->len += len;
+	j->text[j->len] = '\0';
+	j->ragged |= !len || buf[len - 1] != '\n';
+	free(buf);
+	if (j->fail_after && ++j->pieces >= j->fail_after)
+		return NULL;
+	*new_cap = 16; /* small: lines must still grow it as they need */
+	next = malloc(*new_cap);
+	assert_non_null(next);
+	return next;
+}
+
+/* Families, label sets, shared sets and const labels: what a scrape writes. */
+static void write_mixed(struct expo *e)
+{
+	const struct expo_label c[] = {{"node", "n1"}};
+	struct expo_labels set;
+
+	assert_int_equal(expo__set_const_labels(e, c, 1), 0);
+	set = expo__labels(e, (const struct expo_label[]){{"comm", "a\"b"}}, 1);
+	write_big(e);
+	expo__family(e, "sets", "Shared label sets.", EXPO_GAUGE);
+	for (int i = 0; i < 50; i++) {
+		char id[12];
+
+		snprintf(id, sizeof(id), "%d", i);
+		expo__sample_with_set_u64(e, (const struct expo_label[]){{"id", id}}, 1, set, i);
+		expo__sample_set(e, set, i / 3.0);
+	}
+}
+
+/*
+ * Streamed in pieces of any size, the text is exactly the unstreamed
+ * text, cut only at line ends; a sink that runs out of memory is a
+ * sticky -ENOMEM.
+ */
+static void test_stream(void **state)
+{
+	struct expo *ref = expo__new();
+	const char *want;
+	size_t want_len;
+
+	(void)state;
+	assert_non_null(ref);
+	write_mixed(ref);
+	want = expo__data(ref, &want_len);
+	assert_int_equal(expo__error(ref), 0);
+	for (size_t chunk = 1; chunk <= 2 * want_len; chunk = chunk * 7 + 3) {
+		struct joined j = {.text = malloc(want_len + 1), .cap = want_len + 1};
+		struct expo *e = expo__new();
+
+		assert_non_null(e);
+		assert_non_null(j.text);
+		expo__set_sink(e, &(struct expo_sink){join_take, &j, chunk});
+		write_mixed(e);
+		assert_int_equal(expo__flush(e), 0);
+		assert_int_equal(expo__flush(e), 0); /* nothing left: no empty piece */
+		assert_false(j.ragged);
+		assert_int_equal(j.len, want_len);
+		assert_memory_equal(j.text, want, want_len);
+		expo__free(e);
+		free(j.text);
+	}
+	for (size_t fail_after = 1; fail_after <= 3; fail_after++) {
+		struct joined j = {.text = malloc(want_len + 1),
+				   .cap = want_len + 1,
+				   .fail_after = fail_after};
+		struct expo *e = expo__new();
+
+		assert_non_null(e);
+		assert_non_null(j.text);
+		expo__set_sink(e, &(struct expo_sink){join_take, &j, 4096});
+		write_mixed(e);
+		assert_int_equal(expo__flush(e), -ENOMEM);
+		assert_int_equal(expo__error(e), -ENOMEM);
+		assert_false(j.ragged);
+		assert_memory_equal(j.text, want, j.len); /* what got out was right */
+		expo__free(e);
+		free(j.text);
+	}
+	expo__free(ref);
+}
+
 static void test_escape_truncation(void **state)
 {
 	/* a\"b\\<U+FFFD> : 1 + 2 + 1 + 2 + 3 = 9 bytes */
@@ -803,6 +902,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ratios_match_general_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_sets, setup, teardown),
 		cmocka_unit_test(test_escape_truncation),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
