@@ -89,6 +89,12 @@ static char *take(void *arg, char *buf, size_t len, size_t cap, size_t *new_cap)
 	char *next;
 
 	pthread_mutex_lock(&st->lock);
+	if (st->reader_gone) {
+		/* Nobody will send it: write the rest over it. */
+		pthread_mutex_unlock(&st->lock);
+		*new_cap = cap;
+		return buf;
+	}
 	c = st->spare;
 	if (c)
 		st->spare = c->next;
