@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@ struct fake_scrape {
 	int lines;
 	int fail; /* returned after writing everything: 0 or -errno */
 	useconds_t pause; /* between lines, now and then: the reader must wait */
+	atomic_bool finished; /* set when the scrape returns */
 };
 
 static int fake_scrape(void *arg, struct expo *out)
@@ -38,6 +41,7 @@ static int fake_scrape(void *arg, struct expo *out)
 		if (f->pause && i % 500 == 0)
 			usleep(f->pause);
 	}
+	atomic_store(&((struct fake_scrape *)f)->finished, true);
 	return f->fail ? f->fail : expo__error(out);
 }
 
@@ -223,6 +227,35 @@ static void test_reader_leaves(void **state)
 	scrape_stream__free(st);
 }
 
+/*
+ * A client that stops reading holds the scrape back (it keeps a few
+ * chunks, not its whole text), but only for SCRAPE_STREAM_WAIT_MS; then
+ * the scrape ends and the rest waits for the client, all of it intact.
+ */
+static void test_stalled_reader(void **state)
+{
+	struct fake_scrape f = {.lines = 50000};
+	struct scrape_stream *st;
+	size_t want_len, len;
+	char *want = reference(&f, &want_len), *body;
+
+	(void)state;
+	atomic_store(&f.finished, false);
+	assert_true(want_len > 4096 * (SCRAPE_STREAM_QUEUE + 4));
+	assert_int_equal(scrape_stream__start(&st, fake_scrape, &f, 4096, false), 0);
+	assert_int_equal(scrape_stream__wait(st, &body, &len), 1);
+	usleep(SCRAPE_STREAM_WAIT_MS * 1000 / 4);
+	assert_false(atomic_load(&f.finished)); /* waiting for this reader */
+	usleep(SCRAPE_STREAM_WAIT_MS * 1000);
+	assert_true(atomic_load(&f.finished)); /* not for longer than the budget */
+	assert_int_equal(read_all(st, 65536, &body, &len), 0);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(body, want, len);
+	free(body);
+	scrape_stream__free(st);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_failure_before_any_chunk),
 		cmocka_unit_test(test_failure_after_chunks),
 		cmocka_unit_test(test_reader_leaves),
+		cmocka_unit_test(test_stalled_reader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
