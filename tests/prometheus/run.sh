@@ -6,7 +6,8 @@
 #   run.sh BIN FIXTURE HELM    (as root)
 #
 # Starts the fixture (known maps), the exporter and Prometheus on random
-# ports of 127.0.0.1, Prometheus loading the chart's alerts (rendered with
+# ports of 127.0.0.1 (a long static label makes the exporter stream its
+# responses, as on a large node), Prometheus loading the chart's alerts (rendered with
 # "for: 0s" so they can fire within the test). Then, through Prometheus's
 # HTTP API: the fixture map's pressure by PromQL; the pressure alert firing
 # for the fixture's full map and not for the others; the exporter-down
@@ -35,6 +36,7 @@ TMP=$(mktemp -d /tmp/bpfmap-prom.XXXXXX)
 PREFIX=$(random_prefix)
 JOB=bpfmap-test
 NODE=node-$PREFIX
+PAD=$(printf "p%.0s" {1..4000})
 EXP_PID=''
 PROM_PID=''
 SUMMARY_DONE=0
@@ -91,8 +93,10 @@ case_start() {
 	case_begin
 	fixture_start fix "$FIXTURE" "$PREFIX" || case_err "fixture: $(cat "$TMP/fix.err")"
 	export TEST_NODE=$NODE
+	# pad: every series gets long enough for the response to be streamed in
+	# many pieces (chunked, gzip'ed), as on a node with thousands of maps.
 	# shellcheck disable=SC2016 # the exporter expands ${TEST_NODE}
-	printf 'static_labels:\n  node: "${TEST_NODE}"\n' >"$cfg"
+	printf 'static_labels:\n  node: "${TEST_NODE}"\n  pad: "%s"\n' "$PAD" >"$cfg"
 	for ((try = 0; try < 5; try++)); do
 		EXP_PORT=$(pick_port)
 		"$BIN" --web.listen-address="127.0.0.1:$EXP_PORT" --config.file="$cfg" \
@@ -103,6 +107,10 @@ case_start() {
 		EXP_PID=''
 	done
 	[[ -n $EXP_PID ]] || case_err "exporter not healthy: $(tail -n3 "$TMP/exporter.log")"
+	curl -sS --max-time 10 -H 'Accept-Encoding: gzip' -D "$TMP/stream.hdr" -o "$TMP/stream.gz" \
+		"http://127.0.0.1:$EXP_PORT/metrics" 2>>"$TMP/curl.err"
+	grep -qi '^Transfer-Encoding: chunked' "$TMP/stream.hdr" ||
+		case_err "the exporter's response is not streamed: $(tr -d '\r' <"$TMP/stream.hdr" | tr '\n' ' ')"
 
 	# The chart's alerts, with durations of 0 so that they fire at once.
 	rules=$TMP/rules.yaml
@@ -147,7 +155,7 @@ case_pressure() {
 	local id name want
 	id=$(fixture_id fix map hash)
 	name=$(fixture_name fix map hash)
-	want="__name__=ebpf_map_pressure,comm=fixture,id=$id,instance=127.0.0.1:$EXP_PORT,job=$JOB,map_type=hash,name=$name,node=$NODE,prog=${PREFIX}_prog 0.37"
+	want="__name__=ebpf_map_pressure,comm=fixture,id=$id,instance=127.0.0.1:$EXP_PORT,job=$JOB,map_type=hash,name=$name,node=$NODE,pad=$PAD,prog=${PREFIX}_prog 0.37"
 	case_begin
 	if wait_values "ebpf_map_pressure{id=\"$id\"}"; then
 		expect_eq "$(cat "$TMP/values")" "$want" "PromQL result"
