@@ -12,7 +12,6 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
-#include <zlib.h>
 
 #include "basic_auth.h"
 #include "http.h"
@@ -88,18 +87,13 @@ out:
 	return 0;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
-			       const char *content_type, void *body, size_t len,
-			       enum MHD_ResponseMemoryMode mode, const char *encoding)
+/* Headers, then queued; the response is ours no more. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status,
+			     struct MHD_Response *resp, const char *content_type,
+			     const char *encoding)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
 
-	if (!resp) {
-		if (mode == MHD_RESPMEM_MUST_FREE)
-			free(body);
-		return MHD_NO;
-	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	if (encoding)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
@@ -108,6 +102,20 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
+			       const char *content_type, void *body, size_t len,
+			       enum MHD_ResponseMemoryMode mode, const char *encoding)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+
+	if (!resp) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	return queue(conn, status, resp, content_type, encoding);
 }
 
 static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int status,
@@ -141,39 +149,6 @@ static bool wants_gzip(struct MHD_Connection *conn)
 	return false;
 }
 
-/* gzip in one go; the result is malloc'ed for MHD to free. */
-static int gzip_compress(const char *in, size_t len, void **out, size_t *out_len)
-{
-	z_stream zs = {};
-	unsigned char *buf = NULL;
-	size_t cap;
-	int err = 0;
-
-	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	cap = deflateBound(&zs, len);
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	zs.next_in = (unsigned char *)in;
-	zs.avail_in = len;
-	zs.next_out = buf;
-	zs.avail_out = cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		err = -EIO;
-		goto out;
-	}
-	*out = buf;
-	*out_len = zs.total_out;
-	buf = NULL;
-out:
-	deflateEnd(&zs);
-	free(buf);
-	return err;
-}
-
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	ssize_t n = scrape_stream__read(cls, buf, max);
@@ -199,18 +174,13 @@ static enum MHD_Result respond_streaming(struct MHD_Connection *conn, struct scr
 {
 	struct MHD_Response *resp = MHD_create_response_from_callback(
 		MHD_SIZE_UNKNOWN, SCRAPE_STREAM_CHUNK, stream_read, st, stream_free);
-	enum MHD_Result ret;
 
 	if (!resp) {
 		scrape_stream__free(st);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_METRICS);
-	if (gzip)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp); /* frees st, through stream_free, once sent */
-	return ret;
+	/* st is freed through stream_free once sent */
+	return queue(conn, MHD_HTTP_OK, resp, CONTENT_TYPE_METRICS, gzip ? "gzip" : NULL);
 }
 
 /*
@@ -224,8 +194,6 @@ static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connect
 	struct scrape_stream *st;
 	char *body = NULL;
 	size_t len;
-	void *gz;
-	size_t gz_len;
 	int err;
 
 	err = scrape_stream__start(&st, srv->scrape, srv->arg, head ? 0 : SCRAPE_STREAM_CHUNK,
@@ -239,13 +207,8 @@ static enum MHD_Result serve_metrics(struct http_server *srv, struct MHD_Connect
 	if (err)
 		goto failed;
 	/* Small enough for one chunk: answered whole, with its length. */
-	if (gzip && !gzip_compress(body, len, &gz, &gz_len)) {
-		free(body);
-		return respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, gz, gz_len,
-			       MHD_RESPMEM_MUST_FREE, "gzip");
-	}
 	return respond(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len, MHD_RESPMEM_MUST_FREE,
-		       NULL);
+		       gzip ? "gzip" : NULL);
 failed:
 	log_error("scrape failed: %s", strerror(-err));
 	return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,

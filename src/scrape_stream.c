@@ -44,6 +44,46 @@ struct scrape_stream {
 	z_stream z;
 };
 
+/* gzip at the fastest level: scrapes are large, and deflate bounds a gzip'ed one. */
+static int gzip_init(z_stream *z)
+{
+	return deflateInit2(z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK
+		       ? 0
+		       : -ENOMEM;
+}
+
+/* A whole body gzip'ed in one go, in place of *body. */
+static int gzip_whole(char **body, size_t *len)
+{
+	z_stream z = {0};
+	size_t cap;
+	char *out;
+	int err = gzip_init(&z);
+
+	if (err)
+		return err;
+	cap = deflateBound(&z, *len);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (unsigned char *)*body;
+	z.avail_in = *len;
+	z.next_out = (unsigned char *)out;
+	z.avail_out = cap;
+	err = deflate(&z, Z_FINISH) == Z_STREAM_END ? 0 : -EIO;
+	deflateEnd(&z);
+	if (err) {
+		free(out);
+		return err;
+	}
+	free(*body);
+	*body = out;
+	*len = z.total_out;
+	return 0;
+}
+
 static void free_chunks(struct chunk *c)
 {
 	while (c) {
@@ -206,7 +246,14 @@ int scrape_stream__wait(struct scrape_stream *st, char **body, size_t *len)
 		*body = strdup(""); /* an empty scrape is still an answer */
 		*len = 0;
 	}
-	return *body ? 0 : -ENOMEM;
+	if (!*body)
+		return -ENOMEM;
+	err = st->gzip ? gzip_whole(body, len) : 0;
+	if (err) {
+		free(*body);
+		*body = NULL;
+	}
+	return err;
 }
 
 /*
@@ -271,9 +318,10 @@ static ssize_t read_plain(struct scrape_stream *st, char *buf, size_t max)
 static ssize_t read_gzip(struct scrape_stream *st, char *buf, size_t max)
 {
 	if (!st->z_ready) {
-		if (deflateInit2(&st->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-				 Z_DEFAULT_STRATEGY) != Z_OK)
-			return -ENOMEM;
+		int err = gzip_init(&st->z);
+
+		if (err)
+			return err;
 		st->z_ready = true;
 	}
 	st->z.next_out = (unsigned char *)buf;

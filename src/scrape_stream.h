@@ -41,8 +41,9 @@ int scrape_stream__start(struct scrape_stream **st, scrape_fn scrape, void *arg,
 /*
  * Wait for the first chunk or the scrape's end. 1: the text streams,
  * read() it. 0: the scrape is over and fit in one chunk; *body is its
- * whole text, malloc'ed (the caller frees it), of *len bytes. -errno:
- * the scrape failed before any byte was handed over.
+ * whole text (gzip'ed if asked at start), malloc'ed (the caller frees
+ * it), of *len bytes. -errno: the scrape failed before any byte was
+ * handed over.
  */
 int scrape_stream__wait(struct scrape_stream *st, char **body, size_t *len);
 /*

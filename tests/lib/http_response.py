@@ -39,13 +39,13 @@ def _chunked(raw, at):
         at += size + 2
 
 
-def responses(raw, head_request=False):
+def responses(raw):
     """Every response in raw (pipelined ones one after another): a list of
     (status, headers, body). The last one may end with the connection."""
     out, at = [], 0
     while at < len(raw):
         status, headers, at = _head(raw, at)
-        if head_request or status in (204, 304) or 100 <= status < 200:
+        if status in (204, 304) or 100 <= status < 200:
             body = b""
         elif headers.get("transfer-encoding", "").lower() == "chunked":
             body, at = _chunked(raw, at)

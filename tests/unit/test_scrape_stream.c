@@ -103,32 +103,48 @@ static char *gunzip(const char *in, size_t len, size_t *out_len)
 	return out;
 }
 
-static void test_small_scrape_is_whole(void **state)
+/* body (gzip'ed if gz) is exactly want; frees body. */
+static void expect_body(char *body, size_t len, bool gz, const char *want, size_t want_len)
 {
-	struct fake_scrape f = {.lines = 3};
-	struct scrape_stream *st;
-	size_t want_len, len;
-	char *want = reference(&f, &want_len), *body;
+	char *plain = gz ? gunzip(body, len, &len) : body;
+
+	assert_int_equal(len, want_len);
+	assert_memory_equal(plain, want, want_len);
+	if (gz)
+		free(plain);
+	free(body);
+}
+
+/*
+ * What fits in one chunk is answered whole, plain or gzip'ed; chunk 0
+ * (HEAD) never streams, however large.
+ */
+static void test_whole_answers(void **state)
+{
+	static const struct {
+		int lines;
+		size_t chunk;
+	} cases[] = {{3, 1 << 16}, {20000, 0}};
 
 	(void)state;
-	assert_int_equal(scrape_stream__start(&st, fake_scrape, &f, 1 << 16, false), 0);
-	assert_int_equal(scrape_stream__wait(st, &body, &len), 0);
-	assert_int_equal(len, want_len);
-	assert_memory_equal(body, want, len);
-	free(body);
-	scrape_stream__free(st);
-	free(want);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct fake_scrape f = {.lines = cases[c].lines};
+		size_t want_len;
+		char *want = reference(&f, &want_len);
 
-	/* chunk 0 (HEAD): never streamed, however large */
-	f.lines = 20000;
-	want = reference(&f, &want_len);
-	assert_int_equal(scrape_stream__start(&st, fake_scrape, &f, 0, true), 0);
-	assert_int_equal(scrape_stream__wait(st, &body, &len), 0);
-	assert_int_equal(len, want_len);
-	assert_memory_equal(body, want, len);
-	free(body);
-	scrape_stream__free(st);
-	free(want);
+		for (int gz = 0; gz < 2; gz++) {
+			struct scrape_stream *st;
+			char *body;
+			size_t len;
+
+			assert_int_equal(
+				scrape_stream__start(&st, fake_scrape, &f, cases[c].chunk, gz), 0);
+			assert_int_equal(scrape_stream__wait(st, &body, &len), 0);
+			expect_body(body, len, gz, want, want_len);
+			scrape_stream__free(st);
+		}
+		free(want);
+	}
 }
 
 static void test_streamed_plain_and_gzip(void **state)
@@ -146,8 +162,8 @@ static void test_streamed_plain_and_gzip(void **state)
 			for (size_t r = 0; r < sizeof(reads) / sizeof(reads[0]); r++) {
 				for (int gz = 0; gz < 2; gz++) {
 					struct scrape_stream *st;
-					char *body, *plain;
-					size_t len, plain_len;
+					char *body;
+					size_t len;
 
 					if (chunks[c] == 1 && reads[r] == 1 && gz)
 						continue; /* a byte per deflate call: minutes */
@@ -158,14 +174,7 @@ static void test_streamed_plain_and_gzip(void **state)
 					assert_int_equal(read_all(st, reads[r], &body, &len), 0);
 					/* the end stays the end */
 					assert_int_equal(scrape_stream__read(st, body, 1), 0);
-					plain = gz ? gunzip(body, len, &plain_len) : body;
-					if (!gz)
-						plain_len = len;
-					assert_int_equal(plain_len, want_len);
-					assert_memory_equal(plain, want, want_len);
-					if (gz)
-						free(plain);
-					free(body);
+					expect_body(body, len, gz, want, want_len);
 					scrape_stream__free(st);
 				}
 			}
@@ -249,9 +258,7 @@ static void test_stalled_reader(void **state)
 	usleep(SCRAPE_STREAM_WAIT_MS * 1000);
 	assert_true(atomic_load(&f.finished)); /* not for longer than the budget */
 	assert_int_equal(read_all(st, 65536, &body, &len), 0);
-	assert_int_equal(len, want_len);
-	assert_memory_equal(body, want, len);
-	free(body);
+	expect_body(body, len, false, want, want_len);
 	scrape_stream__free(st);
 	free(want);
 }
@@ -259,7 +266,7 @@ static void test_stalled_reader(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_small_scrape_is_whole),
+		cmocka_unit_test(test_whole_answers),
 		cmocka_unit_test(test_streamed_plain_and_gzip),
 		cmocka_unit_test(test_failure_before_any_chunk),
 		cmocka_unit_test(test_failure_after_chunks),
