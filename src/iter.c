@@ -191,12 +191,49 @@ static void load_elems(struct iters *it)
 			 strerror(errno));
 }
 
-static int load_owners(struct iters *it)
+/* One of the two programs of iter_owners: with or without bpf_rdonly_cast. */
+static int load_owners_variant(struct iters *it, bool cast)
 {
-	it->owners_skel = iter_owners__open_and_load();
+	struct bpf_program *prog;
+	int err;
+
+	it->owners_skel = iter_owners__open();
 	if (!it->owners_skel)
 		return -errno;
-	return attach(it, ITER_OWNERS, it->owners_skel->progs.dump_task_file);
+	prog = cast ? it->owners_skel->progs.dump_task_file_cast
+		    : it->owners_skel->progs.dump_task_file;
+	bpf_program__set_autoload(cast ? it->owners_skel->progs.dump_task_file
+				       : it->owners_skel->progs.dump_task_file_cast,
+				  false);
+	err = iter_owners__load(it->owners_skel);
+	if (!err)
+		err = attach(it, ITER_OWNERS, prog);
+	if (err) {
+		iter_owners__destroy(it->owners_skel);
+		it->owners_skel = NULL;
+	}
+	return err;
+}
+
+/* The cast saves a helper call per BPF file; chosen by BTF as for maps. */
+static int load_owners(struct iters *it)
+{
+	int err;
+
+	if (kernel_has_func("bpf_rdonly_cast")) {
+		err = load_owners_variant(it, true);
+		if (!err) {
+			log_info("owners: object ids read with bpf_rdonly_cast");
+			return 0;
+		}
+		log_warn("the task_file iterator using bpf_rdonly_cast does not load (%s): "
+			 "loading it without (owners cost more CPU per scrape)",
+			 strerror(-err));
+	}
+	err = load_owners_variant(it, false);
+	if (!err)
+		log_info("owners: object ids read with bpf_probe_read_kernel");
+	return err;
 }
 
 /* Optional: without it (before 5.19) there are no link series. */

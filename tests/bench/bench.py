@@ -152,12 +152,15 @@ def run_size(n_maps):
             except OSError:
                 time.sleep(0.1)
         # The whole-kernel iterators a scrape reads (not the per-map element walk).
+        # bpftool pins an object's first program: the bpf/ sources put first
+        # the variant the exporter loads on a current kernel.
         for name in SCRAPE_ITERATORS:
             obj = f"{BUILD}/{name}.bpf.o"
-            if os.path.exists(obj):
-                pin = f"{BPFFS}/{PREFIX}_{name}"
-                subprocess.run(["bpftool", "iter", "pin", obj, pin], check=True)
-                pins.append(pin)
+            if not os.path.exists(obj):
+                sys.exit(f"{obj} is missing: the raw read needs the objects built with {args.bin}")
+            pin = f"{BPFFS}/{PREFIX}_{name}"
+            subprocess.run(["bpftool", "iter", "pin", obj, pin], check=True)
+            pins.append(pin)
 
         # Steady state: the memory cache reads each map's fdinfo once, a
         # bounded number per scrape; time scrapes once every map has its figure.
