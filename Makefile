@@ -192,7 +192,7 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 # Every suite runs even if one fails; any failing fails the target.
-integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE)
+integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUILD)/tests/objects
 	@rc=0; \
 	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \

@@ -14,9 +14,28 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
  * Per read session (meta->session_id): the task described last, so a task
- * holding many objects is described once. Concurrent readers have their
- * own sessions; a lost entry only makes the task be described again.
+ * holding many objects is described once. Kept in one of two places, each
+ * variant creating only its own (see load_owners_variant in src/iter.c):
+ *
+ * - dump_task_file_cast: the reading thread's task storage (5.11+, so on
+ *   every kernel with bpf_rdonly_cast): no hashing, nothing to clean up.
+ *   A thread that reads two sessions by turns only has tasks described
+ *   again, as the session id is checked too.
+ * - dump_task_file: an LRU hash keyed by session. Concurrent readers have
+ *   their own sessions; a lost entry only has a task described again.
  */
+struct last_task {
+	__u64 session;
+	__u64 task;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct last_task);
+} readers SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
@@ -100,7 +119,7 @@ static __always_inline void learn(const void *f_op, const void *inode, __u32 kin
 static __always_inline __u32 file_kind(struct file *file)
 {
 	const void *f_op = file->f_op, *inode = file->f_inode;
-	struct dentry *dentry = file->f_path.dentry;
+	struct dentry *dentry;
 	struct super_block *sb;
 	__u32 kind;
 
@@ -111,7 +130,11 @@ static __always_inline __u32 file_kind(struct file *file)
 		if (f_op && f_op == learned_fops[i])
 			return learned_kind(i);
 	}
-	/* Not learned yet, or another anon-inode file (eventfd, epoll, ...). */
+	/*
+	 * Not learned yet, or another anon-inode file (eventfd, epoll, ...).
+	 * Only now the path: it sits in a cache line a BPF file never needs.
+	 */
+	dentry = file->f_path.dentry;
 	if (!dentry)
 		return 0;
 	kind = name_kind(dentry);
@@ -151,7 +174,7 @@ static __always_inline int describe_task(struct seq_file *seq, struct task_struc
 }
 
 /* After the last file: closes the stream and says who read it. */
-static __always_inline void end_stream(struct seq_file *seq, __u64 session)
+static __always_inline void end_stream(struct seq_file *seq, __u64 session, int use_cast)
 {
 	struct bpfmap_owner_end_record end = {.rec_type = BPFMAP_OWNER_REC_END};
 	struct task_struct *reader = (struct task_struct *)bpf_get_current_task();
@@ -159,7 +182,34 @@ static __always_inline void end_stream(struct seq_file *seq, __u64 session)
 	end.reader_tgid = bpf_get_current_pid_tgid() >> 32;
 	end.reader_pidns_level = BPF_CORE_READ(reader, thread_pid, level);
 	bpf_seq_write(seq, &end, sizeof(end));
-	bpf_map_delete_elem(&sessions, &session);
+	if (!use_cast)
+		bpf_map_delete_elem(&sessions, &session);
+}
+
+/* Was task the last one described in this session? See "readers". */
+static __always_inline int described_last(__u64 session, __u64 task, struct last_task **reader,
+					  int use_cast)
+{
+	__u64 *last;
+
+	if (use_cast) {
+		*reader = bpf_task_storage_get(&readers, bpf_get_current_task_btf(), 0,
+					       BPF_LOCAL_STORAGE_GET_F_CREATE);
+		return *reader && (*reader)->session == session && (*reader)->task == task;
+	}
+	last = bpf_map_lookup_elem(&sessions, &session);
+	return last && *last == task;
+}
+
+static __always_inline void remember_described(__u64 session, __u64 task, struct last_task *reader,
+					       int use_cast)
+{
+	if (!use_cast) {
+		bpf_map_update_elem(&sessions, &session, &task, BPF_ANY);
+	} else if (reader) {
+		reader->session = session;
+		reader->task = task;
+	}
 }
 
 /*
@@ -211,12 +261,13 @@ static __always_inline int dump_file(struct bpf_iter__task_file *ctx, int use_ca
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct bpfmap_owner_fd_record rec = {.rec_type = BPFMAP_OWNER_REC_FD};
-	__u64 task_key, *last;
+	struct last_task *reader = NULL;
+	__u64 task_key;
 	void *obj;
 	int err = 0;
 
 	if (!task) {
-		end_stream(seq, session);
+		end_stream(seq, session, use_cast);
 		return 0;
 	}
 	if (!file)
@@ -233,12 +284,11 @@ static __always_inline int dump_file(struct bpf_iter__task_file *ctx, int use_ca
 	rec.fd = ctx->fd;
 
 	/*
-	 * The session's entry changes only when the task does: an LRU update
-	 * per file would cost more than the rest of this program.
+	 * The session's entry changes only when the task does: an update per
+	 * file would cost more than the rest of this program.
 	 */
 	task_key = (__u64)(unsigned long)task;
-	last = bpf_map_lookup_elem(&sessions, &session);
-	if (last && *last == task_key) {
+	if (described_last(session, task_key, &reader, use_cast)) {
 		bpf_seq_write(seq, &rec, sizeof(rec));
 		return 0;
 	}
@@ -249,7 +299,7 @@ static __always_inline int dump_file(struct bpf_iter__task_file *ctx, int use_ca
 	 * by the kernel: only a call that went through may skip the description.
 	 */
 	if (!err)
-		bpf_map_update_elem(&sessions, &session, &task_key, BPF_ANY);
+		remember_described(session, task_key, reader, use_cast);
 	return 0;
 }
 

@@ -205,6 +205,9 @@ static int load_owners_variant(struct iters *it, bool cast)
 	bpf_program__set_autoload(cast ? it->owners_skel->progs.dump_task_file
 				       : it->owners_skel->progs.dump_task_file_cast,
 				  false);
+	/* Each keeps its per-session state in its own map (task storage is 5.11+). */
+	bpf_map__set_autocreate(it->owners_skel->maps.readers, cast);
+	bpf_map__set_autocreate(it->owners_skel->maps.sessions, !cast);
 	err = iter_owners__load(it->owners_skel);
 	if (!err)
 		err = attach(it, ITER_OWNERS, prog);

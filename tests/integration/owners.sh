@@ -20,6 +20,7 @@ if (($# != 2)); then
 fi
 BIN=$(realpath -- "$1")
 FIXTURE=$(realpath -- "$2")
+BUILD_DIR=$(dirname -- "$BIN") # its BPF objects and the bench's objects tool
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 REPO=$(cd -- "$HERE/../.." && pwd)
 DOCKERD_DIR=$REPO/.cache/docker
@@ -512,6 +513,29 @@ case_o_name_cache() {
 	case_end "o. names cached per container, forgotten when it goes away" "$LOG"
 }
 
+# The owners iterator as the exporter loads it on this kernel (bpftool pins
+# an object's first program): its per-session memory holds when one thread
+# reads two sessions by turns.
+case_q_sessions() {
+	local objects=$BUILD_DIR/tests/objects pin=$BPFFS/${PREFIX}_owners line
+	case_begin
+	if [[ ! -x $objects || ! -f $BUILD_DIR/iter_owners.bpf.o ]]; then
+		case_err "$objects or $BUILD_DIR/iter_owners.bpf.o is missing (make integration builds them)"
+		case_end "q. one thread reads two owner sessions by turns"
+		return
+	fi
+	coproc OBJECTS { "$objects" "${PREFIX}q" 3000 10 1; }
+	PIDS+=("$OBJECTS_PID")
+	read -r -t 60 -u "${OBJECTS[0]}" line
+	[[ ${line:-} == ready ]] || case_err "objects did not start"
+	bpftool iter pin "$BUILD_DIR/iter_owners.bpf.o" "$pin" || case_err "bpftool iter pin"
+	"$HERE/owner_sessions.py" "$pin" 3000 >"$TMP/q.txt" 2>&1 || case_err "$(cat "$TMP/q.txt")"
+	rm -f "$pin"
+	exec {OBJECTS[1]}>&-
+	wait "$OBJECTS_PID" 2>/dev/null
+	case_end "q. one thread reads two owner sessions by turns: $(tail -1 "$TMP/q.txt")"
+}
+
 case_p_shutdown() {
 	local rc f i
 	case_begin
@@ -550,6 +574,7 @@ main() {
 		case_m_promtool
 		case_n_exits
 		case_o_name_cache
+		case_q_sessions
 		case_p_shutdown
 	fi
 	SUMMARY_DONE=1
