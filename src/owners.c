@@ -29,6 +29,7 @@ static void table_empty(struct owner_table *t)
 	tasks_free(t);
 	pins_free(t);
 	t->nr_refs = 0;
+	t->next_ref = 0;
 	free(t->containers);
 	free(t->pods);
 	t->containers = t->pods = NULL;
@@ -352,9 +353,24 @@ static size_t find_range(const void *base, size_t nr, size_t stride, uint32_t ki
 	return end - lo;
 }
 
-size_t owner_table__find(const struct owner_table *t, uint32_t kind, uint32_t id, size_t *first)
+static bool ref_is(const struct owner_table *t, size_t i, uint32_t kind, uint32_t id)
 {
-	return find_range(t->refs, t->nr_refs, sizeof(*t->refs), kind, id, first);
+	return i < t->nr_refs && t->refs[i].kind == kind && t->refs[i].id == id;
+}
+
+size_t owner_table__find(struct owner_table *t, uint32_t kind, uint32_t id, size_t *first)
+{
+	size_t i = t->next_ref, n;
+
+	if (ref_is(t, i, kind, id) && !(i && ref_is(t, i - 1, kind, id))) {
+		for (n = 1; ref_is(t, i + n, kind, id); n++)
+			;
+		*first = i;
+	} else {
+		n = find_range(t->refs, t->nr_refs, sizeof(*t->refs), kind, id, first);
+	}
+	t->next_ref = *first + n;
+	return n;
 }
 
 size_t owner_table__find_pins(const struct owner_table *t, uint32_t kind, uint32_t id,
@@ -460,8 +476,7 @@ const char *owner_via_name(enum owner_via via)
 
 /* ---- holder sets ------------------------------------------------------------ */
 
-int owner_set__add(struct owner_set *s, const struct owner_table *t, uint32_t kind, uint32_t id,
-		   int via)
+int owner_set__add(struct owner_set *s, struct owner_table *t, uint32_t kind, uint32_t id, int via)
 {
 	size_t first, n = owner_table__find(t, kind, id, &first);
 	int err = grow_array((void **)&s->h, &s->cap, s->nr + n, sizeof(*s->h));

@@ -80,6 +80,7 @@ struct owner_table {
 	size_t nr_tasks, cap_tasks;
 	struct owner_ref *refs; /* sorted by kind, id, tgid; one per (object, task) */
 	size_t nr_refs, cap_refs;
+	size_t next_ref; /* where the last owner_table__find() range ended */
 	struct owner_pin *pins; /* sorted by kind, id, path */
 	size_t nr_pins, cap_pins;
 	struct owner_workload *containers, *pods;
@@ -99,8 +100,12 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len);
 /* Record a pinned path; call owner_table__sort_pins() once all are added. */
 int owner_table__add_pin(struct owner_table *t, uint32_t kind, uint32_t id, const char *path);
 void owner_table__sort_pins(struct owner_table *t);
-/* The refs (or pins) of one object: index of the first and how many. */
-size_t owner_table__find(const struct owner_table *t, uint32_t kind, uint32_t id, size_t *first);
+/*
+ * The refs (or pins) of one object: index of the first and how many.
+ * Objects asked for in (kind, id) order, as the collectors walk them, are
+ * found where the last range ended, without a search.
+ */
+size_t owner_table__find(struct owner_table *t, uint32_t kind, uint32_t id, size_t *first);
 size_t owner_table__find_pins(const struct owner_table *t, uint32_t kind, uint32_t id,
 			      size_t *first);
 /* Fill cg and pod_uid from each task's cgroup path. */
@@ -125,8 +130,7 @@ struct owner_set {
 };
 
 /* Add an object's holders; via >= 0 overrides theirs (maps held through a program). */
-int owner_set__add(struct owner_set *s, const struct owner_table *t, uint32_t kind, uint32_t id,
-		   int via);
+int owner_set__add(struct owner_set *s, struct owner_table *t, uint32_t kind, uint32_t id, int via);
 /* Sort and de-duplicate: one entry per task, keeping its most direct via. */
 void owner_set__finish(struct owner_set *s, const struct owner_table *t);
 void owner_set__clear(struct owner_set *s);

@@ -191,6 +191,72 @@ static void test_decode(void **state)
 	free(s.bytes);
 }
 
+/* The range of (kind, id), by a plain scan. */
+static size_t scan_range(const struct owner_table *t, uint32_t kind, uint32_t id, size_t *first)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nr_refs; i++) {
+		if (t->refs[i].kind == kind && t->refs[i].id == id && !n++)
+			*first = i;
+	}
+	return n;
+}
+
+/* owner_table__find starts where it ended last: right in any order of asking. */
+static void test_find_in_any_order(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s = {0};
+	uint32_t order[3 * 201], seed = 1;
+	size_t nr = 0;
+
+	(void)state;
+	/* Maps 1..199: every third has no holder, others one to three. */
+	for (uint32_t tgid = 1; tgid <= 3; tgid++) {
+		put_task(&s, tgid, "holder", NULL, 0);
+		for (uint32_t id = 1; id < 200; id++) {
+			if (id % 3 && id % tgid == 0)
+				put_fd(&s, tgid, id % 7 ? BPFMAP_OBJ_MAP : BPFMAP_OBJ_PROG, id, 0);
+		}
+	}
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+
+	for (uint32_t id = 0; id <= 200; id++) /* ascending, each asked twice */
+		order[nr++] = id, order[nr++] = id;
+	for (uint32_t id = 200; id > 0; id--) /* descending */
+		order[nr++] = id;
+	for (size_t round = 0; round < 4; round++) {
+		for (size_t i = 0; i < nr; i++) {
+			uint32_t kinds[] = {BPFMAP_OBJ_MAP, BPFMAP_OBJ_PROG};
+
+			for (size_t k = 0; k < 2; k++) {
+				size_t first = 0, want_first = 0;
+				size_t n = owner_table__find(&t, kinds[k], order[i], &first);
+				size_t want = scan_range(&t, kinds[k], order[i], &want_first);
+
+				assert_int_equal(n, want);
+				if (want)
+					assert_int_equal(first, want_first);
+			}
+		}
+		/* Then shuffled (a fixed LCG, so a failure repeats). */
+		for (size_t i = nr - 1; i > 0; i--) {
+			size_t j;
+			uint32_t tmp;
+
+			seed = seed * 1103515245 + 12345;
+			j = (seed >> 8) % (i + 1);
+			tmp = order[i];
+			order[i] = order[j];
+			order[j] = tmp;
+		}
+	}
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
 static void test_paths(void **state)
 {
 	struct owner_table t = {0};
@@ -494,7 +560,7 @@ int main(void)
 		cmocka_unit_test(test_decode),	     cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_torn_streams), cmocka_unit_test(test_sets_and_joins),
 		cmocka_unit_test(test_many_holders), cmocka_unit_test(test_pins),
-		cmocka_unit_test(test_workloads),
+		cmocka_unit_test(test_workloads),    cmocka_unit_test(test_find_in_any_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
