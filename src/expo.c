@@ -626,18 +626,33 @@ void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value
 	put_value_u64(e, value);
 }
 
+/* Two digits per division: a scrape formats some 60k numbers per 10k maps. */
 size_t expo_format_u64(uint64_t v, char *buf)
 {
-	char tmp[20];
-	size_t n = 0, i;
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	size_t n = 1;
+	char *p;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	buf[n] = '\0';
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	p = buf + n;
+	*p = '\0';
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100) * 2;
+
+		v /= 100;
+		*--p = pairs[d + 1];
+		*--p = pairs[d];
+	}
+	if (v >= 10) {
+		*--p = pairs[v * 2 + 1];
+		*--p = pairs[v * 2];
+	} else {
+		*--p = (char)('0' + v);
+	}
 	return n;
 }
 

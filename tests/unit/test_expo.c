@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,35 @@ static void test_doubles_round_trip(void **state)
 		p = end + 1;
 	}
 	assert_int_equal(*p, '\0');
+}
+
+/* Every power of ten and its neighbours, and a spread between: as printf says. */
+static void test_format_u64(void **state)
+{
+	char got[24], want[24];
+	uint64_t p = 1, x = 7;
+
+	(void)state;
+	for (int i = 0; i < 20; i++, p *= 10) {
+		for (int64_t d = -2; d <= 2; d++) {
+			uint64_t v = p + (uint64_t)d;
+
+			snprintf(want, sizeof(want), "%" PRIu64, v);
+			assert_int_equal(expo_format_u64(v, got), strlen(want));
+			assert_string_equal(got, want);
+		}
+	}
+	for (int i = 0; i < 100000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t v = x >> (x & 63);
+
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		assert_int_equal(expo_format_u64(v, got), strlen(want));
+		assert_string_equal(got, want);
+	}
+	snprintf(want, sizeof(want), "%" PRIu64, UINT64_MAX);
+	expo_format_u64(UINT64_MAX, got);
+	assert_string_equal(got, want);
 }
 
 static void test_u64(void **state)
@@ -871,6 +901,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_is_empty, setup, teardown),
 		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_format_u64),
 		cmocka_unit_test_setup_teardown(test_help_type_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_family_without_samples_is_silent, setup,
 						teardown),
