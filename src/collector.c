@@ -38,18 +38,21 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Each read is handed over as soon as it is done: a collector waits for its own only. */
 static void *prefetch_run(void *arg)
 {
 	struct prefetch *pre = arg;
 
-	for (int k = 0; k < ITER_KIND_MAX; k++) {
-		double t0;
+	for (size_t i = 0; i < pre->nr_reads; i++) {
+		enum iter_kind k = pre->order[i];
+		double t0 = now_seconds();
 
-		if (!pre->want[k])
-			continue;
-		t0 = now_seconds();
 		pre->err[k] = iters__read(pre->iters, k, &pre->buf[k]);
 		pre->seconds[k] = now_seconds() - t0;
+		pthread_mutex_lock(&pre->lock);
+		pre->done[k] = true;
+		pthread_cond_broadcast(&pre->cond);
+		pthread_mutex_unlock(&pre->lock);
 	}
 	return NULL;
 }
@@ -77,7 +80,11 @@ static int prefetch_spawn(struct prefetch *pre)
 	return err;
 }
 
-/* The iterators of the enabled collectors other than owners, on their own thread. */
+/*
+ * The iterators of the enabled collectors other than owners, on their own
+ * thread, in the order the collectors run: programs are formatted while
+ * the maps are still read.
+ */
 static void prefetch_start(struct scrape *s)
 {
 	static const struct {
@@ -96,20 +103,33 @@ static void prefetch_start(struct scrape *s)
 			    iters__available(s->iters, reads[i].kind);
 
 		s->pre.want[reads[i].kind] = want;
+		if (want)
+			s->pre.order[s->pre.nr_reads++] = reads[i].kind;
 		any |= want;
 	}
 	/* Without owners there is nothing to overlap with. */
-	if (!any || !s->cfg->collectors[COLLECTOR_OWNERS] || prefetch_spawn(&s->pre)) {
-		memset(s->pre.want, 0, sizeof(s->pre.want)); /* each collector reads its own */
-		return;
+	if (!any || !s->cfg->collectors[COLLECTOR_OWNERS])
+		goto alone;
+	pthread_mutex_init(&s->pre.lock, NULL);
+	pthread_cond_init(&s->pre.cond, NULL);
+	if (prefetch_spawn(&s->pre)) {
+		pthread_cond_destroy(&s->pre.cond);
+		pthread_mutex_destroy(&s->pre.lock);
+		goto alone;
 	}
 	s->pre.running = true;
+	return;
+alone:
+	memset(s->pre.want, 0, sizeof(s->pre.want)); /* each collector reads its own */
+	s->pre.nr_reads = 0;
 }
 
 static void prefetch_join(struct scrape *s)
 {
 	if (s->pre.running) {
 		pthread_join(s->pre.thread, NULL);
+		pthread_cond_destroy(&s->pre.cond);
+		pthread_mutex_destroy(&s->pre.lock);
 		s->pre.running = false;
 	}
 }
@@ -123,7 +143,10 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
 		return iters__read(s->iters, kind, &s->buf);
 	}
 	t0 = now_seconds();
-	prefetch_join(s);
+	pthread_mutex_lock(&s->pre.lock);
+	while (!s->pre.done[kind])
+		pthread_cond_wait(&s->pre.cond, &s->pre.lock);
+	pthread_mutex_unlock(&s->pre.lock);
 	/* The collector's duration counts the read, not its wait for it. */
 	s->read_seconds += s->pre.seconds[kind] - (now_seconds() - t0);
 	s->pre.want[kind] = false;

@@ -57,10 +57,15 @@ struct prefetch {
 	pthread_t thread;
 	bool running; /* the thread is still to be joined */
 	struct iters *iters;
+	enum iter_kind order[ITER_KIND_MAX]; /* the reads, in the order collectors need them */
+	size_t nr_reads;
 	bool want[ITER_KIND_MAX]; /* read by the thread, not consumed yet */
 	struct iter_buf buf[ITER_KIND_MAX];
 	int err[ITER_KIND_MAX];
 	double seconds[ITER_KIND_MAX]; /* each read's duration */
+	pthread_mutex_t lock; /* guards done */
+	pthread_cond_t cond; /* a read is done */
+	bool done[ITER_KIND_MAX];
 };
 
 /* One scrape's working set. */
