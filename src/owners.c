@@ -144,18 +144,72 @@ static int cmp_task_order(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y; /* the first description of a tgid wins */
 }
 
-static int cmp_ref(const void *a, const void *b, void *arg)
+/* By kind, id, task (tasks are in tgid order by then), via. */
+static bool ref_before(const struct owner_ref *x, const struct owner_ref *y)
 {
-	const struct owner_ref *x = a, *y = b;
-	const struct owner_task *tasks = arg;
-
 	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
+		return x->kind < y->kind;
 	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	if (tasks[x->task].tgid != tasks[y->task].tgid)
-		return tasks[x->task].tgid < tasks[y->task].tgid ? -1 : 1;
-	return x->via < y->via ? -1 : x->via > y->via;
+		return x->id < y->id;
+	if (x->task != y->task)
+		return x->task < y->task;
+	return x->via < y->via;
+}
+
+/* The end of the sorted run that starts at i. */
+static size_t run_end(const struct owner_ref *r, size_t i, size_t n)
+{
+	while (++i < n && !ref_before(&r[i], &r[i - 1]))
+		;
+	return i;
+}
+
+/*
+ * The iterator lists each task's files in fd order, and a process mostly
+ * opens objects in the order of their ids, so refs come as a few long
+ * sorted runs, one or more per holder: a natural merge sort takes a pass
+ * per halving of the runs, not log2(n) passes with a call per comparison.
+ */
+static int sort_refs(struct owner_table *t)
+{
+	struct owner_ref *src = t->refs, *dst, *tmp;
+	size_t n = t->nr_refs;
+
+	if (run_end(src, 0, n) >= n)
+		return 0;
+	dst = tmp = malloc(n * sizeof(*dst));
+	if (!dst)
+		return -ENOMEM;
+	for (;;) {
+		size_t i = 0, runs = 0;
+
+		while (i < n) {
+			size_t a = i, a_end = run_end(src, i, n), b = a_end;
+			size_t b_end = b < n ? run_end(src, b, n) : n, o = a;
+
+			while (a < a_end && b < b_end)
+				dst[o++] = ref_before(&src[b], &src[a]) ? src[b++] : src[a++];
+			while (a < a_end)
+				dst[o++] = src[a++];
+			while (b < b_end)
+				dst[o++] = src[b++];
+			i = b_end;
+			runs++;
+		}
+		tmp = src;
+		src = dst;
+		dst = tmp;
+		if (runs == 1)
+			break;
+	}
+	/* src holds the sorted refs: it is either t->refs or the scratch array. */
+	if (src != t->refs) {
+		memcpy(t->refs, src, n * sizeof(*src));
+		free(src);
+	} else {
+		free(dst);
+	}
+	return 0;
 }
 
 /*
@@ -199,7 +253,9 @@ static int merge_tasks(struct owner_table *t)
 
 	for (size_t i = 0; i < t->nr_refs; i++)
 		t->refs[i].task = remap[t->refs[i].task];
-	qsort_r(t->refs, t->nr_refs, sizeof(*t->refs), cmp_ref, t->tasks);
+	err = sort_refs(t);
+	if (err)
+		goto out;
 	/* One ref per (object, task): the first, most direct, survives. */
 	for (size_t i = 0; i < t->nr_refs; i++) {
 		const struct owner_ref *x = &t->refs[i];

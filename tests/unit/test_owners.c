@@ -257,6 +257,89 @@ static void test_find_in_any_order(void **state)
 	free(s.bytes);
 }
 
+/*
+ * Refs come out sorted by kind, id, tgid, one per (object, task), the fd
+ * kept over a link, whatever order the stream lists them in: sorted runs
+ * per task (the usual case), shuffled, reversed.
+ */
+static void test_decode_sorts_any_order(void **state)
+{
+	enum { TASKS = 5, OBJECTS = 300 };
+	static const uint32_t tgids[TASKS] = {40, 7, 300, 12, 7}; /* 7 described twice */
+	static bool held[TASKS][3][OBJECTS]; /* by task slot, kind - 1, id */
+	uint32_t seed = 7;
+
+	(void)state;
+	for (int shape = 0; shape < 3; shape++) {
+		struct owner_table t = {0};
+		struct stream s = {0};
+		size_t want = 0;
+
+		memset(held, 0, sizeof(held));
+		for (int k = 0; k < TASKS; k++) {
+			uint32_t ids[OBJECTS], n = 0;
+
+			put_task(&s, tgids[k], "holder", NULL, 0);
+			for (uint32_t id = 1; id < OBJECTS; id++) {
+				seed = seed * 1103515245 + 12345;
+				if ((seed >> 16) % 3 == 0)
+					ids[n++] = id;
+			}
+			for (uint32_t i = 0; i + 1 < n; i++) {
+				uint32_t j, tmp;
+
+				seed = seed * 1103515245 + 12345;
+				j = shape == 0 ? i /* ascending runs */
+				    : shape == 1
+					    ? i + (seed >> 8) % (n - i) /* shuffled */
+					    : n - 1 - i; /* reversed (as far as the swaps go) */
+				tmp = ids[i];
+				ids[i] = ids[j];
+				ids[j] = tmp;
+			}
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t kind = 1 + ids[i] % 3;
+
+				put_fd(&s, tgids[k], kind, ids[i], 0);
+				held[k][kind - 1][ids[i]] = true;
+			}
+		}
+		put_end(&s, 0);
+		assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+
+		for (uint32_t kind = 1; kind <= 3; kind++) {
+			for (uint32_t id = 1; id < OBJECTS; id++) {
+				bool by[TASKS] = {false};
+
+				for (int k = 0; k < TASKS; k++)
+					by[k] = held[k][kind - 1][id];
+				by[1] = by[1] || by[4]; /* the same tgid */
+				for (int k = 0; k < TASKS - 1; k++)
+					want += by[k];
+			}
+		}
+		assert_int_equal(t.nr_refs, want);
+		for (size_t i = 0; i + 1 < t.nr_refs; i++) {
+			const struct owner_ref *x = &t.refs[i], *y = &t.refs[i + 1];
+			uint32_t xt = t.tasks[x->task].tgid, yt = t.tasks[y->task].tgid;
+
+			assert_true(x->kind < y->kind || (x->kind == y->kind && x->id < y->id) ||
+				    (x->kind == y->kind && x->id == y->id && xt < yt));
+		}
+		for (size_t i = 0; i < t.nr_refs; i++) {
+			const struct owner_ref *x = &t.refs[i];
+			uint32_t tgid = t.tasks[x->task].tgid;
+			bool found = false;
+
+			for (int k = 0; k < TASKS; k++)
+				found |= tgids[k] == tgid && held[k][x->kind - 1][x->id];
+			assert_true(found);
+		}
+		owner_table__fini(&t);
+		free(s.bytes);
+	}
+}
+
 static void test_paths(void **state)
 {
 	struct owner_table t = {0};
@@ -557,10 +640,15 @@ static void test_workloads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),	     cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_torn_streams), cmocka_unit_test(test_sets_and_joins),
-		cmocka_unit_test(test_many_holders), cmocka_unit_test(test_pins),
-		cmocka_unit_test(test_workloads),    cmocka_unit_test(test_find_in_any_order),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_torn_streams),
+		cmocka_unit_test(test_sets_and_joins),
+		cmocka_unit_test(test_many_holders),
+		cmocka_unit_test(test_pins),
+		cmocka_unit_test(test_workloads),
+		cmocka_unit_test(test_find_in_any_order),
+		cmocka_unit_test(test_decode_sorts_any_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
