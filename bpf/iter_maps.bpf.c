@@ -122,15 +122,14 @@ static __always_inline int dump_map(struct bpf_iter__bpf_map *ctx, int use_kfunc
 	return 0;
 }
 
-/* First: what a current kernel loads, and what bpftool pins (make bench's floor). */
-SEC("iter/bpf_map")
-int dump_map_kfunc(struct bpf_iter__bpf_map *ctx)
-{
-	return dump_map(ctx, 1);
-}
-
 SEC("iter/bpf_map")
 int dump_bpf_map(struct bpf_iter__bpf_map *ctx)
 {
 	return dump_map(ctx, 0);
+}
+
+SEC("iter/bpf_map")
+int dump_map_kfunc(struct bpf_iter__bpf_map *ctx)
+{
+	return dump_map(ctx, 1);
 }

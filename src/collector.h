@@ -59,7 +59,7 @@ struct prefetch {
 	struct iters *iters;
 	enum iter_kind order[ITER_KIND_MAX]; /* the reads, in the order collectors need them */
 	size_t nr_reads;
-	bool want[ITER_KIND_MAX]; /* read by the thread, not consumed yet */
+	bool want[ITER_KIND_MAX]; /* read by the thread (in order), not consumed yet */
 	struct iter_buf buf[ITER_KIND_MAX];
 	int err[ITER_KIND_MAX];
 	double seconds[ITER_KIND_MAX]; /* each read's duration */

@@ -9,7 +9,7 @@ For each size N it creates N maps and N*progs-per-map programs held by at
 least four processes in cgroups of their own (tests/bench/objects.c), then measures in
 one run, interleaved round by round so machine noise hits all alike:
   scrape   a full HTTP scrape of the exporter (median and p99),
-  raw      reading the same iterator programs, pinned in bpffs (the floor),
+  raw      reading the exporter's own iterator links, pinned in bpffs (the floor),
   bpftool  `bpftool map show -j` plus `bpftool prog show -j`,
 and reports the ratios, the exporter's RSS (after the scrapes, and its peak
 since start-up), CPU time per scrape, CPU used while nobody scrapes,
@@ -40,10 +40,9 @@ ap.add_argument("--config", help="the exporter's --config.file (e.g. programs.ru
 args = ap.parse_args()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
 from http_response import response  # noqa: E402
-BUILD = os.path.dirname(os.path.realpath(args.bin))
+import iter_links  # noqa: E402
 BPFFS = "/sys/fs/bpf"
 PREFIX = "b" + os.urandom(2).hex()
-SCRAPE_ITERATORS = ("iter_maps", "iter_progs", "iter_owners", "iter_links")
 
 
 def cgroup2_root():
@@ -151,16 +150,11 @@ def run_size(n_maps):
                     break
             except OSError:
                 time.sleep(0.1)
-        # The whole-kernel iterators a scrape reads (not the per-map element walk).
-        # bpftool pins an object's first program: the bpf/ sources put first
-        # the variant the exporter loads on a current kernel.
-        for name in SCRAPE_ITERATORS:
-            obj = f"{BUILD}/{name}.bpf.o"
-            if not os.path.exists(obj):
-                sys.exit(f"{obj} is missing: the raw read needs the objects built with {args.bin}")
-            pin = f"{BPFFS}/{PREFIX}_{name}"
-            subprocess.run(["bpftool", "iter", "pin", obj, pin], check=True)
-            pins.append(pin)
+        # The iterators a scrape reads (not the per-map element walk), as the
+        # exporter loaded them: its own links, pinned.
+        pins += iter_links.pin(exporter.pid, BPFFS, PREFIX).values()
+        if len(pins) < 3:
+            sys.exit(f"the exporter holds {len(pins)} iterator links, want 3 or 4")
 
         # Steady state: the memory cache reads each map's fdinfo once, a
         # bounded number per scrape; time scrapes once every map has its figure.

@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """One thread reads two sessions of a pinned task_file iterator by turns.
 
-    owner_sessions.py PIN MIN_FDS
+    owner_sessions.py PIN MIN_FDS thread|session
 
 The iterator remembers, per session, the task it described last, so a
 task holding many objects is described once. Reading two sessions by
-turns from one thread makes each clobber that memory between the other's
-batches: each stream must still describe a task before its files. PIN
-must see a process holding at least MIN_FDS BPF files (several of the
-kernel's 32 KiB batches), so the turns fall inside its files.
+turns from one thread, 4 KiB at a time (the kernel runs the program only
+for as much as a read asks), puts the turns inside the files of a process
+holding MIN_FDS BPF files. Each stream must still describe a task before
+its files, whichever way the memory is kept:
+  thread   in the reading thread's task storage (kernels with
+           bpf_rdonly_cast): the turns clobber it, so the holder is
+           described more than once in each stream;
+  session  keyed by session: each stream describes the holder once.
 Exits 0 if every check holds, else prints what failed and exits 1.
 """
 import struct
@@ -59,7 +63,9 @@ def read_by_turns(pin, piece):
 
 
 def main():
-    pin, min_fds = sys.argv[1], int(sys.argv[2])
+    pin, min_fds, state = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if state not in ("thread", "session"):
+        sys.exit(f"state {state}: want thread or session")
     with open(pin, "rb") as f:
         described, files = parse(f.read())
     per_task = {}
@@ -82,9 +88,11 @@ def main():
         got = {f for f in got if f[0] == holder}
         if got != want:
             errors.append(f"session {i}: {len(got)} files of {holder}, want {len(want)}")
-        # Proof the turns clobbered the other session's memory.
-        if d.get(holder, 0) < 2:
-            errors.append(f"session {i}: {holder} described {d.get(holder, 0)} times, want 2+")
+        # With the thread's memory, proof that the turns clobbered it.
+        times = d.get(holder, 0)
+        if (state == "thread" and times < 2) or (state == "session" and times != 1):
+            want_times = "2+" if state == "thread" else "1"
+            errors.append(f"session {i}: {holder} described {times} times, want {want_times}")
     for e in errors:
         print(e)
     print(f"{len(want)} files of {holder}, read straight and by turns")

@@ -513,27 +513,30 @@ case_o_name_cache() {
 	case_end "o. names cached per container, forgotten when it goes away" "$LOG"
 }
 
-# The owners iterator as the exporter loads it on this kernel (bpftool pins
-# an object's first program): its per-session memory holds when one thread
-# reads two sessions by turns.
+# The owners iterator as this exporter loaded it (its own link, pinned): the
+# per-session memory holds when one thread reads two sessions by turns.
 case_q_sessions() {
-	local objects=$BUILD_DIR/tests/objects pin=$BPFFS/${PREFIX}_owners line
+	local objects=$BUILD_DIR/tests/objects pin=$BPFFS/${PREFIX}q_task_file line state=session
 	case_begin
-	if [[ ! -x $objects || ! -f $BUILD_DIR/iter_owners.bpf.o ]]; then
-		case_err "$objects or $BUILD_DIR/iter_owners.bpf.o is missing (make integration builds them)"
+	if [[ ! -x $objects ]]; then
+		case_err "$objects is missing (make integration builds it)"
 		case_end "q. one thread reads two owner sessions by turns"
 		return
 	fi
+	# Where the kernel has bpf_rdonly_cast the memory is the reading thread's.
+	grep -qF "owners: object ids read with bpf_rdonly_cast" "$LOG" && state=thread
 	coproc OBJECTS { "$objects" "${PREFIX}q" 3000 10 1; }
 	PIDS+=("$OBJECTS_PID")
 	read -r -t 60 -u "${OBJECTS[0]}" line
 	[[ ${line:-} == ready ]] || case_err "objects did not start"
-	bpftool iter pin "$BUILD_DIR/iter_owners.bpf.o" "$pin" || case_err "bpftool iter pin"
-	"$HERE/owner_sessions.py" "$pin" 3000 >"$TMP/q.txt" 2>&1 || case_err "$(cat "$TMP/q.txt")"
-	rm -f "$pin"
+	"$REPO/tests/lib/iter_links.py" "$MAIN_PID" "$BPFFS" "${PREFIX}q" >/dev/null ||
+		case_err "pinning the exporter's iterator links"
+	"$HERE/owner_sessions.py" "$pin" 3000 "$state" >"$TMP/q.txt" 2>&1 ||
+		case_err "$(cat "$TMP/q.txt")"
+	rm -f "$BPFFS/${PREFIX}"q_*
 	exec {OBJECTS[1]}>&-
 	wait "$OBJECTS_PID" 2>/dev/null
-	case_end "q. one thread reads two owner sessions by turns: $(tail -1 "$TMP/q.txt")"
+	case_end "q. one thread reads two owner sessions by turns ($state memory): $(tail -1 "$TMP/q.txt")"
 }
 
 case_p_shutdown() {
