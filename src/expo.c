@@ -460,7 +460,6 @@ static void put_value_u64(struct expo *e, uint64_t value)
 	put(e, num, len);
 }
 
-/* Everything of a sample line up to the value, HELP/TYPE first if still due. */
 /* The buffer to the sink, and an empty one from it. */
 static void hand_over(struct expo *e)
 {

@@ -82,25 +82,17 @@ static void explain_load_error(const char *what, int err)
 	}
 }
 
-static bool kernel_has_func(const char *name)
+/* Lookups in the kernel's BTF, loaded once at start-up (NULL: none found). */
+static bool kernel_has_func(const struct btf *btf, const char *name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
-	btf__free(btf);
-	return found;
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
 }
 
 /* Does struct sname of the kernel have a member mname? */
-static bool kernel_has_member(const char *sname, const char *mname)
+static bool kernel_has_member(const struct btf *btf, const char *sname, const char *mname)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_member *m;
 	const struct btf_type *t;
-	bool found = false;
 	int id;
 
 	if (!btf)
@@ -108,10 +100,11 @@ static bool kernel_has_member(const char *sname, const char *mname)
 	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
 	t = id >= 0 ? btf__type_by_id(btf, id) : NULL;
 	m = t ? btf_members(t) : NULL;
-	for (int i = 0; m && i < btf_vlen(t) && !found; i++)
-		found = !strcmp(btf__name_by_offset(btf, m[i].name_off), mname);
-	btf__free(btf);
-	return found;
+	for (int i = 0; m && i < btf_vlen(t); i++) {
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), mname))
+			return true;
+	}
+	return false;
 }
 
 static int attach(struct iters *it, enum iter_kind kind, struct bpf_program *prog)
@@ -153,11 +146,11 @@ static int load_maps_variant(struct iters *it, bool kfunc)
  * and the core must load from 5.8. A kernel that has the kfunc but
  * refuses it here still gets its maps, without counts from the kernel.
  */
-static int load_maps(struct iters *it)
+static int load_maps(struct iters *it, const struct btf *vmlinux)
 {
 	int err;
 
-	it->has_elem_count_kfunc = kernel_has_func("bpf_map_sum_elem_count");
+	it->has_elem_count_kfunc = kernel_has_func(vmlinux, "bpf_map_sum_elem_count");
 	if (it->has_elem_count_kfunc) {
 		err = load_maps_variant(it, true);
 		if (!err)
@@ -219,11 +212,11 @@ static int load_owners_variant(struct iters *it, bool cast)
 }
 
 /* The cast saves a helper call per BPF file; chosen by BTF as for maps. */
-static int load_owners(struct iters *it)
+static int load_owners(struct iters *it, const struct btf *vmlinux)
 {
 	int err;
 
-	if (kernel_has_func("bpf_rdonly_cast")) {
+	if (kernel_has_func(vmlinux, "bpf_rdonly_cast")) {
 		err = load_owners_variant(it, true);
 		if (!err) {
 			log_info("owners: object ids read with bpf_rdonly_cast");
@@ -254,6 +247,7 @@ static void load_links(struct iters *it)
 
 int iters__new(struct iters **out)
 {
+	struct btf *vmlinux = NULL;
 	struct iters *it;
 	int err_maps, err_progs, err_owners, err = 0;
 
@@ -272,8 +266,9 @@ int iters__new(struct iters **out)
 	if (!it)
 		return -ENOMEM;
 	pthread_mutex_init(&it->walk_lock, NULL);
+	vmlinux = btf__load_vmlinux_btf(); /* for the variant choices below; NULL: plain ones */
 
-	err_maps = load_maps(it);
+	err_maps = load_maps(it, vmlinux);
 	if (err_maps)
 		explain_load_error(iter_names[ITER_MAPS], err_maps);
 	err_progs = load_progs(it);
@@ -284,7 +279,7 @@ int iters__new(struct iters **out)
 		goto out;
 	}
 	/* Optional: without it maps and programs are exported, owners are not. */
-	err_owners = load_owners(it);
+	err_owners = load_owners(it, vmlinux);
 	if (err_owners)
 		log_warn("the task_file iterator did not load (%s): no owner labels; run with "
 			 "--log.level=debug for the loader's details",
@@ -292,8 +287,9 @@ int iters__new(struct iters **out)
 
 	load_elems(it);
 	load_links(it);
-	it->has_map_mem_usage = kernel_has_member("bpf_map_ops", "map_mem_usage");
+	it->has_map_mem_usage = kernel_has_member(vmlinux, "bpf_map_ops", "map_mem_usage");
 out:
+	btf__free(vmlinux);
 	if (err) {
 		iters__free(it);
 		return err;

@@ -29,7 +29,7 @@ static void table_empty(struct owner_table *t)
 	tasks_free(t);
 	pins_free(t);
 	t->nr_refs = 0;
-	t->next_ref = 0;
+	memset(t->next_ref, 0, sizeof(t->next_ref));
 	free(t->containers);
 	free(t->pods);
 	t->containers = t->pods = NULL;
@@ -172,18 +172,18 @@ static size_t run_end(const struct owner_ref *r, size_t i, size_t n)
  */
 static int sort_refs(struct owner_table *t)
 {
-	struct owner_ref *src = t->refs, *dst, *tmp;
-	size_t n = t->nr_refs;
+	size_t n = t->nr_refs, runs;
+	struct owner_ref *scratch, *src = t->refs, *dst, *swap;
 
 	if (run_end(src, 0, n) >= n)
 		return 0;
-	dst = tmp = malloc(n * sizeof(*dst));
-	if (!dst)
+	dst = scratch = malloc(n * sizeof(*scratch));
+	if (!scratch)
 		return -ENOMEM;
-	for (;;) {
-		size_t i = 0, runs = 0;
+	do {
+		size_t i = 0;
 
-		while (i < n) {
+		for (runs = 0; i < n; runs++) {
 			size_t a = i, a_end = run_end(src, i, n), b = a_end;
 			size_t b_end = b < n ? run_end(src, b, n) : n, o = a;
 
@@ -194,21 +194,14 @@ static int sort_refs(struct owner_table *t)
 			while (b < b_end)
 				dst[o++] = src[b++];
 			i = b_end;
-			runs++;
 		}
-		tmp = src;
+		swap = src;
 		src = dst;
-		dst = tmp;
-		if (runs == 1)
-			break;
-	}
-	/* src holds the sorted refs: it is either t->refs or the scratch array. */
-	if (src != t->refs) {
-		memcpy(t->refs, src, n * sizeof(*src));
-		free(src);
-	} else {
-		free(dst);
-	}
+		dst = swap;
+	} while (runs > 1);
+	if (src == scratch)
+		memcpy(t->refs, scratch, n * sizeof(*scratch));
+	free(scratch);
 	return 0;
 }
 
@@ -416,16 +409,19 @@ static bool ref_is(const struct owner_table *t, size_t i, uint32_t kind, uint32_
 
 size_t owner_table__find(struct owner_table *t, uint32_t kind, uint32_t id, size_t *first)
 {
-	size_t i = t->next_ref, n;
+	bool known_kind = kind < sizeof(t->next_ref) / sizeof(t->next_ref[0]);
+	size_t i = known_kind ? t->next_ref[kind] : 0, n;
 
-	if (ref_is(t, i, kind, id) && !(i && ref_is(t, i - 1, kind, id))) {
+	/* next_ref is where a range ended or a search would insert: a match starts a range. */
+	if (known_kind && ref_is(t, i, kind, id)) {
 		for (n = 1; ref_is(t, i + n, kind, id); n++)
 			;
 		*first = i;
 	} else {
 		n = find_range(t->refs, t->nr_refs, sizeof(*t->refs), kind, id, first);
 	}
-	t->next_ref = *first + n;
+	if (known_kind)
+		t->next_ref[kind] = *first + n;
 	return n;
 }
 

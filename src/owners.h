@@ -80,7 +80,11 @@ struct owner_table {
 	size_t nr_tasks, cap_tasks;
 	struct owner_ref *refs; /* sorted by kind, id, tgid; one per (object, task) */
 	size_t nr_refs, cap_refs;
-	size_t next_ref; /* where the last owner_table__find() range ended */
+	/*
+	 * Per kind: where its last owner_table__find() range ended. Per kind,
+	 * so a map's lookups of the programs using it do not lose the maps' place.
+	 */
+	size_t next_ref[BPFMAP_OBJ_LINK + 1];
 	struct owner_pin *pins; /* sorted by kind, id, path */
 	size_t nr_pins, cap_pins;
 	struct owner_workload *containers, *pods;
@@ -102,8 +106,8 @@ int owner_table__add_pin(struct owner_table *t, uint32_t kind, uint32_t id, cons
 void owner_table__sort_pins(struct owner_table *t);
 /*
  * The refs (or pins) of one object: index of the first and how many.
- * Objects asked for in (kind, id) order, as the collectors walk them, are
- * found where the last range ended, without a search.
+ * Objects of a kind asked for in id order, as the collectors walk them,
+ * are found where the kind's last range ended, without a search.
  */
 size_t owner_table__find(struct owner_table *t, uint32_t kind, uint32_t id, size_t *first);
 size_t owner_table__find_pins(const struct owner_table *t, uint32_t kind, uint32_t id,

@@ -224,21 +224,25 @@ static void test_find_in_any_order(void **state)
 	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
 
 	/*
-	 * As the collectors ask, each kind in ascending id order: every range
-	 * starts where the last search ended, so none is searched for.
+	 * As the collectors ask, each kind in ascending id order, maps and the
+	 * programs using them by turns: after a kind's first range, every one
+	 * starts where that kind's last search ended, so none is searched for.
 	 */
-	for (size_t k = 0; k < 2; k++) {
-		uint32_t kind = k ? BPFMAP_OBJ_PROG : BPFMAP_OBJ_MAP;
+	{
+		bool seen[BPFMAP_OBJ_PROG + 1] = {false};
 
 		for (uint32_t id = 0; id <= 200; id++) {
-			size_t first = 0, want_first = 0;
-			size_t want = scan_range(&t, kind, id, &want_first);
+			for (uint32_t kind = BPFMAP_OBJ_MAP; kind <= BPFMAP_OBJ_PROG; kind++) {
+				size_t first = 0, want_first = 0;
+				size_t want = scan_range(&t, kind, id, &want_first);
 
-			if (want)
-				assert_int_equal(t.next_ref, want_first);
-			assert_int_equal(owner_table__find(&t, kind, id, &first), want);
-			if (want)
-				assert_int_equal(first, want_first);
+				if (want && seen[kind])
+					assert_int_equal(t.next_ref[kind], want_first);
+				seen[kind] |= want > 0;
+				assert_int_equal(owner_table__find(&t, kind, id, &first), want);
+				if (want)
+					assert_int_equal(first, want_first);
+			}
 		}
 	}
 
