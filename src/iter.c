@@ -146,19 +146,18 @@ static int load_maps_variant(struct iters *it, bool kfunc)
  * and the core must load from 5.8. A kernel that has the kfunc but
  * refuses it here still gets its maps, without counts from the kernel.
  */
-static int load_maps(struct iters *it, const struct btf *vmlinux)
+static int load_maps(struct iters *it, bool has_kfunc)
 {
 	int err;
 
-	it->has_elem_count_kfunc = kernel_has_func(vmlinux, "bpf_map_sum_elem_count");
-	if (it->has_elem_count_kfunc) {
+	if (has_kfunc) {
 		err = load_maps_variant(it, true);
+		it->has_elem_count_kfunc = !err;
 		if (!err)
 			return 0;
 		log_warn("the bpf_map iterator calling bpf_map_sum_elem_count does not load (%s): "
 			 "loading it without",
 			 strerror(-err));
-		it->has_elem_count_kfunc = false;
 	}
 	return load_maps_variant(it, false);
 }
@@ -212,11 +211,11 @@ static int load_owners_variant(struct iters *it, bool cast)
 }
 
 /* The cast saves a helper call per BPF file; chosen by BTF as for maps. */
-static int load_owners(struct iters *it, const struct btf *vmlinux)
+static int load_owners(struct iters *it, bool has_cast)
 {
 	int err;
 
-	if (kernel_has_func(vmlinux, "bpf_rdonly_cast")) {
+	if (has_cast) {
 		err = load_owners_variant(it, true);
 		if (!err) {
 			log_info("owners: object ids read with bpf_rdonly_cast");
@@ -247,7 +246,8 @@ static void load_links(struct iters *it)
 
 int iters__new(struct iters **out)
 {
-	struct btf *vmlinux = NULL;
+	bool has_kfunc, has_cast;
+	struct btf *vmlinux;
 	struct iters *it;
 	int err_maps, err_progs, err_owners, err = 0;
 
@@ -266,9 +266,14 @@ int iters__new(struct iters **out)
 	if (!it)
 		return -ENOMEM;
 	pthread_mutex_init(&it->walk_lock, NULL);
-	vmlinux = btf__load_vmlinux_btf(); /* for the variant choices below; NULL: plain ones */
+	/* What picks the variants, read at once: libbpf loads the BTF again for each object. */
+	vmlinux = btf__load_vmlinux_btf();
+	has_kfunc = kernel_has_func(vmlinux, "bpf_map_sum_elem_count");
+	has_cast = kernel_has_func(vmlinux, "bpf_rdonly_cast");
+	it->has_map_mem_usage = kernel_has_member(vmlinux, "bpf_map_ops", "map_mem_usage");
+	btf__free(vmlinux);
 
-	err_maps = load_maps(it, vmlinux);
+	err_maps = load_maps(it, has_kfunc);
 	if (err_maps)
 		explain_load_error(iter_names[ITER_MAPS], err_maps);
 	err_progs = load_progs(it);
@@ -279,7 +284,7 @@ int iters__new(struct iters **out)
 		goto out;
 	}
 	/* Optional: without it maps and programs are exported, owners are not. */
-	err_owners = load_owners(it, vmlinux);
+	err_owners = load_owners(it, has_cast);
 	if (err_owners)
 		log_warn("the task_file iterator did not load (%s): no owner labels; run with "
 			 "--log.level=debug for the loader's details",
@@ -287,9 +292,7 @@ int iters__new(struct iters **out)
 
 	load_elems(it);
 	load_links(it);
-	it->has_map_mem_usage = kernel_has_member(vmlinux, "bpf_map_ops", "map_mem_usage");
 out:
-	btf__free(vmlinux);
 	if (err) {
 		iters__free(it);
 		return err;
