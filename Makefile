@@ -62,7 +62,7 @@ CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/r
 	     src/scrape_stream.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
 	     src/collect_progs.c src/collect_links.c src/collect_self.c src/objinfo.c src/iter.c \
-	     src/map_batch.c src/pins.c src/privileges.c src/http.c src/no_nss.c \
+	     src/map_walk.c src/pins.c src/privileges.c src/http.c src/no_nss.c \
 	     cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o

@@ -27,8 +27,9 @@ enum bpfmap_count_method {
 	BPFMAP_COUNT_NONE = 0, /* the kernel keeps no count for this map */
 	BPFMAP_COUNT_KFUNC = 1, /* bpf_map_sum_elem_count() */
 	BPFMAP_COUNT_ITER = 2, /* walked with SEC("iter/bpf_map_elem"): the fallback */
-	BPFMAP_COUNT_BATCH = 3, /* hash_of_maps (no element iterator): batched lookups */
+	BPFMAP_COUNT_BATCH = 3, /* read from user space with BPF_MAP_LOOKUP_BATCH */
 	BPFMAP_COUNT_OWN = 4, /* the map type's own counter (lpm_trie, queue, devmap_hash, ...) */
+	BPFMAP_COUNT_KEYS = 5, /* read from user space one BPF_MAP_GET_NEXT_KEY at a time */
 };
 
 /* map record flags (map_record.rec_flags) */

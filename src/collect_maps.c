@@ -11,7 +11,7 @@
 
 #include "collector.h"
 #include "log.h"
-#include "map_batch.h"
+#include "map_walk.h"
 #include "objinfo.h"
 
 struct map_row {
@@ -319,16 +319,25 @@ out:
 	return err;
 }
 
-/* hash_of_maps has no element iterator: it is read in batches instead. */
-static int walk_map(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
-		    uint32_t *method)
+/* A scrape's walks: the kernel's iterator, or user space reads into buf. */
+struct walker {
+	struct iters *iters;
+	struct map_walk_buf buf;
+};
+
+static int walk_map(void *arg, enum map_count_method how, const struct bpfmap_map_record *rec,
+		    uint64_t *entries)
 {
-	if (rec->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
-		*method = BPFMAP_COUNT_BATCH;
-		return map_batch_count(rec->id, rec->key_size, rec->value_size, entries);
+	struct walker *w = arg;
+
+	switch (how) {
+	case MAP_COUNT_METHOD_ITERATOR:
+		return iters__count_elems(w->iters, rec->id, entries);
+	case MAP_COUNT_METHOD_BATCH:
+		return map_walk_batch(&w->buf, rec, entries);
+	default:
+		return map_walk_keys(&w->buf, rec, entries);
 	}
-	*method = BPFMAP_COUNT_ITER;
-	return iters__count_elems(arg, rec->id, entries);
 }
 
 /* Keep the holders of a kept row (the set is reused for the next map). */
@@ -386,6 +395,7 @@ int collect_maps(struct scrape *s)
 	const struct iter_buf *buf;
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 	struct map_owners owners = {0};
+	struct walker walker = {.iters = s->iters};
 	struct map_row *rows = NULL;
 	uint32_t *ids = NULL; /* of the kept maps, for pins and the memory cache */
 	char *prog_names = NULL, *next_names;
@@ -407,7 +417,8 @@ int collect_maps(struct scrape *s)
 		goto out;
 	}
 	map_count__init(&s->count, exporter_count_method(s->cfg, s->iters),
-			s->cfg->fallback_max_entries, walk_map, s->iters);
+			iters__count_support(s->iters), s->cfg->fallback_max_entries, walk_map,
+			&walker);
 	s->count_valid = true;
 	next_names = prog_names;
 	/* In ascending id order, as the iterator returns maps: the budget goes to older maps. */
@@ -461,6 +472,7 @@ int collect_maps(struct scrape *s)
 	if (!err && s->cfg->memory_reads_per_scrape)
 		err = write_memory(s, rows, ids, nr_rows);
 out:
+	map_walk_buf__fini(&walker.buf);
 	owner_set__fini(&owners.set);
 	free(owners.holders);
 	str_arena__fini(&owners.strings);

@@ -68,6 +68,9 @@ static void write_features(struct expo *out, const struct iters *iters)
 	const struct expo_label elem_iter = {"feature", "iter_bpf_map_elem"};
 	const struct expo_label link_iter = {"feature", "iter_bpf_link"};
 	const struct expo_label mem_usage = {"feature", "map_mem_usage"};
+	const struct expo_label batch = {"feature", "map_lookup_batch"};
+	const struct expo_label keys = {"feature", "map_get_next_key"};
+	const struct map_count_support *count = iters__count_support(iters);
 
 	expo__family(out, "bpfmap_exporter_kernel_feature",
 		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
@@ -80,6 +83,8 @@ static void write_features(struct expo *out, const struct iters *iters)
 	expo__sample(out, &elem_iter, 1, iters__has_elem_iter(iters));
 	expo__sample(out, &link_iter, 1, iters__available(iters, ITER_LINKS));
 	expo__sample(out, &mem_usage, 1, iters__has_map_mem_usage(iters));
+	expo__sample(out, &batch, 1, !count->err[MAP_COUNT_METHOD_BATCH]);
+	expo__sample(out, &keys, 1, !count->err[MAP_COUNT_METHOD_KEYS]);
 }
 
 static void write_run_stats(const struct scrape *s)
@@ -122,10 +127,11 @@ static void write_counting(const struct scrape *s)
 	const struct expo_label label = {"method", map_count_method_name(method)};
 
 	expo__family(s->out, "bpfmap_exporter_map_count_method_info",
-		     "How hash maps get their entry counts: kfunc, iterator or none; always 1.",
+		     "How hash maps get their entry counts: kfunc, iterator, batch, keys or none; "
+		     "always 1.",
 		     EXPO_GAUGE);
 	expo__sample(s->out, &label, 1, 1);
-	if (!s->count_valid || s->count.method != MAP_COUNT_METHOD_ITERATOR)
+	if (!s->count_valid || !map_count_method_walks(s->count.method))
 		return;
 	expo__family(s->out, "bpfmap_exporter_map_count_fallback_maps",
 		     "Hash maps the fallback walk was asked to count in this scrape, by result.",

@@ -195,8 +195,7 @@ static int set_static_labels(struct expo *out, const struct config *cfg)
 
 enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters)
 {
-	return map_count_method(cfg->counting_mode, iters__has_elem_count_kfunc(iters),
-				iters__has_elem_iter(iters));
+	return map_count_method(cfg->counting_mode, iters__count_support(iters));
 }
 
 bool scrape_run_stats_on(const struct scrape *s)

@@ -32,9 +32,8 @@ const char *const collector_names[COLLECTOR_MAX] = {
 };
 
 const char *const counting_mode_names[COUNTING_MODE_MAX] = {
-	[COUNTING_AUTO] = "auto",
-	[COUNTING_ITERATOR] = "iterator",
-	[COUNTING_NONE] = "none",
+	[COUNTING_AUTO] = "auto",   [COUNTING_WALK] = "walk", [COUNTING_ITERATOR] = "iterator",
+	[COUNTING_BATCH] = "batch", [COUNTING_KEYS] = "keys", [COUNTING_NONE] = "none",
 };
 
 /* Labels of the exporter's own metrics: a static label must not shadow them. */

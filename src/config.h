@@ -27,8 +27,11 @@ extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */
 enum counting_mode {
-	COUNTING_AUTO, /* the kernel's kfunc where it exists (6.6+), else the element walk */
-	COUNTING_ITERATOR, /* always the element walk, even where the kfunc exists */
+	COUNTING_AUTO, /* the kernel's kfunc where it exists (6.6+), else the best walk */
+	COUNTING_WALK, /* the best walk the kernel allows, even where the kfunc exists */
+	COUNTING_ITERATOR, /* walks with the bpf_map_elem iterator only */
+	COUNTING_BATCH, /* walks with batched lookups only */
+	COUNTING_KEYS, /* walks one key at a time only */
 	COUNTING_NONE, /* no entry counts */
 	COUNTING_MODE_MAX,
 };

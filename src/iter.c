@@ -11,6 +11,7 @@
 
 #include "iter.h"
 #include "log.h"
+#include "map_walk.h"
 #include "records.h"
 #include "privileges.h"
 
@@ -32,7 +33,17 @@ struct iters {
 	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
 	bool has_elem_count_kfunc;
 	bool has_map_mem_usage;
+	struct map_count_support count_support;
+	/*
+	 * Zeroed room for the verifier's log of a refused load: libbpf
+	 * reads what the kernel wrote there, and memory the kernel fills is
+	 * then initialised for every checker too. Only while loading.
+	 */
+	char *load_log;
+	struct bpf_object_open_opts open_opts; /* every object's: the log above */
 };
+
+#define LOAD_LOG_SIZE (256 * 1024)
 
 static const char *const iter_names[ITER_KIND_MAX] = {
 	[ITER_MAPS] = "bpf_map",
@@ -107,6 +118,18 @@ static bool kernel_has_member(const struct btf *btf, const char *sname, const ch
 	return false;
 }
 
+/*
+ * A skeleton's load result; on a failure, what the verifier said, for
+ * --log.level=debug (libbpf prints only logs of its own buffers).
+ */
+static int loaded(struct iters *it, const char *what, int err)
+{
+	if (err && it->load_log[0])
+		log_debug("the %s iterator's load, the verifier's log:\n%s", what, it->load_log);
+	it->load_log[0] = '\0';
+	return err;
+}
+
 static int attach(struct iters *it, enum iter_kind kind, struct bpf_program *prog)
 {
 	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
@@ -123,14 +146,14 @@ static int load_maps_variant(struct iters *it, bool kfunc)
 	struct bpf_program *prog;
 	int err;
 
-	it->maps_skel = iter_maps__open();
+	it->maps_skel = iter_maps__open_opts(&it->open_opts);
 	if (!it->maps_skel)
 		return -errno;
 	prog = kfunc ? it->maps_skel->progs.dump_map_kfunc : it->maps_skel->progs.dump_bpf_map;
 	bpf_program__set_autoload(kfunc ? it->maps_skel->progs.dump_bpf_map
 					: it->maps_skel->progs.dump_map_kfunc,
 				  false);
-	err = iter_maps__load(it->maps_skel);
+	err = loaded(it, "bpf_map", iter_maps__load(it->maps_skel));
 	if (!err)
 		err = attach(it, ITER_MAPS, prog);
 	if (err) {
@@ -150,9 +173,11 @@ static int load_maps(struct iters *it, bool has_kfunc)
 {
 	int err;
 
+	it->count_support.err[MAP_COUNT_METHOD_KFUNC] = -ENOENT; /* not in the kernel's BTF */
 	if (has_kfunc) {
 		err = load_maps_variant(it, true);
 		it->has_elem_count_kfunc = !err;
+		it->count_support.err[MAP_COUNT_METHOD_KFUNC] = err;
 		if (!err)
 			return 0;
 		log_warn("the bpf_map iterator calling bpf_map_sum_elem_count does not load (%s): "
@@ -164,23 +189,34 @@ static int load_maps(struct iters *it, bool has_kfunc)
 
 static int load_progs(struct iters *it)
 {
-	it->progs_skel = iter_progs__open_and_load();
+	int err;
+
+	it->progs_skel = iter_progs__open_opts(&it->open_opts);
 	if (!it->progs_skel)
 		return -errno;
-	return attach(it, ITER_PROGS, it->progs_skel->progs.dump_bpf_prog);
+	err = loaded(it, "bpf_prog", iter_progs__load(it->progs_skel));
+	return err ? err : attach(it, ITER_PROGS, it->progs_skel->progs.dump_bpf_prog);
 }
 
 /*
  * Loaded, not attached: an element walk attaches to one map at a time.
- * Optional: without it hash maps go uncounted before 6.6.
+ * Optional: a kernel without it, or whose policy refuses it, counts
+ * hash maps another way (map_count.h), and the start-up line on
+ * counting says which and why.
  */
 static void load_elems(struct iters *it)
 {
-	it->elems_skel = iter_map_elems__open_and_load();
-	if (!it->elems_skel)
-		log_warn("the bpf_map_elem iterator does not load (%s; Linux 5.9+ needed): "
-			 "no fallback count for hash maps on kernels before 6.6",
-			 strerror(errno));
+	int err;
+
+	it->elems_skel = iter_map_elems__open_opts(&it->open_opts);
+	err = it->elems_skel ? loaded(it, "bpf_map_elem", iter_map_elems__load(it->elems_skel))
+			     : -errno;
+	if (err) {
+		log_debug("the bpf_map_elem iterator does not load: %s", strerror(-err));
+		iter_map_elems__destroy(it->elems_skel);
+		it->elems_skel = NULL;
+	}
+	it->count_support.err[MAP_COUNT_METHOD_ITERATOR] = err;
 }
 
 /* One of the two programs of iter_owners: with or without bpf_rdonly_cast. */
@@ -189,7 +225,7 @@ static int load_owners_variant(struct iters *it, bool cast)
 	struct bpf_program *prog;
 	int err;
 
-	it->owners_skel = iter_owners__open();
+	it->owners_skel = iter_owners__open_opts(&it->open_opts);
 	if (!it->owners_skel)
 		return -errno;
 	prog = cast ? it->owners_skel->progs.dump_task_file_cast
@@ -200,7 +236,7 @@ static int load_owners_variant(struct iters *it, bool cast)
 	/* Each keeps its per-session state in its own map (task storage is 5.11+). */
 	bpf_map__set_autocreate(it->owners_skel->maps.readers, cast);
 	bpf_map__set_autocreate(it->owners_skel->maps.sessions, !cast);
-	err = iter_owners__load(it->owners_skel);
+	err = loaded(it, "task_file", iter_owners__load(it->owners_skel));
 	if (!err)
 		err = attach(it, ITER_OWNERS, prog);
 	if (err) {
@@ -236,8 +272,10 @@ static void load_links(struct iters *it)
 {
 	int err;
 
-	it->links_skel = iter_links__open_and_load();
-	err = it->links_skel ? attach(it, ITER_LINKS, it->links_skel->progs.dump_bpf_link) : -errno;
+	it->links_skel = iter_links__open_opts(&it->open_opts);
+	err = it->links_skel ? loaded(it, "bpf_link", iter_links__load(it->links_skel)) : -errno;
+	if (!err)
+		err = attach(it, ITER_LINKS, it->links_skel->progs.dump_bpf_link);
 	if (err)
 		log_warn("the bpf_link iterator does not load (%s; Linux 5.19+ needed): no link "
 			 "series; run with --log.level=debug for the loader's details",
@@ -266,6 +304,16 @@ int iters__new(struct iters **out)
 	if (!it)
 		return -ENOMEM;
 	pthread_mutex_init(&it->walk_lock, NULL);
+	it->load_log = calloc(1, LOAD_LOG_SIZE);
+	if (!it->load_log) {
+		err = -ENOMEM;
+		goto out;
+	}
+	it->open_opts = (struct bpf_object_open_opts){
+		.sz = sizeof(it->open_opts),
+		.kernel_log_buf = it->load_log,
+		.kernel_log_size = LOAD_LOG_SIZE,
+	};
 	/* What picks the variants, read at once: libbpf loads the BTF again for each object. */
 	vmlinux = btf__load_vmlinux_btf();
 	has_kfunc = kernel_has_func(vmlinux, "bpf_map_sum_elem_count");
@@ -292,7 +340,11 @@ int iters__new(struct iters **out)
 
 	load_elems(it);
 	load_links(it);
+	map_walk_probe(&it->count_support.err[MAP_COUNT_METHOD_BATCH],
+		       &it->count_support.err[MAP_COUNT_METHOD_KEYS]);
 out:
+	free(it->load_log); /* the objects are loaded: nothing reads it again */
+	it->load_log = NULL;
 	if (err) {
 		iters__free(it);
 		return err;
@@ -334,6 +386,11 @@ bool iters__has_map_mem_usage(const struct iters *it)
 bool iters__has_elem_iter(const struct iters *it)
 {
 	return it && it->elems_skel;
+}
+
+const struct map_count_support *iters__count_support(const struct iters *it)
+{
+	return &it->count_support;
 }
 
 /* Drain an iterator fd into buf; -EPROTO if it holds more than size bytes. */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "map_count.h"
+
 enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_LINKS, ITER_KIND_MAX };
 
 /* A growable byte buffer, reused across reads. */
@@ -37,6 +39,8 @@ bool iters__has_elem_count_kfunc(const struct iters *it);
 bool iters__has_map_mem_usage(const struct iters *it);
 /* Can a single map be walked with SEC("iter/bpf_map_elem") (5.9+)? */
 bool iters__has_elem_iter(const struct iters *it);
+/* How hash maps may be counted on this kernel (map_count.h), found at start-up. */
+const struct map_count_support *iters__count_support(const struct iters *it);
 /* Read one full pass of an iterator into buf (replacing its contents). */
 int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
 /*

@@ -214,32 +214,52 @@ static struct config *load_config(const struct flags *flags)
 	return cfg;
 }
 
-/* One line saying how hash maps are counted: at start, and when a reload changes it. */
+/*
+ * One line saying how hash maps are counted and, where it is not the
+ * kernel's own count, why: every better candidate the kernel refused or
+ * lacks. At start, and when a reload changes it.
+ */
 static void log_count_method(const struct config *cfg, const struct iters *iters)
 {
+	static const char *const what[MAP_COUNT_METHOD_MAX] = {
+		[MAP_COUNT_METHOD_KFUNC] = "bpf_map_sum_elem_count",
+		[MAP_COUNT_METHOD_ITERATOR] = "the bpf_map_elem iterator",
+		[MAP_COUNT_METHOD_BATCH] = "batched lookups",
+		[MAP_COUNT_METHOD_KEYS] = "one key at a time",
+	};
+	const struct map_count_support *support = iters__count_support(iters);
 	enum map_count_method method = exporter_count_method(cfg, iters);
-	bool kfunc = iters__has_elem_count_kfunc(iters);
+	enum map_count_method candidates[MAP_COUNT_CANDIDATES_MAX];
+	size_t n = map_count_candidates(cfg->counting_mode, candidates), len = 0;
+	char why[512] = "";
 
-	switch (method) {
-	case MAP_COUNT_METHOD_KFUNC:
+	if (method == MAP_COUNT_METHOD_KFUNC) {
 		log_info("hash map entry counts: method=kfunc (the kernel's "
 			 "bpf_map_sum_elem_count)");
-		break;
-	case MAP_COUNT_METHOD_ITERATOR:
-		log_info("hash map entry counts: method=iterator (%s; each map walked with the "
-			 "bpf_map_elem iterator, up to %u entries of max_entries per scrape)",
-			 kfunc ? "counting.method is iterator"
-			       : "the kernel lacks bpf_map_sum_elem_count, Linux 6.6+",
-			 cfg->fallback_max_entries);
-		break;
-	default:
-		if (cfg->counting_mode == COUNTING_NONE)
-			log_info("hash map entry counts: method=none (counting.method is none)");
-		else
-			log_warn("hash map entry counts: method=none (the kernel has neither "
-				 "bpf_map_sum_elem_count, 6.6+, nor the bpf_map_elem iterator, "
-				 "5.9+)");
+		return;
 	}
+	if (cfg->counting_mode != COUNTING_AUTO)
+		len = (size_t)snprintf(why, sizeof(why), "counting.method is %s",
+				       counting_mode_names[cfg->counting_mode]);
+	for (size_t i = 0; i < n && candidates[i] != method && len < sizeof(why); i++) {
+		int err = support->err[candidates[i]];
+
+		len += (size_t)snprintf(why + len, sizeof(why) - len, "%s%s: %s", len ? "; " : "",
+					what[candidates[i]],
+					candidates[i] == MAP_COUNT_METHOD_KFUNC && err == -ENOENT
+						? "not in this kernel (Linux 6.6+)"
+						: strerror(-err));
+	}
+	if (method != MAP_COUNT_METHOD_NONE)
+		log_info("hash map entry counts: method=%s (%s; each map walked, up to %u entries "
+			 "of max_entries per scrape)",
+			 map_count_method_name(method), why, cfg->fallback_max_entries);
+	else if (cfg->counting_mode == COUNTING_NONE)
+		log_info("hash map entry counts: method=none (counting.method is none)");
+	else
+		log_warn("hash map entry counts: method=none (%s): hash maps have no "
+			 "ebpf_map_entries or ebpf_map_pressure",
+			 why);
 }
 
 static void reload(struct exporter *exp, const struct flags *flags)
@@ -319,7 +339,7 @@ static int probe_cb(void *arg)
 static uint64_t caps_for_features(const struct exporter *exp)
 {
 	const struct config *cfg = exp->cfg;
-	bool walk = exporter_count_method(cfg, exp->iters) == MAP_COUNT_METHOD_ITERATOR;
+	bool walk = map_count_method_walks(exporter_count_method(cfg, exp->iters));
 
 	if (!walk && !cfg->memory_reads_per_scrape && !cfg->run_stats)
 		return 0;

@@ -590,7 +590,7 @@ static void test_counting(void **state)
 
 	expect_error("counting:\n  method: kfunc\n",
 		     "t.yaml:2:11: counting.method: unknown method \"kfunc\" (allowed: auto, "
-		     "iterator, none)");
+		     "walk, iterator, batch, keys, none)");
 	expect_error("counting:\n  method: [auto]\n",
 		     "t.yaml:2:11: counting.method: expected a string, got a sequence");
 	expect_error("counting:\n  fallback_max_entries: 4294967296\n",

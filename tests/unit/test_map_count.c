@@ -19,23 +19,41 @@ struct fake {
 	uint64_t entries[64];
 	int errors[64];
 	uint32_t walked[64];
+	enum map_count_method how[64]; /* how each map was asked to be walked */
 	size_t nr_walked;
 };
 
-static int fake_walk(void *arg, const struct bpfmap_map_record *rec, uint64_t *entries,
-		     uint32_t *method)
+static int fake_walk(void *arg, enum map_count_method how, const struct bpfmap_map_record *rec,
+		     uint64_t *entries)
 {
 	struct fake *f = arg;
 	uint32_t map_id = rec->id;
 
 	assert_true(map_id < ARRAY_SIZE(f->entries));
+	assert_true(map_count_method_walks(how));
+	f->how[map_id] = how;
 	f->walked[f->nr_walked++] = map_id;
 	if (f->errors[map_id])
 		return f->errors[map_id];
 	*entries = f->entries[map_id];
-	*method = rec->type == BPF_MAP_TYPE_HASH_OF_MAPS ? BPFMAP_COUNT_BATCH : BPFMAP_COUNT_ITER;
 	return 0;
 }
+
+/* Kernels: everything allowed; no kfunc; no element iterator; no batches; nothing. */
+static const struct map_count_support all_allowed = {0};
+static const struct map_count_support no_kfunc = {.err = {[MAP_COUNT_METHOD_KFUNC] = -ENOENT}};
+static const struct map_count_support no_iter = {
+	.err = {[MAP_COUNT_METHOD_KFUNC] = -ENOENT, [MAP_COUNT_METHOD_ITERATOR] = -EPERM}};
+static const struct map_count_support keys_only = {.err = {[MAP_COUNT_METHOD_KFUNC] = -ENOENT,
+							   [MAP_COUNT_METHOD_ITERATOR] = -EPERM,
+							   [MAP_COUNT_METHOD_BATCH] = -EINVAL}};
+static const struct map_count_support no_batch = {.err = {[MAP_COUNT_METHOD_BATCH] = -EINVAL}};
+static const struct map_count_support iter_only = {
+	.err = {[MAP_COUNT_METHOD_BATCH] = -EINVAL, [MAP_COUNT_METHOD_KEYS] = -EPERM}};
+static const struct map_count_support refuses_all = {.err = {[MAP_COUNT_METHOD_KFUNC] = -ENOENT,
+							     [MAP_COUNT_METHOD_ITERATOR] = -EPERM,
+							     [MAP_COUNT_METHOD_BATCH] = -EPERM,
+							     [MAP_COUNT_METHOD_KEYS] = -EPERM}};
 
 static struct bpfmap_map_record map(uint32_t id, uint32_t type, uint32_t max_entries)
 {
@@ -45,20 +63,50 @@ static struct bpfmap_map_record map(uint32_t id, uint32_t type, uint32_t max_ent
 static void test_method(void **state)
 {
 	(void)state;
-	/* auto: the kernel's count first, the walk second, else none. */
-	assert_int_equal(map_count_method(COUNTING_AUTO, true, true), MAP_COUNT_METHOD_KFUNC);
-	assert_int_equal(map_count_method(COUNTING_AUTO, false, true), MAP_COUNT_METHOD_ITERATOR);
-	assert_int_equal(map_count_method(COUNTING_AUTO, false, false), MAP_COUNT_METHOD_NONE);
-	/* iterator: the walk even where the kfunc exists; none without the iterator. */
-	assert_int_equal(map_count_method(COUNTING_ITERATOR, true, true),
+	/* auto: the kernel's count first, then the best walk the kernel allows, else none. */
+	assert_int_equal(map_count_method(COUNTING_AUTO, &all_allowed), MAP_COUNT_METHOD_KFUNC);
+	assert_int_equal(map_count_method(COUNTING_AUTO, &no_kfunc), MAP_COUNT_METHOD_ITERATOR);
+	assert_int_equal(map_count_method(COUNTING_AUTO, &no_iter), MAP_COUNT_METHOD_BATCH);
+	assert_int_equal(map_count_method(COUNTING_AUTO, &keys_only), MAP_COUNT_METHOD_KEYS);
+	assert_int_equal(map_count_method(COUNTING_AUTO, &refuses_all), MAP_COUNT_METHOD_NONE);
+	/* walk: the best walk even where the kfunc exists. */
+	assert_int_equal(map_count_method(COUNTING_WALK, &all_allowed), MAP_COUNT_METHOD_ITERATOR);
+	assert_int_equal(map_count_method(COUNTING_WALK, &no_iter), MAP_COUNT_METHOD_BATCH);
+	assert_int_equal(map_count_method(COUNTING_WALK, &keys_only), MAP_COUNT_METHOD_KEYS);
+	assert_int_equal(map_count_method(COUNTING_WALK, &refuses_all), MAP_COUNT_METHOD_NONE);
+	/* A walk asked for by name: that one, or none, never another. */
+	assert_int_equal(map_count_method(COUNTING_ITERATOR, &all_allowed),
 			 MAP_COUNT_METHOD_ITERATOR);
-	assert_int_equal(map_count_method(COUNTING_ITERATOR, true, false), MAP_COUNT_METHOD_NONE);
-	assert_int_equal(map_count_method(COUNTING_NONE, true, true), MAP_COUNT_METHOD_NONE);
+	assert_int_equal(map_count_method(COUNTING_ITERATOR, &no_iter), MAP_COUNT_METHOD_NONE);
+	assert_int_equal(map_count_method(COUNTING_BATCH, &no_iter), MAP_COUNT_METHOD_BATCH);
+	assert_int_equal(map_count_method(COUNTING_BATCH, &keys_only), MAP_COUNT_METHOD_NONE);
+	assert_int_equal(map_count_method(COUNTING_KEYS, &all_allowed), MAP_COUNT_METHOD_KEYS);
+	assert_int_equal(map_count_method(COUNTING_KEYS, &refuses_all), MAP_COUNT_METHOD_NONE);
+	assert_int_equal(map_count_method(COUNTING_NONE, &all_allowed), MAP_COUNT_METHOD_NONE);
 
 	assert_string_equal(map_count_method_name(MAP_COUNT_METHOD_KFUNC), "kfunc");
 	assert_string_equal(map_count_method_name(MAP_COUNT_METHOD_ITERATOR), "iterator");
+	assert_string_equal(map_count_method_name(MAP_COUNT_METHOD_BATCH), "batch");
+	assert_string_equal(map_count_method_name(MAP_COUNT_METHOD_KEYS), "keys");
 	assert_string_equal(map_count_method_name(MAP_COUNT_METHOD_NONE), "none");
 	assert_string_equal(map_count_result_name(MAP_COUNT_OVER_BUDGET), "over_budget");
+}
+
+/* Every mode's candidates are in the order the method is picked from. */
+static void test_candidates(void **state)
+{
+	enum map_count_method c[MAP_COUNT_CANDIDATES_MAX];
+
+	(void)state;
+	assert_int_equal(map_count_candidates(COUNTING_AUTO, c), 4);
+	assert_int_equal(c[0], MAP_COUNT_METHOD_KFUNC);
+	assert_int_equal(c[3], MAP_COUNT_METHOD_KEYS);
+	assert_int_equal(map_count_candidates(COUNTING_WALK, c), 3);
+	assert_int_equal(c[0], MAP_COUNT_METHOD_ITERATOR);
+	assert_int_equal(c[1], MAP_COUNT_METHOD_BATCH);
+	assert_int_equal(map_count_candidates(COUNTING_BATCH, c), 1);
+	assert_int_equal(c[0], MAP_COUNT_METHOD_BATCH);
+	assert_int_equal(map_count_candidates(COUNTING_NONE, c), 0);
 }
 
 static void test_walkable(void **state)
@@ -86,7 +134,7 @@ static void test_kfunc_keeps_records(void **state)
 	(void)state;
 	h.count_method = BPFMAP_COUNT_KFUNC;
 	h.entries = 7;
-	map_count__init(&mc, MAP_COUNT_METHOD_KFUNC, 0, fake_walk, &f);
+	map_count__init(&mc, MAP_COUNT_METHOD_KFUNC, &all_allowed, 0, fake_walk, &f);
 	map_count__apply(&mc, &h);
 	map_count__apply(&mc, &a);
 	assert_int_equal(h.count_method, BPFMAP_COUNT_KFUNC);
@@ -105,7 +153,7 @@ static void test_none_drops_counts(void **state)
 	(void)state;
 	h.count_method = BPFMAP_COUNT_KFUNC;
 	h.entries = 7;
-	map_count__init(&mc, MAP_COUNT_METHOD_NONE, 1000, fake_walk, &f);
+	map_count__init(&mc, MAP_COUNT_METHOD_NONE, &all_allowed, 1000, fake_walk, &f);
 	map_count__apply(&mc, &h);
 	assert_int_equal(h.count_method, BPFMAP_COUNT_NONE);
 	assert_int_equal(f.nr_walked, 0);
@@ -115,7 +163,8 @@ static void test_none_drops_counts(void **state)
 static void test_own_counts_kept(void **state)
 {
 	static const enum map_count_method methods[] = {
-		MAP_COUNT_METHOD_NONE, MAP_COUNT_METHOD_KFUNC, MAP_COUNT_METHOD_ITERATOR};
+		MAP_COUNT_METHOD_NONE, MAP_COUNT_METHOD_KFUNC, MAP_COUNT_METHOD_ITERATOR,
+		MAP_COUNT_METHOD_BATCH, MAP_COUNT_METHOD_KEYS};
 	struct fake f = {};
 	struct map_count mc;
 
@@ -125,7 +174,7 @@ static void test_own_counts_kept(void **state)
 
 		t.count_method = BPFMAP_COUNT_OWN;
 		t.entries = 4;
-		map_count__init(&mc, methods[i], 1000, fake_walk, &f);
+		map_count__init(&mc, methods[i], &all_allowed, 1000, fake_walk, &f);
 		map_count__apply(&mc, &t);
 		assert_int_equal(t.count_method, BPFMAP_COUNT_OWN);
 		assert_int_equal(t.entries, 4);
@@ -150,7 +199,7 @@ static void test_iterator_walks_hash_maps(void **state)
 	recs[0].count_method = BPFMAP_COUNT_KFUNC; /* forced iterator: the kfunc's 99 is unused */
 	recs[0].entries = 99;
 	recs[5].count_method = BPFMAP_COUNT_KFUNC;
-	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, 1000, fake_walk, &f);
+	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, &all_allowed, 1000, fake_walk, &f);
 	for (size_t i = 0; i < ARRAY_SIZE(recs); i++)
 		map_count__apply(&mc, &recs[i]);
 
@@ -162,7 +211,7 @@ static void test_iterator_walks_hash_maps(void **state)
 		if (recs[i].type == BPF_MAP_TYPE_ARRAY)
 			want = BPFMAP_COUNT_NONE;
 		else if (recs[i].type == BPF_MAP_TYPE_HASH_OF_MAPS)
-			want = BPFMAP_COUNT_BATCH; /* as the walk said it counted */
+			want = BPFMAP_COUNT_BATCH; /* no element iterator: the next best walk */
 		assert_int_equal(recs[i].count_method, want);
 		if (want != BPFMAP_COUNT_NONE)
 			assert_int_equal(recs[i].entries, f.entries[recs[i].id]);
@@ -189,7 +238,7 @@ static void test_budget(void **state)
 	struct map_count mc;
 
 	(void)state;
-	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, 151, fake_walk, &f);
+	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, &all_allowed, 151, fake_walk, &f);
 	for (size_t i = 0; i < ARRAY_SIZE(recs); i++)
 		map_count__apply(&mc, &recs[i]);
 	assert_int_equal(f.nr_walked, ARRAY_SIZE(want_walked));
@@ -205,7 +254,7 @@ static void test_budget(void **state)
 	/* Budget 0: nothing walked, every hash map over budget. */
 	memset(&f.walked, 0, sizeof(f.walked));
 	f.nr_walked = 0;
-	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, 0, fake_walk, &f);
+	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, &all_allowed, 0, fake_walk, &f);
 	recs[0].count_method = BPFMAP_COUNT_NONE;
 	map_count__apply(&mc, &recs[0]);
 	assert_int_equal(f.nr_walked, 0);
@@ -223,7 +272,7 @@ static void test_walk_errors(void **state)
 	struct map_count mc;
 
 	(void)state;
-	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, 1000, fake_walk, &f);
+	map_count__init(&mc, MAP_COUNT_METHOD_ITERATOR, &all_allowed, 1000, fake_walk, &f);
 	for (size_t i = 0; i < ARRAY_SIZE(recs); i++)
 		map_count__apply(&mc, &recs[i]);
 	assert_int_equal(recs[0].count_method, BPFMAP_COUNT_NONE);
@@ -236,10 +285,57 @@ static void test_walk_errors(void **state)
 	assert_int_equal(mc.budget_used, 30);
 }
 
+/*
+ * batch and keys walk every hash map, hash_of_maps included, that way;
+ * the iterator hands hash_of_maps to the next walk the kernel allows, or
+ * leaves it uncounted (and unbilled) when it allows none.
+ */
+static void test_user_space_walks(void **state)
+{
+	static const struct {
+		enum map_count_method method;
+		const struct map_count_support *support;
+		enum map_count_method want_hash, want_hom; /* NONE: not walked */
+		uint32_t record_hash, record_hom;
+	} cases[] = {
+		{MAP_COUNT_METHOD_BATCH, &no_iter, MAP_COUNT_METHOD_BATCH, MAP_COUNT_METHOD_BATCH,
+		 BPFMAP_COUNT_BATCH, BPFMAP_COUNT_BATCH},
+		{MAP_COUNT_METHOD_KEYS, &keys_only, MAP_COUNT_METHOD_KEYS, MAP_COUNT_METHOD_KEYS,
+		 BPFMAP_COUNT_KEYS, BPFMAP_COUNT_KEYS},
+		{MAP_COUNT_METHOD_ITERATOR, &all_allowed, MAP_COUNT_METHOD_ITERATOR,
+		 MAP_COUNT_METHOD_BATCH, BPFMAP_COUNT_ITER, BPFMAP_COUNT_BATCH},
+		{MAP_COUNT_METHOD_ITERATOR, &no_batch, MAP_COUNT_METHOD_ITERATOR,
+		 MAP_COUNT_METHOD_KEYS, BPFMAP_COUNT_ITER, BPFMAP_COUNT_KEYS},
+		{MAP_COUNT_METHOD_ITERATOR, &iter_only, MAP_COUNT_METHOD_ITERATOR,
+		 MAP_COUNT_METHOD_NONE, BPFMAP_COUNT_ITER, BPFMAP_COUNT_NONE},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake f = {.entries = {[1] = 3, [2] = 2}};
+		struct bpfmap_map_record h = map(1, BPF_MAP_TYPE_PERCPU_HASH, 10),
+					 hom = map(2, BPF_MAP_TYPE_HASH_OF_MAPS, 4);
+		struct map_count mc;
+
+		map_count__init(&mc, cases[i].method, cases[i].support, 1000, fake_walk, &f);
+		map_count__apply(&mc, &h);
+		map_count__apply(&mc, &hom);
+		assert_int_equal(f.how[1], cases[i].want_hash);
+		assert_int_equal(f.how[2], cases[i].want_hom);
+		assert_int_equal(h.count_method, cases[i].record_hash);
+		assert_int_equal(hom.count_method, cases[i].record_hom);
+		assert_int_equal(h.entries, 3);
+		assert_int_equal(hom.entries, cases[i].record_hom ? 2 : 0);
+		assert_int_equal(mc.budget_used, cases[i].want_hom ? 14 : 10);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_method),
+		cmocka_unit_test(test_candidates),
+		cmocka_unit_test(test_user_space_walks),
 		cmocka_unit_test(test_walkable),
 		cmocka_unit_test(test_kfunc_keeps_records),
 		cmocka_unit_test(test_none_drops_counts),
