@@ -4,6 +4,7 @@
  * program, prints their ids, and keeps them alive until told to exit.
  *
  * Usage: fixture PREFIX   (PREFIX: 1-6 chars of [A-Za-z0-9_.])
+ *        fixture --probe  (what this kernel allows for counting, see probe())
  *
  * stdout: "map <role> <id> <name>" and "prog <role> <id> <name>" lines,
  * then "ready". stdin commands: "delete del" closes the <p>_del map (it
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
@@ -254,6 +256,83 @@ static void load_prog(const char *prefix)
 	prog_id = id_of(prog_fd, "prog");
 }
 
+/* "OK", or the name of the errno that refused it. */
+static const char *verdict(int err)
+{
+	const char *name;
+
+	if (!err)
+		return "OK";
+	name = strerrorname_np(err < 0 ? -err : err);
+	return name ? name : "error";
+}
+
+/* Loads "return 0" as an iter/bpf_map_elem program: the kernel's answer, 0 or -errno. */
+static int probe_elem_iter(const struct btf *vmlinux)
+{
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_ITER);
+	int id = vmlinux ? btf__find_by_name_kind(vmlinux, "bpf_iter_bpf_map_elem", BTF_KIND_FUNC)
+			 : -ENOENT;
+	int fd;
+
+	if (id < 0)
+		return id;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "probe_elem", "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* The user-space walks, on a hash map of one element: 0 or -errno. */
+static void probe_walks(int *batch, int *keys)
+{
+	__u32 key = 1, value = 2, keys_out[4], values_out[4], token, count = 4, next;
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "probe_walk", 4, 4, 4, NULL);
+
+	*batch = *keys = fd < 0 ? -errno : 0;
+	if (fd < 0)
+		return;
+	if (bpf_map_update_elem(fd, &key, &value, BPF_ANY))
+		die("probe: update: %s", strerror(errno));
+	/* One call reads all: -ENOENT (no bucket left) with count 1 is the full answer. */
+	*batch = bpf_map_lookup_batch(fd, NULL, &token, keys_out, values_out, &count, NULL);
+	if (*batch == -ENOENT && count == 1)
+		*batch = 0;
+	else if (!*batch)
+		*batch = -EPROTO;
+	*keys = bpf_map_get_next_key(fd, NULL, &next);
+	if (!*keys && next != key)
+		*keys = -EPROTO;
+	close(fd);
+}
+
+/*
+ * What the kernel allows for counting hash maps, asked by this fixture
+ * itself (not through the exporter): "probe FEATURE OK|ERRNO" lines.
+ */
+static int probe(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int kfunc = -ENOENT, batch, keys;
+
+	if (vmlinux &&
+	    btf__find_by_name_kind(vmlinux, "bpf_map_sum_elem_count", BTF_KIND_FUNC) >= 0)
+		kfunc = 0;
+	printf("probe bpf_map_sum_elem_count %s\n", verdict(kfunc));
+	printf("probe iter_bpf_map_elem %s\n", verdict(probe_elem_iter(vmlinux)));
+	probe_walks(&batch, &keys);
+	printf("probe map_lookup_batch %s\n", verdict(batch));
+	printf("probe map_get_next_key %s\n", verdict(keys));
+	btf__free(vmlinux);
+	return fflush(stdout) ? 1 : 0;
+}
+
 static void close_all(void)
 {
 	size_t i;
@@ -271,6 +350,8 @@ int main(int argc, char **argv)
 	int nr_cpus;
 	size_t i;
 
+	if (argc == 2 && !strcmp(argv[1], "--probe"))
+		return probe();
 	if (argc != 2 || !valid_prefix(argv[1]))
 		die("usage: fixture PREFIX (1-%d chars of [A-Za-z0-9_.])", PREFIX_MAX);
 

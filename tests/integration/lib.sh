@@ -255,6 +255,59 @@ check_expected_maps() {
 	done <"$HERE/expected_maps.txt"
 }
 
+# probe_kernel: what this kernel allows for counting hash maps, asked by
+# the fixture itself (fixture --probe loads its own minimal programs and
+# maps): KERNEL[feature]=OK or the errno name that refused it.
+probe_kernel() {
+	local word feature verdict
+	declare -gA KERNEL=()
+	while read -r word feature verdict; do
+		[[ $word == probe ]] && KERNEL[$feature]=$verdict
+	done < <("$FIXTURE" --probe 2>"$TMP/probe.err")
+	[[ -n ${KERNEL[iter_bpf_map_elem]:-} && -n ${KERNEL[map_get_next_key]:-} ]]
+}
+
+# expected_method MODE: the method the exporter must pick for
+# counting.method MODE on this kernel, from probe_kernel's answers: auto
+# takes the kernel's count, else the best walk allowed; walk the best
+# walk; a walk named takes that one or none.
+expected_method() {
+	local c candidates
+	case $1 in
+	auto) candidates='bpf_map_sum_elem_count:kfunc iter_bpf_map_elem:iterator map_lookup_batch:batch map_get_next_key:keys' ;;
+	walk) candidates='iter_bpf_map_elem:iterator map_lookup_batch:batch map_get_next_key:keys' ;;
+	iterator) candidates='iter_bpf_map_elem:iterator' ;;
+	batch) candidates='map_lookup_batch:batch' ;;
+	keys) candidates='map_get_next_key:keys' ;;
+	*) candidates='' ;;
+	esac
+	for c in $candidates; do
+		if [[ ${KERNEL[${c%%:*}]} == OK ]]; then
+			echo "${c#*:}"
+			return
+		fi
+	done
+	echo none
+}
+
+# kernel_feature_value FEATURE: 1 where probe_kernel found it allowed.
+kernel_feature_value() {
+	[[ ${KERNEL[$1]} == OK ]] && echo 1 || echo 0
+}
+
+# check_uncounted FILE ROLE...: hash maps the method could not count have
+# no entries or pressure series (never a made-up 0), and keep max_entries.
+check_uncounted() {
+	local m=$1 role
+	shift
+	for role in "$@"; do
+		expect_no_match "$m" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[$role]}")" \
+			"uncounted map $role has a count series"
+		expect_match "$m" "$(series_re ebpf_map_max_entries "${MAP_ID[$role]}")" \
+			"uncounted map $role lost its max_entries"
+	done
+}
+
 # count_method FILE: the counting method an exposition reports.
 count_method() {
 	sed -n 's/^bpfmap_exporter_map_count_method_info{method="\([a-z]*\)"} 1$/\1/p' "$1"
