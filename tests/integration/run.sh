@@ -38,6 +38,8 @@ case_a_start() {
 	PORT=$EXP_PORT
 	MAIN_PID=$EXP_PID
 	echo "# prefix $PREFIX, exporter pid $MAIN_PID on 127.0.0.1:$PORT, prog id $PROG_ID"
+	probe_kernel || case_err "fixture --probe: $(cat "$TMP/probe.err")"
+	echo "# this kernel, asked by the fixture: $(for f in "${!KERNEL[@]}"; do printf '%s=%s ' "$f" "${KERNEL[$f]}"; done)"
 	case_end "a. fixture and exporter start"
 }
 
@@ -51,10 +53,17 @@ case_b_metrics() {
 	fi
 
 	case_begin
-	check_expected_maps "$m"
+	want=$(expected_method auto)
+	if [[ $want == none ]]; then
+		# Nothing counts hash maps here: the other types keep their own counts.
+		check_expected_maps "$m" lpm queue stack dmh
+		check_uncounted "$m" hash lru pcpu nopre noname chars one del inner hom
+	else
+		check_expected_maps "$m"
+	fi
 	# The empty name must be omitted, not written as name="".
 	expect_no_match "$m" "[{,]id=\"${MAP_ID[noname]}\",.*name=" "empty-name map has a name label"
-	case_end "b. map entries/pressure/max_entries of every counted map type ($(count_method "$m"))"
+	case_end "b. map entries/pressure/max_entries of every counted map type ($want)"
 
 	case_begin
 	lbl=$(map_labels arr array "${p}_prog")
@@ -99,14 +108,19 @@ case_b_metrics() {
 	expect_match "$m" '^process_open_fds ' "no process_open_fds"
 	case_end "b. self metrics"
 
-	# The kernel's own count where it has the kfunc (6.6+), else the walk.
+	# The kernel's own count where it has the kfunc (6.6+), else the best
+	# walk this kernel allows, as the fixture's own probe found.
 	case_begin
-	want=iterator
-	grep -qxF 'bpfmap_exporter_kernel_feature{feature="bpf_map_sum_elem_count"} 1' "$m" &&
-		want=kfunc
 	expect_line "$m" "bpfmap_exporter_map_count_method_info{method=\"$want\"} 1"
-	expect_line "$m" 'bpfmap_exporter_kernel_feature{feature="iter_bpf_map_elem"} 1'
+	for f in bpf_map_sum_elem_count iter_bpf_map_elem map_lookup_batch map_get_next_key; do
+		expect_line "$m" "bpfmap_exporter_kernel_feature{feature=\"$f\"} $(kernel_feature_value "$f")"
+	done
+	expect_eq "$(grep -c 'hash map entry counts: method=' "$LOG")" 1 "start-up lines on counting"
 	expect_grep_i "$LOG" "hash map entry counts: method=$want" "start-up log line"
+	if [[ $want != kfunc && ${KERNEL[iter_bpf_map_elem]} != OK ]]; then
+		echo "# the kernel refuses iter/bpf_map_elem (${KERNEL[iter_bpf_map_elem]}): method $want, and the log says why"
+		expect_grep_i "$LOG" "the bpf_map_elem iterator: " "the refusal in the start-up line"
+	fi
 	case_end "b. counting method $want, as the kernel allows, reported and logged"
 
 	case_begin
@@ -254,52 +268,73 @@ fixture_id_regex() {
 	echo "${ids[*]}"
 }
 
-# p. The fallback, forced on a kernel that has the kfunc: the same maps
-# must get the same counts by walking them (case e deleted "del"); the
-# hash_of_maps through batched lookups.
-case_p_iterator() {
-	local cfg=$TMP/p.yaml out=$TMP/p.txt log=$TMP/p.log rc
-	printf 'counting:\n  method: iterator\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
-		"$(fixture_id_regex)" >"$cfg"
-	case_begin
-	timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
-	rc=$?
-	expect_eq "$rc" 0 "exit code"
-	check_expected_maps "$out" hash lru pcpu nopre noname chars one inner hom
-	expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[arr]}")" \
-		"array has a count series"
-	expect_line "$out" 'bpfmap_exporter_map_count_method_info{method="iterator"} 1'
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 9'
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 0'
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="failed"} 0'
-	# 100 + 50 + 64 + 200 + 10 + 4 + 1 + 4 + 4: every walked map's max_entries.
-	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 437'
-	expect_grep_i "$log" "method=iterator (counting.method is iterator" "start-up log line"
-	case_end "p. counting.method iterator: the same counts by walking each map" "$log"
+# p. Each walk named in the config, on the fixture's maps (case e
+# deleted "del"): where the kernel allows it, the same counts as the
+# kernel's own (hash_of_maps, which has no element iterator, through the
+# next walk); where it refuses it, method none, no made-up counts, other
+# map types still counted, and a warning that names the refusal.
+case_p_walks() {
+	local cfg=$TMP/p.yaml out log rc method want feature
+	local -A feature_of=([iterator]=iter_bpf_map_elem [batch]=map_lookup_batch [keys]=map_get_next_key)
+	for method in iterator batch keys; do
+		out=$TMP/p-$method.txt log=$TMP/p-$method.log feature=${feature_of[$method]}
+		printf 'counting:\n  method: %s\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
+			"$method" "$(fixture_id_regex)" >"$cfg"
+		want=$(expected_method "$method")
+		echo "# counting.method $method: the kernel says ${KERNEL[$feature]} to $feature, so method $want"
+		case_begin
+		timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
+		rc=$?
+		expect_eq "$rc" 0 "exit code"
+		expect_line "$out" "bpfmap_exporter_map_count_method_info{method=\"$want\"} 1"
+		expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[arr]}")" \
+			"array has a count series"
+		check_expected_maps "$out" lpm queue stack dmh
+		if [[ $want == none ]]; then
+			check_uncounted "$out" hash lru pcpu nopre noname chars one inner hom
+			expect_grep_i "$log" "method=none (counting.method is $method" "start-up warning"
+			expect_grep_i "$log" "level=warn" "start-up warning level"
+			expect_no_match "$out" '^bpfmap_exporter_map_count_fallback_' "fallback series without a walk"
+			case_end "p. counting.method $method, refused by this kernel (${KERNEL[$feature]}): no hash map counts, said once" "$log"
+			continue
+		fi
+		check_expected_maps "$out" hash lru pcpu nopre noname chars one inner hom
+		expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 9'
+		expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 0'
+		expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="failed"} 0'
+		# 100 + 50 + 64 + 200 + 10 + 4 + 1 + 4 + 4: every walked map's max_entries.
+		expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 437'
+		expect_grep_i "$log" "method=$method (counting.method is $method" "start-up log line"
+		case_end "p. counting.method $method: the same counts by walking each map" "$log"
+	done
 }
 
-# q. The budget: maps walk in id order (the fixture's creation order)
-# while their max_entries fit; one that does not is left without a
-# count, and a later smaller one still fits.
+# q. The budget, with the best walk this kernel allows: maps walk in id
+# order (the fixture's creation order) while their max_entries fit; one
+# that does not is left without a count, and a later smaller one still
+# fits.
 case_q_budget() {
-	local cfg=$TMP/q.yaml out=$TMP/q.txt log=$TMP/q.log role
-	printf 'counting:\n  method: iterator\n  fallback_max_entries: 151\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
+	local cfg=$TMP/q.yaml out=$TMP/q.txt log=$TMP/q.log role want
+	printf 'counting:\n  method: walk\n  fallback_max_entries: 151\nfilters:\n  maps:\n    include: {id: "%s"}\n' \
 		"$(fixture_id_regex)" >"$cfg"
+	want=$(expected_method walk)
 	case_begin
 	timeout 30 "$BIN" --once --config.file="$cfg" >"$out" 2>"$log"
 	expect_eq "$?" 0 "exit code"
+	expect_line "$out" "bpfmap_exporter_map_count_method_info{method=\"$want\"} 1"
+	if [[ $want == none ]]; then
+		echo "# this kernel allows no walk at all: no budget to spend"
+		check_uncounted "$out" hash lru one pcpu nopre noname chars inner hom
+		case_end "q. counting.method walk on a kernel that allows none: no counts" "$log"
+		return
+	fi
 	# hash (100) + lru (50) + one (1) = 151; the others do not fit.
 	check_expected_maps "$out" hash lru one
-	for role in pcpu nopre noname chars inner hom; do
-		expect_no_match "$out" "$(series_re 'ebpf_map_entries|ebpf_map_pressure' "${MAP_ID[$role]}")" \
-			"over-budget map $role has a count series"
-		expect_match "$out" "$(series_re ebpf_map_max_entries "${MAP_ID[$role]}")" \
-			"over-budget map $role lost its max_entries"
-	done
+	check_uncounted "$out" pcpu nopre noname chars inner hom
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 3'
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 6'
 	expect_line "$out" 'bpfmap_exporter_map_count_fallback_budget_used 151'
-	case_end "q. fallback budget: maps that do not fit get no count, smaller ones still do" "$log"
+	case_end "q. fallback budget ($want): maps that do not fit get no count, smaller ones still do" "$log"
 }
 
 # check_config FILE: runs --config.check; prints the exit code.
@@ -558,7 +593,7 @@ main() {
 		case_f_growth
 		case_g_concurrency
 		case_h_once
-		case_p_iterator
+		case_p_walks
 		case_q_budget
 		case_i_config_errors
 		case_j_filters_labels
