@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# The exporter under valgrind memcheck: start-up, scrapes of every kind,
-# a config reload and shutdown must leave no leak and no invalid access.
+# The exporter under valgrind memcheck: start-up, scrapes of every kind
+# (links and a programs filter on an owner label included), a config
+# reload and shutdown must leave no leak and no invalid access.
 #
 #   memcheck.sh BIN FIXTURE    (as root; BIN a dynamically linked build)
 
@@ -66,7 +67,10 @@ main() {
 	# start_exporter runs $BIN: point it at valgrind wrapping the real binary.
 	BIN=$TMP/exporter-under-valgrind
 	valgrind_wrapper "$BIN" "$real" "$vg"
-	printf 'labels:\n  maps: [id, name]\n' >"$TMP/cfg.yaml"
+	# A programs filter on an owner label: links go with their programs,
+	# so the links collector evaluates it too.
+	printf 'labels:\n  maps: [id, name]\nfilters:\n  programs:\n    include: {comm: "x.*"}\n' \
+		>"$TMP/cfg.yaml"
 
 	case_begin
 	# Start-up under valgrind is slow: loading BTF and the iterators, the probe scrapes.
