@@ -361,6 +361,44 @@ case_h_filters() {
 	case_end "h. links follow the programs filters; --no-collector.links" "$TMP/h.log"
 }
 
+# j. Links follow their programs through every programs filter, the
+# owner labels too, and whether or not program series are exported:
+# excluding the fixture's process drops its programs' links; including
+# only it keeps them and drops the exporter's own iterator links.
+case_j_owner_filters() {
+	local cfg=$TMP/j.yaml out=$TMP/j.txt log=$TMP/j.log comm role flag
+	comm=$(cat "/proc/$FIXTURE_PID/comm")
+	for flag in --collector.programs --no-collector.programs; do
+		{
+			cat "$BASE_CFG"
+			printf 'filters:\n  programs:\n    exclude: {comm: "%s"}\n' "$comm"
+		} >"$cfg"
+		case_begin
+		timeout 30 "$BIN" --once --config.file="$cfg" "$flag" >"$out" 2>"$log"
+		expect_eq "$?" 0 "exclude: exit code"
+		for role in cgroup xdp tracing raw_tp; do
+			expect_no_match "$out" "^ebpf_link_info\\{id=\"${LINK[$role]}\"" \
+				"exclude: link $role of a filtered-out program"
+			expect_no_match "$out" "$(series_re ebpf_prog_attach_info "${PROG[$role]}")" \
+				"exclude: attach info of filtered-out program $role"
+		done
+		{
+			cat "$BASE_CFG"
+			printf 'filters:\n  programs:\n    include: {comm: "%s"}\n' "$comm"
+		} >"$cfg"
+		timeout 30 "$BIN" --once --config.file="$cfg" "$flag" >"$out" 2>>"$log"
+		expect_eq "$?" 0 "include: exit code"
+		for role in cgroup xdp raw_tp; do
+			expect_match "$out" "^ebpf_link_info\\{id=\"${LINK[$role]}\",link_type=\"[a-z_]+\",prog_id=\"${PROG[$role]}\",prog_name=\"fix_$role\"" \
+				"include: link $role of a kept program missing"
+		done
+		# Iterator programs are held by exporters, or by nobody when pinned.
+		expect_no_match "$out" '^ebpf_link_info\{.*link_type="iter"' \
+			"include: iterator link of a filtered-out program"
+		case_end "j. links follow the programs filters on owner labels (comm $comm, $flag)" "$log"
+	done
+}
+
 case_i_detach() {
 	local m=$TMP/i.txt role
 	case_begin
@@ -393,6 +431,7 @@ main() {
 		case_f_stats_on
 		case_g_stats_release
 		case_h_filters
+		case_j_owner_filters
 		case_i_detach
 	fi
 	SUMMARY_DONE=1
