@@ -337,6 +337,29 @@ case_q_budget() {
 	case_end "q. fallback budget ($want): maps that do not fit get no count, smaller ones still do" "$log"
 }
 
+# s. Map series do not depend on which other families are exported:
+# with the programs collector off, maps keep their prog label and the
+# map/program pairs, the same lines as with it on.
+case_s_programs_off() {
+	local cfg=$TMP/s.yaml on=$TMP/s.on off=$TMP/s.off log=$TMP/s.log role
+	local re='^ebpf_map_(info|max_entries|entries|pressure|program_info)\{'
+	printf 'filters:\n  maps:\n    include: {id: "%s"}\n' "$(fixture_id_regex)" >"$cfg"
+	case_begin
+	timeout 30 "$BIN" --once --config.file="$cfg" >"$on" 2>"$log"
+	expect_eq "$?" 0 "exit code, programs on"
+	timeout 30 "$BIN" --once --config.file="$cfg" --no-collector.programs >"$off" 2>>"$log"
+	expect_eq "$?" 0 "exit code, programs off"
+	expect_line "$off" "ebpf_map_entries{$(map_labels hash hash "$PROG_NAME")} 37"
+	expect_line "$off" "ebpf_map_max_entries{$(map_labels arr array "$PROG_NAME")} 8"
+	for role in hash arr; do
+		expect_line "$off" "ebpf_map_program_info{map_id=\"${MAP_ID[$role]}\",map_name=\"${MAP_NAME[$role]}\",prog_id=\"$PROG_ID\",prog_name=\"$PROG_NAME\"} 1"
+	done
+	expect_eq "$(grep -E "$re" "$off" | sort | md5sum)" "$(grep -E "$re" "$on" | sort | md5sum)" \
+		"map series with programs off vs on"
+	expect_no_match "$off" '^ebpf_prog_info\{|collector="programs"' "program series while off"
+	case_end "s. --no-collector.programs: map series keep prog and their program pairs" "$log"
+}
+
 # check_config FILE: runs --config.check; prints the exit code.
 check_config() {
 	timeout 10 "$BIN" --config.file="$1" --config.check >/dev/null 2>"$TMP/i.log"
@@ -595,6 +618,7 @@ main() {
 		case_h_once
 		case_p_walks
 		case_q_budget
+		case_s_programs_off
 		case_i_config_errors
 		case_j_filters_labels
 		case_r_streaming
