@@ -360,6 +360,30 @@ case_s_programs_off() {
 	case_end "s. --no-collector.programs: map series keep prog and their program pairs" "$log"
 }
 
+# t. As many static labels as the config accepts, every scrape carries.
+case_t_static_labels() {
+	local cfg=$TMP/t.yaml log=$TMP/t.log out=$TMP/t.txt i want=''
+	{
+		printf 'filters:\n  maps:\n    include: {id: "%s"}\n' "${MAP_ID[arr]}"
+		printf 'static_labels:\n'
+		for ((i = 1; i <= 100; i++)); do
+			printf '  s%d: "v%d"\n' "$i" "$i"
+			want+=",s$i=\"v$i\""
+		done
+	} >"$cfg"
+	case_begin
+	expect_eq "$(check_config "$cfg")" 0 "--config.check exit code"
+	if ! start_exporter "$log" --config.file="$cfg"; then
+		case_err "exporter with $cfg not healthy"
+	else
+		expect_eq "$(scrape "$EXP_PORT" "$out")" 200 "scrape"
+		expect_line "$out" "ebpf_map_max_entries{$(map_labels arr array "$PROG_NAME")$want} 8"
+		expect_promtool "$out"
+		stop_exporter "$EXP_PID"
+	fi
+	case_end "t. 100 static labels: valid, and on every series" "$log"
+}
+
 # check_config FILE: runs --config.check; prints the exit code.
 check_config() {
 	timeout 10 "$BIN" --config.file="$1" --config.check >/dev/null 2>"$TMP/i.log"
@@ -619,6 +643,7 @@ main() {
 		case_p_walks
 		case_q_budget
 		case_s_programs_off
+		case_t_static_labels
 		case_i_config_errors
 		case_j_filters_labels
 		case_r_streaming
