@@ -179,18 +179,23 @@ static void note_result(struct exporter *exp, const struct collector *c, int err
 		log_info("collector %s recovered", c->name);
 }
 
+/* Every static label the config holds: it accepts any number, so no cap here either. */
 static int set_static_labels(struct expo *out, const struct config *cfg)
 {
-	struct expo_label labels[64];
 	size_t n = cfg->nr_static_labels;
+	struct expo_label *labels;
+	int err;
 
-	if (n > sizeof(labels) / sizeof(labels[0]))
-		return -E2BIG;
+	labels = calloc(n ? n : 1, sizeof(*labels));
+	if (!labels)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		labels[i].name = cfg->static_labels[i].name;
 		labels[i].value = cfg->static_labels[i].value;
 	}
-	return expo__set_const_labels(out, labels, n);
+	err = expo__set_const_labels(out, labels, n);
+	free(labels);
+	return err;
 }
 
 enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters)
