@@ -152,6 +152,16 @@ $(BUILD)/tests/%.bpf.o: tests/integration/%.bpf.c | $(DEPS)
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
+# The BPF LSM policy of the test VMs' refusing boots (tests/kernels).
+$(BUILD)/tests/%.bpf.o: tests/kernels/%.bpf.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+REFUSE_WALKS := $(BUILD)/tests/refuse_walks
+$(REFUSE_WALKS): tests/kernels/refuse_walks.c $(BUILD)/tests/refuse_walks.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
+
 PROGS_SKELS := $(BUILD)/tests/progs_fixture.skel.h $(BUILD)/tests/progs_fentry.skel.h
 $(PROGS_FIXTURE): tests/integration/progs_fixture.c $(PROGS_SKELS)
 	@mkdir -p $(@D)
@@ -203,9 +213,11 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUIL
 	exit $$rc
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
-# (downloaded once into .cache/kernels).
-test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC)
-	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(CACHE)/kernels
+# (downloaded once into .cache/kernels), each booted twice: as it comes, and
+# with a BPF LSM policy refusing the element iterator and trampolines.
+test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS)
+	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
+		$(CACHE)/kernels
 
 # The chart, deploy/ and the alert rules, offline.
 test-helm: $(BIN) $(HELM)
@@ -302,7 +314,7 @@ deploy-manifests: $(HELM)
 # --- housekeeping ------------------------------------------------------------
 
 FORMAT_SRCS := $(wildcard src/*.[ch] bpf/*.[ch] cmd/*/*.c tests/unit/*.[ch] tests/integration/*.c \
-		tests/fuzz/*.c)
+		tests/kernels/*.c tests/fuzz/*.c)
 
 check-format: | $(DEPS)
 	clang-format --dry-run --Werror $(FORMAT_SRCS)

@@ -3,8 +3,12 @@
 #
 # The exporter's checks on one kernel, inside a test VM (busybox sh).
 # /init runs it; tests/kernels/run.sh boots the VM and passes, through
-# the kernel command line, expect_method: the counting method this
-# kernel allows (kfunc from 6.6, iterator before).
+# the kernel command line, expect_method: the counting method auto picks
+# on this kernel (kfunc from 6.6, iterator before, batch where the
+# iterator is refused), and policy: refuse_walks to put a BPF LSM policy
+# in force first that refuses the bpf_map_elem iterator and trampolines,
+# or none. The fixture asks the kernel too (fixture --probe): both must
+# agree.
 #
 # The same fixture as the integration suite, and the same expected
 # counts (expected_maps.txt), read by the real exporter over HTTP on
@@ -68,6 +72,26 @@ check_expected_maps() {
 	done <$EXPECTED
 }
 
+# probe FEATURE: the fixture's answer, OK or the errno name that refused it.
+probe() { awk -v f="$1" '$1 == "probe" && $2 == f { print $3 }' $T/probe.txt; }
+
+# expected MODE: the method counting.method MODE must pick, by the probe:
+# auto the kernel's count, else the best walk; walk the best walk; a walk
+# named that one or none.
+expected() {
+	case $1 in
+	auto) c='bpf_map_sum_elem_count:kfunc iter_bpf_map_elem:iterator map_lookup_batch:batch map_get_next_key:keys' ;;
+	walk) c='iter_bpf_map_elem:iterator map_lookup_batch:batch map_get_next_key:keys' ;;
+	iterator) c='iter_bpf_map_elem:iterator' ;;
+	batch) c='map_lookup_batch:batch' ;;
+	keys) c='map_get_next_key:keys' ;;
+	esac
+	for x in $c; do
+		[ "$(probe "${x%%:*}")" = OK ] && echo "${x#*:}" && return
+	done
+	echo none
+}
+
 # A filter on every fixture map id: the budget is the fixture's alone.
 fixture_id_regex() {
 	awk '$1 == "map" { printf "%s%s", sep, $3; sep = "|" }' $T/fix.out
@@ -100,12 +124,24 @@ stop_fixture() {
 
 # --- cases --------------------------------------------------------------------
 
-echo "# kernel $(uname -r), expected counting method: ${expect_method:-unset}"
+echo "# kernel $(uname -r), policy ${policy:-unset}, expected counting method: ${expect_method:-unset}"
 case_begin
 [ -n "${expect_method:-}" ] || case_err "expect_method not set on the kernel command line"
 [ -r /sys/kernel/btf/vmlinux ] || case_err "no /sys/kernel/btf/vmlinux"
+if [ "${policy:-}" = refuse_walks ]; then
+	/bin/refuse_walks /sys/fs/bpf/refuse_walks >$T/policy.out 2>&1 ||
+		case_err "policy not in force: $(cat $T/policy.out)"
+fi
+$FIXTURE --probe >$T/probe.txt 2>&1 || case_err "fixture --probe: $(cat $T/probe.txt)"
+echo "# the kernel, asked by the fixture: $(awk '$1 == "probe" { printf "%s=%s ", $2, $3 }' $T/probe.txt)"
+if [ "${policy:-}" = refuse_walks ]; then
+	expect_eq "$(probe iter_bpf_map_elem)" EPERM "the policy's answer to an element iterator"
+else
+	expect_eq "$(probe iter_bpf_map_elem)" OK "an element iterator without a policy"
+fi
+expect_eq "$(expected auto)" "${expect_method:-}" "the method the kernel's answers pick"
 start_fixture || case_err "fixture did not start: $(cat $T/fix.err)"
-case_end "a. fixture up on $(uname -r)"
+case_end "a. fixture up on $(uname -r), policy ${policy:-}"
 
 # The server, scraped over loopback like Prometheus would.
 case_begin
@@ -130,7 +166,10 @@ expect_line $M "bpfmap_exporter_map_count_method_info{method=\"${expect_method:-
 expect_line $M "bpfmap_exporter_kernel_feature{feature=\"bpf_map_sum_elem_count\"} $kfunc"
 expect_line $M 'bpfmap_exporter_kernel_feature{feature="iter_bpf_map"} 1'
 expect_line $M 'bpfmap_exporter_kernel_feature{feature="iter_bpf_prog"} 1'
-expect_line $M 'bpfmap_exporter_kernel_feature{feature="iter_bpf_map_elem"} 1'
+for f in iter_bpf_map_elem map_lookup_batch map_get_next_key; do
+	if [ "$(probe $f)" = OK ]; then v=1; else v=0; fi
+	expect_line $M "bpfmap_exporter_kernel_feature{feature=\"$f\"} $v"
+done
 grep -qF "hash map entry counts: method=${expect_method:-}" $T/srv.log ||
 	case_err "no start-up log line for method ${expect_method:-}"
 # The kernels that have the kfunc (6.6+) have bpf_rdonly_cast (6.2+) too;
@@ -164,19 +203,37 @@ case_end "e. map/program association and program series"
 # What the verifier made of the exporter's own programs on this kernel.
 echo "# verified instructions: $(sed -n 's/^ebpf_prog_verified_instructions{id="[0-9]*",name="\(dump_bpf_map\|dump_map_kfunc\|dump_bpf_prog\|count_map_elems\)".*} \([0-9]*\)$/\1 \2/p' $M | tr '\n' ' ')"
 
-# The walk, forced: on 6.6+ it must agree with the kernel's own count.
-case_begin
-once "counting:\n  method: iterator\nfilters:\n  maps:\n    include: {id: \"$(fixture_id_regex)\"}\n" \
-	$T/it.txt $T/it.log || case_err "--once exit code $?"
-check_expected_maps $T/it.txt
-expect_line $T/it.txt 'bpfmap_exporter_map_count_method_info{method="iterator"} 1'
-expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 10'
-expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_budget_used 447'
-case_end "f. counting.method iterator gives the same counts" $T/it.log
+# Each walk, forced: where the kernel allows it, the kernel's own counts
+# (6.6+) or the expected ones; where it refuses it, no made-up counts.
+for method in walk iterator batch keys; do
+	case_begin
+	want=$(expected $method)
+	once "counting:\n  method: $method\nfilters:\n  maps:\n    include: {id: \"$(fixture_id_regex)\"}\n" \
+		$T/it.txt $T/it.log || case_err "--once exit code $?"
+	expect_line $T/it.txt "bpfmap_exporter_map_count_method_info{method=\"$want\"} 1"
+	check_expected_maps $T/it.txt lpm queue stack dmh
+	if [ "$want" = none ]; then
+		for role in hash lru pcpu nopre noname chars one del inner hom; do
+			expect_no_match $T/it.txt \
+				"$(series_re 'ebpf_map_entries|ebpf_map_pressure' "$(map_id $role)")" \
+				"uncounted map $role has a count series"
+		done
+		grep -qF "method=none (counting.method is $method" $T/it.log ||
+			case_err "no warning naming the refused method"
+		case_end "f. counting.method $method, refused here: no hash map counts" $T/it.log
+		continue
+	fi
+	check_expected_maps $T/it.txt
+	expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 10'
+	expect_line $T/it.txt 'bpfmap_exporter_map_count_fallback_budget_used 447'
+	case_end "f. counting.method $method ($want) gives the same counts" $T/it.log
+done
 
 case_begin
-once "counting:\n  method: iterator\n  fallback_max_entries: 151\nfilters:\n  maps:\n    include: {id: \"$(fixture_id_regex)\"}\n" \
+want=$(expected walk)
+once "counting:\n  method: walk\n  fallback_max_entries: 151\nfilters:\n  maps:\n    include: {id: \"$(fixture_id_regex)\"}\n" \
 	$T/bud.txt $T/bud.log || case_err "--once exit code $?"
+expect_line $T/bud.txt "bpfmap_exporter_map_count_method_info{method=\"$want\"} 1"
 check_expected_maps $T/bud.txt hash lru one
 for role in pcpu nopre noname chars del inner hom; do
 	expect_no_match $T/bud.txt \
@@ -185,7 +242,7 @@ for role in pcpu nopre noname chars del inner hom; do
 done
 expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="counted"} 3'
 expect_line $T/bud.txt 'bpfmap_exporter_map_count_fallback_maps{result="over_budget"} 7'
-case_end "g. fallback budget: what does not fit gets no count" $T/bud.log
+case_end "g. fallback budget ($want): what does not fit gets no count" $T/bud.log
 
 # --- links, ring buffers, run statistics (tests/integration/progs.sh's fixture) ---
 

@@ -5,9 +5,12 @@
 # under qemu (software emulation: no KVM needed) with an initramfs of
 # busybox, the static exporter, the static fixture and guest.sh, which
 # checks map counts, pressures and program associations inside the VM.
+# Each kernel boots twice: as it comes, and with a BPF LSM policy
+# (REFUSE_WALKS) that refuses the bpf_map_elem iterator and trampolines,
+# as some production kernels do, so the counting fallbacks run there too.
 #
-#   run.sh BIN FIXTURE PROGS_FIXTURE CACHE_DIR
-#                      (as root; BIN and both fixtures static)
+#   run.sh BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR
+#                      (as root; BIN, both fixtures and REFUSE_WALKS static)
 #
 # Kernel packages are resolved through apt (their names change with ABI
 # bumps), downloaded once into CACHE_DIR and kept there. Each VM's
@@ -17,21 +20,25 @@
 
 set -u
 
-# version, meta package naming its image, counting method that kernel allows
+# version, meta package naming its image, then the counting method auto
+# picks there: as the kernel comes, and under the refusing policy (6.12
+# has the kfunc, which the policy leaves alone). guest.sh also asks the
+# kernel itself and checks that it agrees.
 KERNELS=(
-	"6.1 linux-image-cloud-amd64 iterator"
-	"6.12 linux-image-6.12-cloud-amd64 kfunc"
+	"6.1 linux-image-cloud-amd64 iterator batch"
+	"6.12 linux-image-6.12-cloud-amd64 kfunc kfunc"
 )
 VM_TIMEOUT=${VM_TIMEOUT:-300} # seconds per VM; a boot and test take ~10 s
 
-if (($# != 4)); then
-	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE CACHE_DIR" >&2
+if (($# != 5)); then
+	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR" >&2
 	exit 2
 fi
 BIN=$(realpath -- "$1")
 FIXTURE=$(realpath -- "$2")
 PROGS_FIXTURE=$(realpath -- "$3")
-CACHE=$(realpath -m -- "$4")
+REFUSE_WALKS=$(realpath -- "$4")
+CACHE=$(realpath -m -- "$5")
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 TMP=$(mktemp -d /tmp/bpfmap-kernels.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -92,45 +99,50 @@ build_initramfs() {
 	fi
 	cp "$BIN" "$root/bin/bpfmap_exporter" && cp "$FIXTURE" "$root/bin/fixture" || return 1
 	cp "$PROGS_FIXTURE" "$root/bin/progs_fixture" || return 1
+	cp "$REFUSE_WALKS" "$root/bin/refuse_walks" || return 1
 	cp "$HERE/init" "$root/init" && cp "$HERE/guest.sh" "$root/test/guest.sh" || return 1
 	cp "$HERE/../lib/report.sh" "$root/test/report.sh" || return 1
 	cp "$HERE/../integration/expected_maps.txt" "$root/test/" || return 1
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
 }
 
-# boot VERSION VMLINUZ METHOD: one VM; the verdict comes from ttyS1.
+# boot VERSION VMLINUZ METHOD POLICY: one VM (POLICY "refuse_walks" or
+# "none"); the verdict comes from ttyS1.
 boot() {
-	local version=$1 kernel=$2 method=$3 console=$TMP/console-$1.log result=$TMP/result-$1.txt
+	local version=$1 kernel=$2 method=$3 policy=$4 name="Linux $1" tag=$1-$4
+	local console=$TMP/console-$tag.log result=$TMP/result-$tag.txt
 	local line start=$SECONDS rc
+	[[ $policy == none ]] || name="Linux $version, policy $policy"
 	: >"$result"
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults \
 		-display none -no-reboot -monitor none \
 		-serial "file:$console" -serial "file:$result" \
 		-kernel "$kernel" -initrd "$TMP/initramfs.gz" \
-		-append "console=ttyS0 panic=-1 quiet expect_method=$method" >"$TMP/qemu-$1.err" 2>&1
+		-append "console=ttyS0 panic=-1 quiet expect_method=$method policy=$policy" \
+		>"$TMP/qemu-$tag.err" 2>&1
 	rc=$?
 	line=$(grep -m1 '^RESULT ' "$result" | tr -d '\r')
 	grep -E '^(ok|not ok|#) ' "$console" | tr -d '\r' | sed 's/^/  /'
 	if [[ $line =~ ^RESULT\ (.*):\ ([0-9]+)\ passed,\ 0\ failed$ ]] && ((BASH_REMATCH[2] > 0)); then
-		pass "Linux $version (${BASH_REMATCH[1]}): ${BASH_REMATCH[2]} checks, counting method $method, $((SECONDS - start)) s"
+		pass "$name (${BASH_REMATCH[1]}): ${BASH_REMATCH[2]} checks, counting method $method, $((SECONDS - start)) s"
 	elif [[ -n $line ]]; then
-		fail "Linux $version" "${line#RESULT }" "$console"
+		fail "$name" "${line#RESULT }" "$console"
 	elif ((rc == 124)); then
-		fail "Linux $version" "no result within $VM_TIMEOUT s" "$console"
+		fail "$name" "no result within $VM_TIMEOUT s" "$console"
 	else
-		cat "$TMP/qemu-$1.err" >>"$console"
-		fail "Linux $version" "no result line on the second serial port (qemu exit $rc)" "$console"
+		cat "$TMP/qemu-$tag.err" >>"$console"
+		fail "$name" "no result line on the second serial port (qemu exit $rc)" "$console"
 	fi
 }
 
 main() {
-	local row version meta method kernel used=()
-	if [[ ! -x $BIN || ! -x $FIXTURE || ! -x $PROGS_FIXTURE ]]; then
-		fail "setup" "$BIN, $FIXTURE or $PROGS_FIXTURE is not executable"
+	local row version meta method refused_method kernel used=()
+	if [[ ! -x $BIN || ! -x $FIXTURE || ! -x $PROGS_FIXTURE || ! -x $REFUSE_WALKS ]]; then
+		fail "setup" "$BIN, $FIXTURE, $PROGS_FIXTURE or $REFUSE_WALKS is not executable"
 		return
 	fi
-	if readelf -d "$BIN" "$FIXTURE" "$PROGS_FIXTURE" | grep -q 'Dynamic section'; then
-		fail "setup" "$BIN and the fixtures must be static: the VMs hold no libraries"
+	if readelf -d "$BIN" "$FIXTURE" "$PROGS_FIXTURE" "$REFUSE_WALKS" | grep -q 'Dynamic section'; then
+		fail "setup" "$BIN, the fixtures and the policy must be static: the VMs hold no libraries"
 		return
 	fi
 	if ! build_initramfs 2>"$TMP/initramfs.err"; then
@@ -138,13 +150,14 @@ main() {
 		return
 	fi
 	for row in "${KERNELS[@]}"; do
-		read -r version meta method <<<"$row"
+		read -r version meta method refused_method <<<"$row"
 		if ! kernel=$(fetch_kernel "$meta" 2>"$TMP/fetch.err"); then
 			fail "Linux $version" "cannot get $meta: $(tail -n 3 "$TMP/fetch.err" | tr '\n' ' ')"
 			continue
 		fi
 		used+=("$(basename "$kernel" .vmlinuz)")
-		boot "$version" "$kernel" "$method"
+		boot "$version" "$kernel" "$method" none
+		boot "$version" "$kernel" "$refused_method" refuse_walks
 	done
 	((${#used[@]} == ${#KERNELS[@]})) && prune_cache "${used[@]}"
 }
