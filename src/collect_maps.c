@@ -402,6 +402,17 @@ int collect_maps(struct scrape *s)
 	size_t nr_rows = 0;
 	int err;
 
+	/*
+	 * The join with programs (the prog label, ebpf_map_program_info, owners
+	 * through programs) is part of the map series: read them whether or not
+	 * program series are exported. Only a kernel without the iterator
+	 * leaves maps without it.
+	 */
+	if (iters__available(s->iters, ITER_PROGS)) {
+		err = scrape_programs(s);
+		if (err)
+			return err;
+	}
 	err = scrape_read(s, ITER_MAPS, &buf);
 	if (!err)
 		err = records_decode_maps(buf->data, buf->len, &s->maps);

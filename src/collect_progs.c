@@ -154,7 +154,6 @@ static int write_owners(struct scrape *s, const struct prog_row *rows, size_t nr
 
 int collect_programs(struct scrape *s)
 {
-	const struct iter_buf *buf;
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_PROG];
 	struct owner_holder *holders = NULL;
 	struct owner_set set = {0};
@@ -165,14 +164,9 @@ int collect_programs(struct scrape *s)
 	double boot_to_unix;
 	int err;
 
-	err = scrape_read(s, ITER_PROGS, &buf);
-	if (!err)
-		err = records_decode_progs(buf->data, buf->len, &s->progs);
-	if (!err)
-		err = map_use_index__build(&s->uses, &s->progs);
+	err = scrape_programs(s);
 	if (err)
 		return err;
-	s->progs_valid = true;
 
 	rows = calloc(s->progs.nr ? s->progs.nr : 1, sizeof(*rows));
 	/* A program's holders are its own: at most one per ref of the table. */

@@ -17,8 +17,8 @@ static bool links_supported(const struct iters *it)
 
 /*
  * In run order: programs and maps label their owners from this scrape's
- * owner table; maps and links need the programs of this scrape for their
- * joins.
+ * owner table. Maps and links read this scrape's programs for their
+ * joins through scrape_programs(), whichever runs first.
  */
 static const struct collector collectors[] = {
 	{"owners", COLLECTOR_OWNERS, collect_owners, NULL},
@@ -81,26 +81,28 @@ static int prefetch_spawn(struct prefetch *pre)
 }
 
 /*
- * The iterators of the enabled collectors other than owners, on their own
- * thread, in the order the collectors run: programs are formatted while
- * the maps are still read.
+ * The iterators the enabled collectors other than owners read, on their
+ * own thread, in the order the collectors need them: programs are
+ * formatted while the maps are still read. Programs are read for maps
+ * and links too (scrape_programs()).
  */
 static void prefetch_start(struct scrape *s)
 {
-	static const struct {
-		enum collector_id collector;
+	const bool *on = s->cfg->collectors;
+	bool links = on[COLLECTOR_LINKS] && links_supported(s->iters);
+	const struct {
+		bool needed;
 		enum iter_kind kind;
 	} reads[] = {
-		{COLLECTOR_PROGRAMS, ITER_PROGS},
-		{COLLECTOR_MAPS, ITER_MAPS},
-		{COLLECTOR_LINKS, ITER_LINKS},
+		{on[COLLECTOR_PROGRAMS] || on[COLLECTOR_MAPS] || links, ITER_PROGS},
+		{on[COLLECTOR_MAPS], ITER_MAPS},
+		{links, ITER_LINKS},
 	};
 	bool any = false;
 
 	s->pre.iters = s->iters;
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
-		bool want = s->cfg->collectors[reads[i].collector] &&
-			    iters__available(s->iters, reads[i].kind);
+		bool want = reads[i].needed && iters__available(s->iters, reads[i].kind);
 
 		s->pre.want[reads[i].kind] = want;
 		if (want)
@@ -152,6 +154,24 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
 	s->pre.want[kind] = false;
 	*buf = &s->pre.buf[kind];
 	return s->pre.err[kind];
+}
+
+int scrape_programs(struct scrape *s)
+{
+	const struct iter_buf *buf;
+	int err;
+
+	if (s->progs_read)
+		return s->progs_err;
+	s->progs_read = true;
+	err = scrape_read(s, ITER_PROGS, &buf);
+	if (!err)
+		err = records_decode_progs(buf->data, buf->len, &s->progs);
+	if (!err)
+		err = map_use_index__build(&s->uses, &s->progs);
+	s->progs_err = err;
+	s->progs_valid = !err;
+	return err;
 }
 
 static void scrape__fini(struct scrape *s)

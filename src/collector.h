@@ -3,11 +3,12 @@
  * Collectors and the scrape that runs them.
  *
  * A scrape is fresh every time: the enabled collectors run in table
- * order (owners first, so programs and maps can label their holders;
- * programs before maps, so maps can name the programs that use them),
+ * order (owners first, so programs and maps can label their holders),
  * each reads its iterator and writes its families; the self collector
  * then reports every collector's duration and success. A failing
- * collector costs only its own series.
+ * collector costs only its own series. Programs are read once, by the
+ * first collector that needs them (scrape_programs()): maps join them
+ * and links follow them whether or not program series are exported.
  */
 #ifndef BPFMAP_COLLECTOR_H
 #define BPFMAP_COLLECTOR_H
@@ -78,7 +79,9 @@ struct scrape {
 	double read_seconds; /* prefetched reads the running collector used, minus its wait */
 	struct map_table maps;
 	struct prog_table progs;
-	bool progs_valid; /* progs was read in this scrape: maps may join it */
+	bool progs_read; /* scrape_programs() ran: progs_err is its result */
+	int progs_err;
+	bool progs_valid; /* progs and uses hold this scrape's programs */
 	struct map_use_index uses;
 	struct map_count count; /* how the maps collector counted entries */
 	bool count_valid; /* the maps collector ran: count holds this scrape's results */
@@ -118,6 +121,14 @@ struct collector {
  * now into s->buf. *buf is valid until the scrape ends.
  */
 int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **buf);
+
+/*
+ * This scrape's programs (s->progs) and the map -> programs index
+ * (s->uses), read on the first call, whichever collector makes it; 0 or
+ * the read's -errno on every call. Map series join them and links follow
+ * them, so they do not depend on program series being exported.
+ */
+int scrape_programs(struct scrape *s);
 
 int collect_owners(struct scrape *s);
 int collect_programs(struct scrape *s);
