@@ -2,7 +2,9 @@
 /*
  * Link series, from SEC("iter/bpf_link") (5.19+): every link, what it
  * attaches its program to, and each program's attachments. A link is
- * exported when its program is (the programs filters apply).
+ * exported exactly when its program is: the programs filters apply, on
+ * the same label values (prog_labels__build()), whether or not program
+ * series are exported.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,7 +66,6 @@ static void netfilter_target(const struct bpfmap_link_record *rec, char *buf, si
 
 struct link_row {
 	const struct link_entry *e;
-	const struct prog_entry *prog; /* NULL: not in this scrape's programs */
 	char id[12], prog_id[12], prog_name[BPFMAP_NAME_LEN + 1];
 	char attach_type_buf[12], cgroup_id[24], ifindex[12], netns[12], target_prog_id[12];
 	char nf_priority[12];
@@ -94,37 +95,20 @@ static const struct prog_entry *find_prog(const struct prog_table *progs, uint32
 	return NULL;
 }
 
-/* A program's label values, as the programs collector gives them, for its filters. */
-static bool prog_kept(const struct scrape *s, const struct prog_entry *p)
-{
-	char id[12], name[BPFMAP_NAME_LEN + 1], tag[2 * BPFMAP_TAG_LEN + 1];
-	const char *values[PROG_LABEL_MAX];
-	const char *type = libbpf_bpf_prog_type_str(p->rec.type);
-
-	snprintf(id, sizeof(id), "%u", p->rec.id);
-	records_name(name, p->rec.name);
-	for (int i = 0; i < BPFMAP_TAG_LEN; i++)
-		snprintf(tag + 2 * i, 3, "%02x", p->rec.tag[i]);
-	values[PROG_LABEL_ID] = id;
-	values[PROG_LABEL_NAME] = name;
-	values[PROG_LABEL_TYPE] = type ? type : "unknown";
-	values[PROG_LABEL_TAG] = tag;
-	return label_policy__keep(&s->cfg->policy[OBJECT_PROG], values);
-}
-
-static int link_row_init(struct link_row *row, struct scrape *s, const struct link_entry *e)
+/* prog_name: as the program's labels name it; NULL if not in this scrape's programs. */
+static int link_row_init(struct link_row *row, struct scrape *s, const struct link_entry *e,
+			 const char *prog_name)
 {
 	const struct bpfmap_link_record *rec = &e->rec;
 	size_t len;
 
 	memset(row, 0, sizeof(*row));
 	row->e = e;
-	row->prog = s->progs_valid ? find_prog(&s->progs, rec->prog_id) : NULL;
 	snprintf(row->id, sizeof(row->id), "%u", rec->id);
 	if (rec->prog_id)
 		snprintf(row->prog_id, sizeof(row->prog_id), "%u", rec->prog_id);
-	if (row->prog)
-		records_name(row->prog_name, row->prog->rec.name);
+	if (prog_name)
+		snprintf(row->prog_name, sizeof(row->prog_name), "%s", prog_name);
 	row->type = link_type_name(rec->type);
 	/*
 	 * 6.17+ gives every link the attach type its program was loaded
@@ -244,10 +228,18 @@ static void write_prog_attach(struct scrape *s, const struct link_row *rows, siz
 int collect_links(struct scrape *s)
 {
 	const struct iter_buf *buf;
+	struct owner_set set = {0};
+	struct str_arena strings = {0}; /* the programs' owner values, for their filters */
 	struct link_row *rows = NULL;
 	size_t nr_rows = 0;
 	int err;
 
+	/* A link goes with its program, whether or not program series are exported. */
+	if (iters__available(s->iters, ITER_PROGS)) {
+		err = scrape_programs(s);
+		if (err)
+			return err;
+	}
 	err = scrape_read(s, ITER_LINKS, &buf);
 	if (!err)
 		err = records_decode_links(buf->data, buf->len, &s->links);
@@ -257,16 +249,22 @@ int collect_links(struct scrape *s)
 	if (!rows)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->links.nr; i++) {
-		struct link_row *row = &rows[nr_rows];
+		const struct link_entry *e = &s->links.links[i];
+		const struct prog_entry *prog =
+			s->progs_valid ? find_prog(&s->progs, e->rec.prog_id) : NULL;
+		struct prog_labels l;
 
-		err = link_row_init(row, s, &s->links.links[i]);
+		if (prog) {
+			err = prog_labels__build(s, prog, &l, &set, &strings);
+			if (err)
+				goto out;
+			/* Exactly the programs the programs collector keeps. */
+			if (!prog_labels__kept(s, &l))
+				continue;
+		}
+		err = link_row_init(&rows[nr_rows], s, e, prog ? l.name : NULL);
 		if (err)
 			goto out;
-		/* A link goes with its program: the programs filters decide. */
-		if (row->prog && !prog_kept(s, row->prog)) {
-			free(row->cgroup_path);
-			continue;
-		}
 		nr_rows++;
 	}
 	write_link_info(s, rows, nr_rows);
@@ -275,5 +273,7 @@ out:
 	for (size_t i = 0; i < s->links.nr; i++)
 		free(rows[i].cgroup_path);
 	free(rows);
+	owner_set__fini(&set);
+	str_arena__fini(&strings);
 	return err;
 }

@@ -15,34 +15,36 @@
 
 struct prog_row {
 	const struct prog_entry *e;
-	char id[12];
-	char name[BPFMAP_NAME_LEN + 1];
-	char tag[2 * BPFMAP_TAG_LEN + 1];
-	const char *type;
-	const char *values[PROG_LABEL_MAX]; /* the label schema's view of this row */
+	struct prog_labels l; /* the label schema's view of this row */
 	struct prog_run_stats stats;
 	bool has_stats; /* stats were read in this scrape */
 	size_t first_holder, nr_holders; /* in holders[] of collect_programs() */
 	struct expo_labels set; /* the selected labels, rendered once for every family */
 };
 
-static void prog_row_init(struct prog_row *row, const struct prog_entry *e)
+int prog_labels__build(struct scrape *s, const struct prog_entry *e, struct prog_labels *l,
+		       struct owner_set *set, struct str_arena *a)
 {
-	row->e = e;
-	expo_format_u64(e->rec.id, row->id);
-	records_name(row->name, e->rec.name);
+	const char *type = libbpf_bpf_prog_type_str(e->rec.type);
+
+	expo_format_u64(e->rec.id, l->id);
+	records_name(l->name, e->rec.name);
 	for (int i = 0; i < BPFMAP_TAG_LEN; i++) {
-		row->tag[2 * i] = "0123456789abcdef"[e->rec.tag[i] >> 4];
-		row->tag[2 * i + 1] = "0123456789abcdef"[e->rec.tag[i] & 0xf];
+		l->tag[2 * i] = "0123456789abcdef"[e->rec.tag[i] >> 4];
+		l->tag[2 * i + 1] = "0123456789abcdef"[e->rec.tag[i] & 0xf];
 	}
-	row->tag[2 * BPFMAP_TAG_LEN] = '\0';
-	row->type = libbpf_bpf_prog_type_str(e->rec.type);
-	if (!row->type)
-		row->type = "unknown"; /* a type newer than our libbpf */
-	row->values[PROG_LABEL_ID] = row->id;
-	row->values[PROG_LABEL_NAME] = row->name;
-	row->values[PROG_LABEL_TYPE] = row->type;
-	row->values[PROG_LABEL_TAG] = row->tag;
+	l->tag[2 * BPFMAP_TAG_LEN] = '\0';
+	l->values[PROG_LABEL_ID] = l->id;
+	l->values[PROG_LABEL_NAME] = l->name;
+	l->values[PROG_LABEL_TYPE] = type ? type : "unknown"; /* a type newer than our libbpf */
+	l->values[PROG_LABEL_TAG] = l->tag;
+	return owner_object_labels(s, BPFMAP_OBJ_PROG, e->rec.id, 0, 0, set, a,
+				   &l->values[PROG_LABEL_COMM]);
+}
+
+bool prog_labels__kept(const struct scrape *s, const struct prog_labels *l)
+{
+	return label_policy__keep(&s->cfg->policy[OBJECT_PROG], l->values);
 }
 
 static double clock_seconds(clockid_t clock)
@@ -130,7 +132,7 @@ static int write_owners(struct scrape *s, const struct prog_row *rows, size_t nr
 		return 0;
 	owner_open_info(s, "ebpf_prog_owner_info", "program");
 	for (size_t i = 0; i < nr_rows; i++)
-		owner_write_info(s, rows[i].id, BPFMAP_OBJ_PROG, rows[i].e->rec.id,
+		owner_write_info(s, rows[i].l.id, BPFMAP_OBJ_PROG, rows[i].e->rec.id,
 				 holders + rows[i].first_holder, rows[i].nr_holders);
 	ids = calloc(nr_rows ? nr_rows : 1, sizeof(*ids));
 	if (!ids)
@@ -178,12 +180,11 @@ int collect_programs(struct scrape *s)
 	for (size_t i = 0; i < s->progs.nr; i++) {
 		struct prog_row *row = &rows[nr_rows];
 
-		prog_row_init(row, &s->progs.progs[i]);
-		err = owner_object_labels(s, BPFMAP_OBJ_PROG, row->e->rec.id, 0, 0, &set, &strings,
-					  &row->values[PROG_LABEL_COMM]);
+		row->e = &s->progs.progs[i];
+		err = prog_labels__build(s, row->e, &row->l, &set, &strings);
 		if (err)
 			goto out;
-		if (!label_policy__keep(policy, row->values))
+		if (!prog_labels__kept(s, &row->l))
 			continue;
 		if (set.nr)
 			memcpy(holders + nr_holders, set.h, set.nr * sizeof(*holders));
@@ -196,11 +197,12 @@ int collect_programs(struct scrape *s)
 	expo__family(s->out, "ebpf_prog_info",
 		     "Static facts about a BPF program; always 1. Join on id.", EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
+		const struct prog_labels *l = &rows[i].l;
 		const struct expo_label labels[] = {
-			{"id", rows[i].id},
-			{"name", rows[i].name},
-			{"prog_type", rows[i].type},
-			{"tag", rows[i].tag},
+			{"id", l->id},
+			{"name", l->name},
+			{"prog_type", l->values[PROG_LABEL_TYPE]},
+			{"tag", l->tag},
 		};
 
 		expo__sample(s->out, labels, 4, 1);
@@ -214,7 +216,7 @@ int collect_programs(struct scrape *s)
 	page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	for (size_t i = 0; i < nr_rows; i++) {
 		struct expo_label labels[LABELS_MAX];
-		size_t n = label_policy__select(policy, OBJECT_PROG, rows[i].values, labels);
+		size_t n = label_policy__select(policy, OBJECT_PROG, rows[i].l.values, labels);
 
 		rows[i].set = expo__labels(s->out, labels, n);
 	}

@@ -130,6 +130,28 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
  */
 int scrape_programs(struct scrape *s);
 
+/*
+ * A program's label values, one per enum prog_label slot: built in one
+ * place (prog_labels__build()) for the programs collector and for the
+ * links, which are exported exactly when their program passes the
+ * programs filters.
+ */
+struct prog_labels {
+	char id[12];
+	char name[BPFMAP_NAME_LEN + 1];
+	char tag[2 * BPFMAP_TAG_LEN + 1];
+	const char *values[PROG_LABEL_MAX];
+};
+
+/*
+ * Fills l for program e; its owner values live in a, its holders in set
+ * (both reused by the caller across programs). 0 or -errno.
+ */
+int prog_labels__build(struct scrape *s, const struct prog_entry *e, struct prog_labels *l,
+		       struct owner_set *set, struct str_arena *a);
+/* Does the program pass the programs filters (filters.programs)? */
+bool prog_labels__kept(const struct scrape *s, const struct prog_labels *l);
+
 int collect_owners(struct scrape *s);
 int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
