@@ -194,6 +194,23 @@ struct bpfmap_link_cgroup_name {
 	char name[BPFMAP_LINK_CGROUP_NAME_LEN]; /* NUL-terminated */
 };
 
+/*
+ * Failed map updates and LRU evictions, counted by the fexit programs of
+ * map_errors.bpf.c in a per-CPU hash that user space reads and sums.
+ * err is the positive errno the update returned; BPFMAP_ERR_EVICTED
+ * (never an errno) counts an LRU map's evictions instead.
+ */
+#define BPFMAP_ERR_EVICTED 0xffff
+
+struct bpfmap_map_err_key {
+	__u32 map_id;
+	__u16 map_type; /* enum bpf_map_type, to tell an array's E2BIG from a full hash */
+	__u16 err; /* positive errno, or BPFMAP_ERR_EVICTED */
+};
+
+/* The exporter's own maps, skipped by the programs (their ids, 0: unused slot). */
+#define BPFMAP_MAP_ERR_SELF_MAX 4
+
 _Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
@@ -203,5 +220,6 @@ _Static_assert(sizeof(struct bpfmap_owner_task_record) == 40, "owner task record
 _Static_assert(sizeof(struct bpfmap_owner_name_record) == 264, "owner name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_end_record) == 16, "owner end record ABI");
+_Static_assert(sizeof(struct bpfmap_map_err_key) == 8, "map error key ABI");
 
 #endif /* BPFMAP_RECORDS_H */
