@@ -59,10 +59,11 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/records_decode.c \
 	     src/listen_address.c src/map_count.c src/web_config.c src/basic_auth.c \
 	     src/cgroup_path.c src/owners.c src/resolve.c src/mem_cache.c \
-	     src/scrape_stream.c
+	     src/scrape_stream.c src/map_errors_table.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
 	     src/collect_progs.c src/collect_links.c src/collect_self.c src/objinfo.c src/iter.c \
-	     src/map_walk.c src/pins.c src/privileges.c src/http.c src/no_nss.c \
+	     src/map_walk.c src/map_errors.c src/collect_map_errors.c src/pins.c src/privileges.c \
+	     src/http.c src/no_nss.c \
 	     cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
@@ -76,6 +77,8 @@ CHURN_SECONDS ?= 20
 # The same fixture linked statically, for the test VMs and containers.
 FIXTURE_STATIC := $(BUILD)/tests/fixture-static
 OWNER_FIXTURE := $(BUILD)/tests/owner_fixture
+MAP_ERRORS_FIXTURE := $(BUILD)/tests/map_errors_fixture
+MAP_ERRORS_FIXTURE_STATIC := $(BUILD)/tests/map_errors_fixture-static
 
 # Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
 K8S_TOOLS := $(CACHE)/k8s-tools
@@ -172,6 +175,16 @@ $(PROGS_FIXTURE_STATIC): tests/integration/progs_fixture.c $(PROGS_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
 
+# Its own probe object too: where trampolines are refused, only the probe's load fails.
+MAP_ERRORS_SKELS := $(BUILD)/tests/map_errors_fixture.skel.h $(BUILD)/tests/map_errors_probe.skel.h
+$(MAP_ERRORS_FIXTURE): tests/integration/map_errors_fixture.c $(MAP_ERRORS_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(BUILD)/tests $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+$(MAP_ERRORS_FIXTURE_STATIC): tests/integration/map_errors_fixture.c $(MAP_ERRORS_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
+
 $(BUILD)/tests/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
@@ -179,9 +192,15 @@ $(BUILD)/tests/%: tests/bench/%.c
 # --- benchmark (not pass/fail; `make test` runs only the smoke version) ------
 
 BENCH_SIZES ?= 1000,10000,50000
-.PHONY: bench bench-smoke
-bench: $(BIN) $(BUILD)/tests/objects
+.PHONY: bench bench-smoke bench-map-errors
+bench: $(BIN) $(BUILD)/tests/objects bench-map-errors
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --sizes $(BENCH_SIZES)
+
+# ns per map update added by the map_errors collector ("refused" where the
+# kernel refuses fexit; make test-kernels prints the VMs' figures).
+MAP_ERRORS_UPDATES ?= 200000
+bench-map-errors: $(BIN) $(MAP_ERRORS_FIXTURE)
+	tests/bench/map_errors.sh $(BIN) $(MAP_ERRORS_FIXTURE) $(MAP_ERRORS_UPDATES)
 
 bench-smoke: $(BIN) $(BUILD)/tests/objects
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --smoke
@@ -202,7 +221,8 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 # Every suite runs even if one fails; any failing fails the target.
-integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUILD)/tests/objects
+integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUILD)/tests/objects \
+	     $(MAP_ERRORS_FIXTURE)
 	@rc=0; \
 	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \
@@ -210,14 +230,16 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUIL
 	tests/integration/web_config.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/http_abuse.py $(BIN) || rc=1; \
 	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS) || rc=1; \
+	tests/integration/map_errors.sh $(BIN) $(MAP_ERRORS_FIXTURE) || rc=1; \
 	exit $$rc
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels
 # (downloaded once into .cache/kernels), each booted twice: as it comes, and
 # with a BPF LSM policy refusing the element iterator and trampolines.
-test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS)
+test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
+		$(MAP_ERRORS_FIXTURE_STATIC)
 	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
-		$(CACHE)/kernels
+		$(CACHE)/kernels $(MAP_ERRORS_FIXTURE_STATIC)
 
 # The chart, deploy/ and the alert rules, offline.
 test-helm: $(BIN) $(HELM)

@@ -54,7 +54,7 @@ static void write_collectors(struct expo *out, const struct collector_result res
 	}
 }
 
-static void write_features(struct expo *out, const struct iters *iters)
+static void write_features(struct expo *out, const struct iters *iters, const struct exporter *exp)
 {
 	static const struct {
 		const char *name;
@@ -85,6 +85,14 @@ static void write_features(struct expo *out, const struct iters *iters)
 	expo__sample(out, &mem_usage, 1, iters__has_map_mem_usage(iters));
 	expo__sample(out, &batch, 1, !count->err[MAP_COUNT_METHOD_BATCH]);
 	expo__sample(out, &keys, 1, !count->err[MAP_COUNT_METHOD_KEYS]);
+	/* Known only where the map_errors collector was asked for at start-up. */
+	if (exp->map_errors_probed) {
+		const struct expo_label fexit = {"feature", "fexit_map_update"};
+		const struct expo_label evict = {"feature", "fexit_lru_evict"};
+
+		expo__sample(out, &fexit, 1, exp->map_errors != NULL);
+		expo__sample(out, &evict, 1, map_errors__has_evictions(exp->map_errors));
+	}
 }
 
 static void write_run_stats(const struct scrape *s)
@@ -224,7 +232,7 @@ void collect_self(struct scrape *s, const struct exporter *exp,
 {
 	write_build_info(s->out);
 	write_collectors(s->out, results);
-	write_features(s->out, s->iters);
+	write_features(s->out, s->iters, exp);
 	write_counting(s);
 	if (s->cfg->collectors[COLLECTOR_PROGRAMS])
 		write_run_stats(s);

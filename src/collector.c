@@ -10,9 +10,14 @@
 #include "log.h"
 #include "objinfo.h"
 
-static bool links_supported(const struct iters *it)
+static bool links_supported(const struct scrape *s)
 {
-	return iters__available(it, ITER_LINKS);
+	return iters__available(s->iters, ITER_LINKS);
+}
+
+static bool map_errors_supported(const struct scrape *s)
+{
+	return s->map_errors != NULL;
 }
 
 /*
@@ -25,6 +30,7 @@ static const struct collector collectors[] = {
 	{"programs", COLLECTOR_PROGRAMS, collect_programs, NULL},
 	{"maps", COLLECTOR_MAPS, collect_maps, NULL},
 	{"links", COLLECTOR_LINKS, collect_links, links_supported},
+	{"map_errors", COLLECTOR_MAP_ERRORS, collect_map_errors, map_errors_supported},
 };
 
 _Static_assert(sizeof(collectors) / sizeof(collectors[0]) == COLLECTOR_MAX,
@@ -186,6 +192,7 @@ static void scrape__fini(struct scrape *s)
 	owner_table__fini(&s->owners);
 	free(s->owner_sets);
 	link_table__fini(&s->links);
+	map_err_table__fini(&s->map_errs);
 }
 
 /* Log a collector's failure when it starts failing, and its recovery: not every scrape. */
@@ -256,7 +263,8 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 	struct scrape s = {.iters = exp->iters,
 			   .out = out,
 			   .owner_state = exp->owners,
-			   .mem_cache = exp->mem_cache};
+			   .mem_cache = exp->mem_cache,
+			   .map_errors = exp->map_errors};
 	int err;
 
 	pthread_rwlock_rdlock(&exp->lock);
@@ -274,7 +282,7 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 		struct collector_result *r = &results[c->id];
 		double t0;
 
-		if (!s.cfg->collectors[c->id] || (c->supported && !c->supported(s.iters)))
+		if (!s.cfg->collectors[c->id] || (c->supported && !c->supported(&s)))
 			continue;
 		t0 = now_seconds();
 		s.read_seconds = 0;

@@ -23,6 +23,7 @@
 #include "map_count.h"
 #include "owners.h"
 #include "resolve.h"
+#include "map_errors.h"
 #include "mem_cache.h"
 #include "records_decode.h"
 
@@ -43,6 +44,8 @@ struct exporter {
 	struct iters *iters;
 	struct owner_state *owners;
 	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
+	struct map_errors *map_errors; /* NULL: collector off at start-up, or unavailable */
+	bool map_errors_probed; /* the collector was on at start-up: its programs were tried */
 	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
@@ -100,6 +103,8 @@ struct scrape {
 	bool stats_held; /* the exporter holds the kernel's run-time statistics on */
 	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
 	struct link_table links;
+	struct map_errors *map_errors; /* NULL: not loaded */
+	struct map_err_table map_errs;
 };
 
 struct collector_result {
@@ -113,7 +118,7 @@ struct collector {
 	enum collector_id id;
 	int (*collect)(struct scrape *s); /* 0 or -errno */
 	/* NULL, or false where the kernel lacks what it reads: it does not run at all. */
-	bool (*supported)(const struct iters *it);
+	bool (*supported)(const struct scrape *s);
 };
 
 /*
@@ -156,6 +161,7 @@ int collect_owners(struct scrape *s);
 int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
 int collect_links(struct scrape *s);
+int collect_map_errors(struct scrape *s);
 
 /*
  * For the program and map collectors (collect_owners.c). An object's

@@ -29,6 +29,7 @@ const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_PROGRAMS] = "programs",
 	[COLLECTOR_OWNERS] = "owners",
 	[COLLECTOR_LINKS] = "links",
+	[COLLECTOR_MAP_ERRORS] = "map_errors",
 };
 
 const char *const counting_mode_names[COUNTING_MODE_MAX] = {
@@ -37,9 +38,9 @@ const char *const counting_mode_names[COUNTING_MODE_MAX] = {
 };
 
 /* Labels of the exporter's own metrics: a static label must not shadow them. */
-static const char *const self_labels[] = {"collector", "feature", "version", "revision",
-					  "method",    "result",  "owner",   "via",
-					  "path",      "pod_uid", "by",	     "state"};
+static const char *const self_labels[] = {"collector", "feature", "version", "revision", "method",
+					  "result",    "owner",	  "via",     "path",	 "pod_uid",
+					  "by",	       "state",	  "reason"};
 
 static const char *schema_names(enum object_kind kind, char *buf, size_t size)
 {

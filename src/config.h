@@ -20,9 +20,10 @@ enum collector_id {
 	COLLECTOR_PROGRAMS,
 	COLLECTOR_OWNERS,
 	COLLECTOR_LINKS,
+	COLLECTOR_MAP_ERRORS,
 	COLLECTOR_MAX,
 };
-/* "maps", "programs", "owners", "links" */
+/* "maps", "programs", "owners", "links", "map_errors" */
 extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */

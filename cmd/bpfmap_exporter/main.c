@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		"  --path.rootfs=PATH          host root for container and pod names (default /)\n"
 		"  --[no-]collector.NAME       enable/disable a collector (maps, programs, "
-		"owners, links)\n"
+		"owners, links,\n"
+		"                              map_errors: off by default, read at start-up)\n"
 		"  --once                      print one exposition to stdout and exit\n"
 		"  --version                   print the version and exit\n"
 		"  --help                      print this help and exit\n"
@@ -270,6 +271,9 @@ static void reload(struct exporter *exp, const struct flags *flags)
 		log_error("reload failed, keeping the running configuration");
 		return;
 	}
+	if (cfg->collectors[COLLECTOR_MAP_ERRORS] && !exp->map_errors_probed)
+		log_warn("collectors.map_errors: its programs are loaded at start-up only; "
+			 "restart to turn it on");
 	if (strcmp(cfg->listen_address, exp->cfg->listen_address) ||
 	    strcmp(cfg->telemetry_path, exp->cfg->telemetry_path))
 		log_warn("web.listen_address and web.telemetry_path change only on restart");
@@ -444,6 +448,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_count_method(exp.cfg, exp.iters);
+	/* Optional: where the kernel refuses, one log line and a feature gauge at 0. */
+	if (exp.cfg->collectors[COLLECTOR_MAP_ERRORS]) {
+		exp.map_errors_probed = true;
+		map_errors__new(&exp.map_errors);
+	}
 	/* Before dropping capabilities: turning statistics on needs CAP_SYS_ADMIN. */
 	exporter_apply_run_stats(&exp);
 	if (flags.once) {
@@ -457,6 +466,7 @@ int main(int argc, char **argv)
 out:
 	if (exp.stats_fd >= 0)
 		close(exp.stats_fd);
+	map_errors__free(exp.map_errors);
 	mem_cache__free(exp.mem_cache);
 	owner_state__free(exp.owners);
 	iters__free(exp.iters);

@@ -98,6 +98,7 @@ static void assert_defaults(const struct config *cfg)
 	assert_string_equal(cfg->bpffs[0], "/sys/fs/bpf");
 	assert_true(cfg->owners_via_programs);
 	assert_true(cfg->collectors[COLLECTOR_LINKS]);
+	assert_false(cfg->collectors[COLLECTOR_MAP_ERRORS]); /* opt-in: a cost on every update */
 	assert_false(cfg->run_stats);
 	assert_int_equal(cfg->memory_max_age_seconds, 60);
 	assert_int_equal(cfg->memory_reads_per_scrape, 1000);
@@ -117,6 +118,7 @@ static void test_default(void **state)
 	assert_string_equal(collector_names[COLLECTOR_PROGRAMS], "programs");
 	assert_string_equal(collector_names[COLLECTOR_OWNERS], "owners");
 	assert_string_equal(collector_names[COLLECTOR_LINKS], "links");
+	assert_string_equal(collector_names[COLLECTOR_MAP_ERRORS], "map_errors");
 }
 
 static void test_empty_inputs(void **state)

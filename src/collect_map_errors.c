@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The map_errors collector: failed updates by reason and LRU evictions
+ * per map, since the exporter started counting. Series carry only the
+ * map id (joined to ebpf_map_info); a map gets a series once something
+ * failed on it, and loses it when the map is gone.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "records.h"
+
+/* In this order on each map: a map's reasons, and the label values. */
+static const char *const reasons[] = {"full",	   "no_memory",	   "busy", "exists",
+				      "not_found", "out_of_range", "other"};
+#define NR_REASONS (sizeof(reasons) / sizeof(reasons[0]))
+
+static size_t reason_index(const char *reason)
+{
+	for (size_t i = 0; i < NR_REASONS; i++)
+		if (!strcmp(reasons[i], reason))
+			return i;
+	return NR_REASONS - 1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* This scrape's map ids, ascending: the maps collector's read, or one of our own. */
+static int live_ids(struct scrape *s, uint32_t **out, size_t *nr)
+{
+	const struct iter_buf *buf;
+	uint32_t *ids;
+	int err;
+
+	if (!s->count_valid) {
+		err = scrape_read(s, ITER_MAPS, &buf);
+		if (!err)
+			err = records_decode_maps(buf->data, buf->len, &s->maps);
+		if (err)
+			return err;
+	}
+	ids = malloc((s->maps.nr ? s->maps.nr : 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->maps.nr; i++)
+		ids[i] = s->maps.maps[i].id;
+	qsort(ids, s->maps.nr, sizeof(*ids), cmp_u32);
+	*out = ids;
+	*nr = s->maps.nr;
+	return 0;
+}
+
+static void write_failures(struct scrape *s)
+{
+	const struct map_err_table *t = &s->map_errs;
+
+	expo__family(s->out, "ebpf_map_update_failures_total",
+		     "Map updates that failed since the exporter started counting, by reason "
+		     "(full, no_memory, busy, exists, not_found, out_of_range, other), from BPF "
+		     "programs and the bpf() syscall.",
+		     EXPO_COUNTER);
+	for (size_t i = 0; i < t->nr;) {
+		uint64_t by_reason[NR_REASONS] = {};
+		bool seen[NR_REASONS] = {};
+		uint32_t id = t->counts[i].map_id;
+		char id_str[11];
+
+		/* Several errnos may share a reason: one series each. */
+		for (; i < t->nr && t->counts[i].map_id == id; i++) {
+			const char *r = map_err_reason(t->counts[i].map_type, t->counts[i].err);
+			size_t k;
+
+			if (!r)
+				continue;
+			k = reason_index(r);
+			by_reason[k] += t->counts[i].count;
+			seen[k] = true;
+		}
+		expo_format_u64(id, id_str);
+		for (size_t k = 0; k < NR_REASONS; k++) {
+			const struct expo_label labels[] = {{"id", id_str}, {"reason", reasons[k]}};
+
+			if (seen[k])
+				expo__sample_u64(s->out, labels, 2, by_reason[k]);
+		}
+	}
+}
+
+static void write_evictions(struct scrape *s)
+{
+	const struct map_err_table *t = &s->map_errs;
+
+	expo__family(s->out, "ebpf_map_lru_evictions_total",
+		     "Entries an LRU hash map evicted to make room since the exporter started "
+		     "counting.",
+		     EXPO_COUNTER);
+	for (size_t i = 0; i < t->nr; i++) {
+		char id_str[11];
+		const struct expo_label label = {"id", id_str};
+
+		if (t->counts[i].err != BPFMAP_ERR_EVICTED)
+			continue;
+		expo_format_u64(t->counts[i].map_id, id_str);
+		expo__sample_u64(s->out, &label, 1, t->counts[i].count);
+	}
+}
+
+int collect_map_errors(struct scrape *s)
+{
+	uint32_t *ids = NULL;
+	size_t nr = 0;
+	int err;
+
+	err = live_ids(s, &ids, &nr);
+	if (!err)
+		err = map_errors__read(s->map_errors, ids, nr, &s->map_errs);
+	if (err)
+		goto out;
+	write_failures(s);
+	write_evictions(s);
+	expo__family(s->out, "bpfmap_exporter_map_errors_lost_total",
+		     "Failed updates or evictions the map_errors collector could not count: its "
+		     "kernel-side table was full.",
+		     EXPO_COUNTER);
+	expo__sample_u64(s->out, NULL, 0, s->map_errs.lost);
+out:
+	free(ids);
+	return err;
+}
