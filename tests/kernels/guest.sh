@@ -348,6 +348,19 @@ expect_eq "$?" 0 "progs fixture exit code"
 kill $NS_PID
 case_end "j. run statistics: $runs tracepoint runs, 3 test runs, the sysctl untouched" $T/stats.log
 
+# Failed map updates and LRU evictions (tests/integration/map_errors.sh):
+# these kernels allow trampolines, so the full comparison runs here.
+if [ -x /bin/map_errors_fixture ]; then
+	case_begin
+	sh /test/map_errors.sh $BIN /bin/map_errors_fixture 2114 >$T/me.txt 2>&1
+	me_rc=$?
+	sed 's/^/# map_errors: /' $T/me.txt
+	grep -q '^# branch: allowed' $T/me.txt || case_err "the fexit probe did not pass on this kernel"
+	[ $me_rc = 0 ] || case_err "map_errors suite: $(tail -n 1 $T/me.txt)"
+	case_end "k. map_errors: failures and evictions equal the fixture's" $T/me.txt
+	sh /test/map_errors_bench.sh $BIN /bin/map_errors_fixture 20000 2115 2>&1 | sed 's/^/# /'
+fi
+
 case_begin
 kill -TERM $SRV_PID
 wait $SRV_PID

@@ -9,8 +9,8 @@
 # (REFUSE_WALKS) that refuses the bpf_map_elem iterator and trampolines,
 # as some production kernels do, so the counting fallbacks run there too.
 #
-#   run.sh BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR
-#                      (as root; BIN, both fixtures and REFUSE_WALKS static)
+#   run.sh BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE]
+#                      (as root; BIN, the fixtures and REFUSE_WALKS static)
 #
 # Kernel packages are resolved through apt (their names change with ABI
 # bumps), downloaded once into CACHE_DIR and kept there. Each VM's
@@ -30,8 +30,8 @@ KERNELS=(
 )
 VM_TIMEOUT=${VM_TIMEOUT:-300} # seconds per VM; a boot and test take ~10 s
 
-if (($# != 5)); then
-	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR" >&2
+if (($# != 5 && $# != 6)); then
+	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE]" >&2
 	exit 2
 fi
 BIN=$(realpath -- "$1")
@@ -39,6 +39,7 @@ FIXTURE=$(realpath -- "$2")
 PROGS_FIXTURE=$(realpath -- "$3")
 REFUSE_WALKS=$(realpath -- "$4")
 CACHE=$(realpath -m -- "$5")
+MAP_ERRORS_FIXTURE=${6:+$(realpath -- "$6")}
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 TMP=$(mktemp -d /tmp/bpfmap-kernels.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -103,6 +104,12 @@ build_initramfs() {
 	cp "$HERE/init" "$root/init" && cp "$HERE/guest.sh" "$root/test/guest.sh" || return 1
 	cp "$HERE/../lib/report.sh" "$root/test/report.sh" || return 1
 	cp "$HERE/../integration/expected_maps.txt" "$root/test/" || return 1
+	# Optional: the map_errors suite and its overhead figures (guest.sh runs them if present).
+	if [[ -n $MAP_ERRORS_FIXTURE ]]; then
+		cp "$MAP_ERRORS_FIXTURE" "$root/bin/map_errors_fixture" || return 1
+		cp "$HERE/../integration/map_errors.sh" "$root/test/map_errors.sh" || return 1
+		cp "$HERE/../bench/map_errors.sh" "$root/test/map_errors_bench.sh" || return 1
+	fi
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
 }
 
