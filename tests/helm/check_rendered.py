@@ -26,7 +26,8 @@ CHART = os.path.join(HERE, "..", "..", "helm", "bpfmap-exporter")
 # Host paths the owner resolution reads; each must be mounted read-only.
 HOST_PATHS = {"/sys/fs/bpf", "/sys/fs/cgroup", "/var/log/pods", "/run/containerd",
               "/var/lib/docker/containers", "/run/containers/storage"}
-ALERTS = {"BpfMapPressureHigh", "BpfmapExporterDown", "BpfmapExporterCollectorFailing"}
+ALERTS = {"BpfMapPressureHigh", "BpfMapFullWithinHour", "BpfMapUpdatesFailing",
+          "BpfmapExporterDown", "BpfmapExporterCollectorFailing"}
 
 failed = 0
 
@@ -268,6 +269,13 @@ def main():
     p = rules.get("BpfMapPressureHigh", {})
     check("full: map pressure alert uses the threshold and duration from values",
           p.get("expr", "").endswith("> 0.8") and p.get("for") == "10m", f"{p}")
+    f = rules.get("BpfMapUpdatesFailing", {})
+    check("full: failed updates alert: reasons, window and duration from values",
+          'reason=~"full|no_memory"' in f.get("expr", "") and "[10m]" in f.get("expr", "")
+          and f.get("for") == "15m", f"{f}")
+    s = rules.get("BpfMapFullWithinHour", {})
+    check("full: map full soon alert: lookback and horizon from values",
+          "[30m], 7200) >= 1" in s.get("expr", "") and s.get("for") == "20m", f"{s}")
     check("full: exporter down alert uses the job from values",
           'up{job="bpfmap"}' in rules.get("BpfmapExporterDown", {}).get("expr", ""),
           f"{rules.get('BpfmapExporterDown')}")

@@ -214,7 +214,8 @@ def walk(v, path):
     else:
         yield path
 NESTED = {"image", "serviceAccount", "service", "serviceMonitor", "prometheusRule",
-          "mapPressure", "exporterDown", "collectorFailing", "dashboard"}
+          "mapPressure", "mapFullSoon", "mapUpdateFailures", "exporterDown", "collectorFailing",
+          "dashboard"}
 values = yaml.safe_load(open(sys.argv[1]))
 for k, v in values.items():
     for p in walk(v, k):
