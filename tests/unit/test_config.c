@@ -404,7 +404,7 @@ static void test_unknown_keys(void **state)
 	expect_error("log: {lvl: info}\n", "t.yaml:1:7: log: unknown key \"lvl\" (allowed: level)");
 	expect_error("collectors:\n  nodes: true\n",
 		     "t.yaml:2:3: collectors: unknown key \"nodes\" (allowed: maps, programs, "
-		     "owners, links)");
+		     "owners, links, map_errors)");
 	expect_error("programs:\n  stats: true\n",
 		     "t.yaml:2:3: programs: unknown key \"stats\" (allowed: run_stats)");
 	expect_error("memory:\n  max_age: 1\n",
