@@ -119,11 +119,11 @@ case_rules() {
 	if [[ -s $TMP/full/rules.yaml ]]; then
 		promtool check rules "$TMP/full/rules.yaml" >"$TMP/rules.txt" 2>&1 ||
 			case_err "$(out "$TMP/rules.txt")"
-		grep -q 'SUCCESS: 4 rules found' "$TMP/rules.txt" || case_err "$(out "$TMP/rules.txt")"
+		grep -q 'SUCCESS: 6 rules found' "$TMP/rules.txt" || case_err "$(out "$TMP/rules.txt")"
 	else
 		case_err "no rules extracted from the PrometheusRule"
 	fi
-	case_end "promtool check rules on the PrometheusRule's groups (4 rules)"
+	case_end "promtool check rules on the PrometheusRule's groups (6 rules)"
 
 	case_begin
 	promtool check rules "$ROOT/deploy/prometheus-rules.yaml" >"$TMP/rules.txt" 2>&1 ||
