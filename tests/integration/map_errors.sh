@@ -61,7 +61,7 @@ fetch() {
 	if command -v curl >/dev/null 2>&1; then
 		curl -sf --max-time 10 -o "$2" "$1"
 	else
-		wget -q -T 10 -O "$2" "$1"
+		wget -q -O "$2" "$1" # busybox: -T crashes its static build
 	fi
 }
 
