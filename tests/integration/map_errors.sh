@@ -57,12 +57,18 @@ expect_line() { grep -qxF -- "$2" "$1" || case_err "missing line: $2"; }
 expect_no_match() { grep -qE -- "$2" "$1" && case_err "$3: $(grep -E -m1 -- "$2" "$1")"; }
 expect_eq() { [ "$1" = "$2" ] || case_err "$3: got '$1', want '$2'"; }
 
+# fetch PATH OUT: GET http://127.0.0.1:PORT/PATH, the body into OUT if 200.
+# Plain HTTP/1.0 through nc where there is no curl: the VMs' static
+# busybox wget crashes on some runs.
 fetch() {
 	if command -v curl >/dev/null 2>&1; then
-		curl -sf --max-time 10 -o "$2" "$1"
-	else
-		wget -q -O "$2" "$1" # busybox: -T crashes its static build
+		curl -sf --max-time 10 -o "$2" "http://127.0.0.1:$PORT$1"
+		return
 	fi
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" |
+		nc -w 10 127.0.0.1 "$PORT" >"$T/raw" 2>/dev/null
+	head -n 1 "$T/raw" | grep -q '^HTTP/1\.[01] 200' || return 1
+	sed '1,/^\r*$/d' "$T/raw" >"$2"
 }
 
 # start_exporter LOG ARGS...: on 127.0.0.1:PORT, up to 30 s to be healthy.
@@ -72,7 +78,7 @@ start_exporter() {
 	"$BIN" --web.listen-address=127.0.0.1:$PORT "$@" >"$log.out" 2>"$log" &
 	SRV_PID=$!
 	for _ in $(seq 300); do
-		fetch "http://127.0.0.1:$PORT/healthz" /dev/null 2>/dev/null && return 0
+		fetch /healthz /dev/null 2>/dev/null && return 0
 		kill -0 $SRV_PID 2>/dev/null || return 1
 		sleep 0.1
 	done
@@ -86,7 +92,7 @@ stop_exporter() {
 	SRV_PID=''
 }
 
-scrape() { fetch "http://127.0.0.1:$PORT/metrics" "$1" || case_err "scrape failed"; }
+scrape() { fetch /metrics "$1" || case_err "scrape failed"; }
 
 # fix CMD REPLY: a fixture command, up to 10 s for its reply line.
 fix() {
