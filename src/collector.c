@@ -95,7 +95,7 @@ static int prefetch_spawn(struct prefetch *pre)
 static void prefetch_start(struct scrape *s)
 {
 	const bool *on = s->cfg->collectors;
-	bool links = on[COLLECTOR_LINKS] && links_supported(s->iters);
+	bool links = on[COLLECTOR_LINKS] && links_supported(s);
 	const struct {
 		bool needed;
 		enum iter_kind kind;
