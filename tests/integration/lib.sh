@@ -12,6 +12,8 @@
 
 # shellcheck source=../lib/report.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/report.sh"
+# shellcheck source=../lib/counting.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/counting.sh"
 # Per-case failure flag: a case made of several checks reports once.
 CASE_ERRS=()
 
@@ -257,37 +259,20 @@ check_expected_maps() {
 
 # probe_kernel: what this kernel allows for counting hash maps, asked by
 # the fixture itself (fixture --probe loads its own minimal programs and
-# maps): KERNEL[feature]=OK or the errno name that refused it.
+# maps), into $TMP/probe.txt; KERNEL[feature]=OK or the errno name.
 probe_kernel() {
 	local word feature verdict
 	declare -gA KERNEL=()
+	"$FIXTURE" --probe >"$TMP/probe.txt" 2>"$TMP/probe.err" || return 1
 	while read -r word feature verdict; do
 		[[ $word == probe ]] && KERNEL[$feature]=$verdict
-	done < <("$FIXTURE" --probe 2>"$TMP/probe.err")
+	done <"$TMP/probe.txt"
 	[[ -n ${KERNEL[iter_bpf_map_elem]:-} && -n ${KERNEL[map_get_next_key]:-} ]]
 }
 
-# expected_method MODE: the method the exporter must pick for
-# counting.method MODE on this kernel, from probe_kernel's answers: auto
-# takes the kernel's count, else the best walk allowed; walk the best
-# walk; a walk named takes that one or none.
+# expected_method MODE: the method counting.method MODE must pick here.
 expected_method() {
-	local c candidates
-	case $1 in
-	auto) candidates='bpf_map_sum_elem_count:kfunc iter_bpf_map_elem:iterator map_lookup_batch:batch map_get_next_key:keys' ;;
-	walk) candidates='iter_bpf_map_elem:iterator map_lookup_batch:batch map_get_next_key:keys' ;;
-	iterator) candidates='iter_bpf_map_elem:iterator' ;;
-	batch) candidates='map_lookup_batch:batch' ;;
-	keys) candidates='map_get_next_key:keys' ;;
-	*) candidates='' ;;
-	esac
-	for c in $candidates; do
-		if [[ ${KERNEL[${c%%:*}]} == OK ]]; then
-			echo "${c#*:}"
-			return
-		fi
-	done
-	echo none
+	counting_expected_method "$TMP/probe.txt" "$1"
 }
 
 # kernel_feature_value FEATURE: 1 where probe_kernel found it allowed.
