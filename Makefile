@@ -124,9 +124,11 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $<; \
 	  echo ';'; } > $@
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h) bpf/records.h $(SKELS) | $(MHD_LIB)
+# Each object depends on the headers it includes (-MMD writes them to a
+# .d file beside it); skeletons are generated first, as sources include them.
+$(BUILD)/%.o: %.c | $(SKELS) $(MHD_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BIN): $(APP_OBJS) $(MHD_LIB)
 	$(CC) $(LDFLAGS) $(LINKMODE) -Wl,--wrap=getpwuid_r $(APP_OBJS) $(LDLIBS) -o $@
@@ -299,9 +301,9 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibp
 		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(CORE_SRCS)) $(FUZZ_DIR)/default_config.o
 
-$(FUZZ_DIR)/%.o: %.c $(wildcard src/*.h) bpf/records.h | $(GNUTLS_LIB)
+$(FUZZ_DIR)/%.o: %.c | $(GNUTLS_LIB)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(CORE_LIBS) -o $@
@@ -349,3 +351,6 @@ clean:
 
 distclean: clean
 	rm -rf $(CACHE)
+
+# The header dependencies -MMD recorded (none before the first build).
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(FUZZ_DIR)/*/*.d)
