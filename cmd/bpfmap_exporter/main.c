@@ -4,6 +4,7 @@
  * signals (SIGHUP reloads the config) -> teardown.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,12 @@ static int serve(struct exporter *exp, const struct flags *flags, const struct w
 		http_server__stop(srv);
 		return err;
 	}
+	/*
+	 * Start-up is over: libbpf parsed the kernel's BTF (5 MB, and its
+	 * index) for each object and freed it, but malloc keeps what is freed
+	 * below the heap's top: 11 of an idle 14.5 MiB.
+	 */
+	malloc_trim(0);
 	for (;;) {
 		if (sigwait(signals, &sig))
 			continue;
