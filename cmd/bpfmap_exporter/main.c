@@ -400,6 +400,23 @@ static int serve(struct exporter *exp, const struct flags *flags, const struct w
 	return 0;
 }
 
+/*
+ * One malloc arena: glibc gives new threads arenas of their own (up to 8
+ * per CPU) and each scrape starts threads, so each arena came to hold the
+ * largest scrape it served; 10 concurrent scrapes of 10,000 maps left
+ * 108 MiB resident, where one arena reuses the memory (12 MiB).
+ * Fixed thresholds: glibc raises them as large blocks are freed, so they
+ * depended on what start-up freed (the kernel's BTF, a verifier log). A
+ * scrape's buffers, below 16 MiB, come from the heap and serve the next
+ * scrape without page faults; the heap's top is given back past 32 MiB.
+ */
+static void malloc_setup(void)
+{
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	/*
@@ -414,6 +431,7 @@ int main(int argc, char **argv)
 	sigset_t signals;
 	int ret, err;
 
+	malloc_setup();
 	ret = parse_flags(argc, argv, &flags);
 	if (ret)
 		return ret - 1;
