@@ -194,9 +194,11 @@ $(BUILD)/tests/%: tests/bench/%.c
 # --- benchmark (not pass/fail; `make test` runs only the smoke version) ------
 
 BENCH_SIZES ?= 1000,10000,50000
+# More of bench.py's options, e.g. BENCH_FLAGS=--rounds=200.
+BENCH_FLAGS ?=
 .PHONY: bench bench-smoke bench-map-errors
 bench: $(BIN) $(BUILD)/tests/objects bench-map-errors
-	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --sizes $(BENCH_SIZES)
+	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --sizes $(BENCH_SIZES) $(BENCH_FLAGS)
 
 # ns per map update added by the map_errors collector ("refused" where the
 # kernel refuses fexit; make test-kernels prints the VMs' figures).

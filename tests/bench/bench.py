@@ -11,8 +11,10 @@ one run, interleaved round by round so machine noise hits all alike:
   scrape   a full HTTP scrape of the exporter (median and p99),
   raw      reading the exporter's own iterator links, pinned in bpffs (the floor),
   bpftool  `bpftool map show -j` plus `bpftool prog show -j`,
-and reports the ratios, the exporter's RSS (after the scrapes, and its peak
-since start-up), CPU time per scrape, CPU used while nobody scrapes,
+and reports the ratios, the exporter's RSS (idle: after start-up and one
+scrape, before the objects exist; after the timed scrapes, and how much it
+grew since the first of them; its peak while it scrapes the objects), the
+kernel build, CPU time per scrape, CPU used while nobody scrapes,
 response size with and without gzip, and whether 10 concurrent scrapers are
 all served. Machines are noisy: only ratios from
 one run are meaningful. --smoke runs one small size and checks that every
@@ -129,27 +131,42 @@ def read_all(path):
             pass
 
 
-def run_size(n_maps):
-    n_progs = max(1, int(n_maps * args.progs_per_map))
-    cg = cgroup2_root()
-    # At least four holders, and no more than 10,000 objects each (fd limits).
-    holders = max(4, -(-(n_maps + n_progs) // 10000))
-    objects = subprocess.Popen([args.objects, PREFIX, str(n_maps), str(n_progs), str(holders)] +
-                               ([cg] if cg else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    if objects.stdout.readline().strip() != b"ready":
-        sys.exit("objects did not start")
+def start_exporter():
+    """The exporter, after start-up and its first scrape: (process, port)."""
     port = free_port()
     exporter = subprocess.Popen([args.bin, f"--web.listen-address=127.0.0.1:{port}",
                                  "--log.level=warn"] +
                                 ([f"--config.file={args.config}"] if args.config else []))
+    for _ in range(100):
+        try:
+            if http_get(port)[0] == 200:
+                return exporter, port
+        except OSError:
+            time.sleep(0.1)
+    exporter.terminate()
+    exporter.wait()
+    sys.exit("the exporter did not answer a scrape")
+
+
+def run_size(n_maps):
+    n_progs = max(1, int(n_maps * args.progs_per_map))
+    cg = cgroup2_root()
+    # Idle: started and scraped once, before the bench's objects exist.
+    exporter, port = start_exporter()
+    # At least four holders, and no more than 10,000 objects each (fd limits).
+    holders = max(4, -(-(n_maps + n_progs) // 10000))
+    objects = None
     pins = []
     try:
-        for _ in range(100):
-            try:
-                if http_get(port)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        idle_rss = status_kib(exporter.pid, "VmRSS")
+        # From here VmHWM is the peak while scraping, not start-up's.
+        with open(f"/proc/{exporter.pid}/clear_refs", "w") as f:
+            f.write("5")
+        objects = subprocess.Popen([args.objects, PREFIX, str(n_maps), str(n_progs),
+                                    str(holders)] + ([cg] if cg else []),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        if objects.stdout.readline().strip() != b"ready":
+            sys.exit("objects did not start")
         # The iterators a scrape reads (not the per-map element walk), as the
         # exporter loaded them: its own links, pinned.
         pins += iter_links.pin(exporter.pid, BPFFS, PREFIX).values()
@@ -176,6 +193,8 @@ def run_size(n_maps):
         tool_rounds = max(3, args.rounds // (4 if n_maps > 20000 else 1))
         for r in range(args.rounds):
             scrape.append(timed(lambda: codes.append(http_scrape(port))))
+            if r == 0:
+                rss_first = status_kib(exporter.pid, "VmRSS")
             raw.append(timed(lambda: [read_all(p) for p in pins]))
             if r < tool_rounds:
                 tool.append(timed(lambda: [subprocess.run(
@@ -215,15 +234,17 @@ def run_size(n_maps):
         return dict(maps=n_maps, progs=n_progs, seen=seen,
                     scrape_med=statistics.median(scrape), scrape_p99=pct(scrape, 99),
                     raw_med=statistics.median(raw), tool_med=statistics.median(tool),
-                    cpu=cpu_per_scrape, idle=idle, rss=rss, peak=peak, plain=plain, gz=len(gz_body),
+                    cpu=cpu_per_scrape, idle=idle, idle_rss=idle_rss, rss=rss,
+                    growth=rss - rss_first, peak=peak, plain=plain, gz=len(gz_body),
                     concurrent_errors=len(errors), warmups=warmups)
     finally:
         for pin in pins:
             os.unlink(pin)
         exporter.terminate()
         exporter.wait()
-        objects.stdin.close()
-        objects.wait()
+        if objects:
+            objects.stdin.close()
+            objects.wait()
 
 
 def main():
@@ -234,18 +255,22 @@ def main():
     sizes = [300] if args.smoke else [int(s) for s in args.sizes.split(",")]
     if args.smoke:
         args.rounds = 3
+    uname = os.uname()
+    print(f"kernel {uname.release} {uname.version}, {os.cpu_count()} CPUs\n", flush=True)
     results = [run_size(n) for n in sizes]
 
     ms = lambda s: f"{s * 1000:.1f}"
     print("| maps | progs | scrape median ms | p99 ms | raw iterator ms | bpftool ms "
-          "| scrape/raw | bpftool/scrape | CPU ms/scrape | idle CPU ms | RSS MiB | peak RSS MiB "
+          "| scrape/raw | bpftool/scrape | CPU ms/scrape | idle CPU ms | idle RSS MiB | RSS MiB "
+          "| RSS growth KiB | peak RSS MiB "
           "| response KiB | gzip KiB | 10 concurrent |")
-    print("|" + "---|" * 15)
+    print("|" + "---|" * 17)
     for r in results:
         print(f"| {r['maps']} | {r['progs']} | {ms(r['scrape_med'])} | {ms(r['scrape_p99'])} "
               f"| {ms(r['raw_med'])} | {ms(r['tool_med'])} "
               f"| {r['scrape_med'] / r['raw_med']:.2f} | {r['tool_med'] / r['scrape_med']:.1f} "
-              f"| {ms(r['cpu'])} | {ms(r['idle'])} | {r['rss'] / 1024:.1f} | {r['peak'] / 1024:.1f} "
+              f"| {ms(r['cpu'])} | {ms(r['idle'])} | {r['idle_rss'] / 1024:.1f} "
+              f"| {r['rss'] / 1024:.1f} | {r['growth']} | {r['peak'] / 1024:.1f} "
               f"| {r['plain'] / 1024:.0f} | {r['gz'] / 1024:.0f} "
               f"| {'ok' if not r['concurrent_errors'] else r['concurrent_errors']} |")
     print("\nscrapes before every map had its memory figure: " +
