@@ -128,6 +128,25 @@ case_b_metrics() {
 	case_end "b. no NaN/Inf in ebpf_ series"
 }
 
+# s. Idle footprint: started and scraped once (case b), the static build
+# holds at most 6 MiB. Only where the host is quiet: a scrape's buffers
+# are kept for the next one, and they grow with the objects on the host.
+case_s_idle_rss() {
+	local rss maps
+	case_begin
+	rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$MAIN_PID/status")
+	maps=$(grep -c '^ebpf_map_info{' "$TMP/b.txt")
+	echo "# RSS after start-up and one scrape: $rss KiB ($maps maps on the host)"
+	if ((IS_SAN)) || grep -q 'ld-linux' "/proc/$MAIN_PID/maps"; then
+		echo "# not the static build: RSS bound not applied"
+	elif ((maps > 1000)); then
+		echo "# host not quiet ($maps maps): RSS bound not applied"
+	elif [[ -z $rss ]] || ((rss > 6 * 1024)); then
+		case_err "RSS ${rss:-unknown} KiB (limit 6 MiB)"
+	fi
+	case_end "s. idle RSS after start-up and one scrape <= 6 MiB" "$LOG"
+}
+
 case_c_http() {
 	local url=http://127.0.0.1:$PORT code ct resp body_bytes
 	case_begin
@@ -634,6 +653,7 @@ main() {
 	fi
 	if case_a_start; then
 		case_b_metrics
+		case_s_idle_rss
 		case_c_http
 		case_d_promtool
 		case_e_delete
