@@ -16,8 +16,8 @@ scrape, before the objects exist; after the timed scrapes, and how much it
 grew since the first of them; its peak while it scrapes the objects), the
 kernel build, CPU time per scrape, CPU used while nobody scrapes,
 response size with and without gzip, and whether 10 concurrent scrapers are
-all served. Machines are noisy: only ratios from
-one run are meaningful. --smoke runs one small size and checks that every
+all served (and the RSS they leave, and their peak). Machines are noisy:
+only ratios from one run are meaningful. --smoke runs one small size and checks that every
 created map shows up; that is all `make test` asks of it.
 """
 import argparse
@@ -230,13 +230,16 @@ def run_size(n_maps):
             t.start()
         for t in threads:
             t.join()
+        conc_rss = status_kib(exporter.pid, "VmRSS")
+        conc_peak = status_kib(exporter.pid, "VmHWM")
 
         return dict(maps=n_maps, progs=n_progs, seen=seen,
                     scrape_med=statistics.median(scrape), scrape_p99=pct(scrape, 99),
                     raw_med=statistics.median(raw), tool_med=statistics.median(tool),
                     cpu=cpu_per_scrape, idle=idle, idle_rss=idle_rss, rss=rss,
                     growth=rss - rss_first, peak=peak, plain=plain, gz=len(gz_body),
-                    concurrent_errors=len(errors), warmups=warmups)
+                    concurrent_errors=len(errors), conc_rss=conc_rss, conc_peak=conc_peak,
+                    warmups=warmups)
     finally:
         for pin in pins:
             os.unlink(pin)
@@ -263,8 +266,8 @@ def main():
     print("| maps | progs | scrape median ms | p99 ms | raw iterator ms | bpftool ms "
           "| scrape/raw | bpftool/scrape | CPU ms/scrape | idle CPU ms | idle RSS MiB | RSS MiB "
           "| RSS growth KiB | peak RSS MiB "
-          "| response KiB | gzip KiB | 10 concurrent |")
-    print("|" + "---|" * 17)
+          "| response KiB | gzip KiB | 10 concurrent | RSS after them MiB (peak) |")
+    print("|" + "---|" * 18)
     for r in results:
         print(f"| {r['maps']} | {r['progs']} | {ms(r['scrape_med'])} | {ms(r['scrape_p99'])} "
               f"| {ms(r['raw_med'])} | {ms(r['tool_med'])} "
@@ -272,7 +275,8 @@ def main():
               f"| {ms(r['cpu'])} | {ms(r['idle'])} | {r['idle_rss'] / 1024:.1f} "
               f"| {r['rss'] / 1024:.1f} | {r['growth']} | {r['peak'] / 1024:.1f} "
               f"| {r['plain'] / 1024:.0f} | {r['gz'] / 1024:.0f} "
-              f"| {'ok' if not r['concurrent_errors'] else r['concurrent_errors']} |")
+              f"| {'ok' if not r['concurrent_errors'] else r['concurrent_errors']} "
+              f"| {r['conc_rss'] / 1024:.1f} ({r['conc_peak'] / 1024:.1f}) |")
     print("\nscrapes before every map had its memory figure: " +
           ", ".join(f"{r['maps']} maps: {r['warmups']}" for r in results))
     by = {r["maps"]: r for r in results}
