@@ -131,7 +131,7 @@ case_b_metrics() {
 # s. Idle footprint: started and scraped once (case b), the static build
 # holds at most 6 MiB. Only where the host is quiet: a scrape's buffers
 # are kept for the next one, and they grow with the objects on the host.
-case_s_idle_rss() {
+case_u_idle_rss() {
 	local rss maps
 	case_begin
 	rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$MAIN_PID/status")
@@ -144,7 +144,7 @@ case_s_idle_rss() {
 	elif [[ -z $rss ]] || ((rss > 6 * 1024)); then
 		case_err "RSS ${rss:-unknown} KiB (limit 6 MiB)"
 	fi
-	case_end "s. idle RSS after start-up and one scrape <= 6 MiB" "$LOG"
+	case_end "u. idle RSS after start-up and one scrape <= 6 MiB" "$LOG"
 }
 
 case_c_http() {
@@ -653,7 +653,7 @@ main() {
 	fi
 	if case_a_start; then
 		case_b_metrics
-		case_s_idle_rss
+		case_u_idle_rss
 		case_c_http
 		case_d_promtool
 		case_e_delete
