@@ -77,24 +77,6 @@ struct link_row {
 	char nf_target[32];
 };
 
-/* The program of a link in this scrape's table (ascending ids), or NULL. */
-static const struct prog_entry *find_prog(const struct prog_table *progs, uint32_t id)
-{
-	size_t lo = 0, hi = progs->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (progs->progs[mid].rec.id == id)
-			return &progs->progs[mid];
-		if (progs->progs[mid].rec.id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* prog_name: as the program's labels name it; NULL if not in this scrape's programs. */
 static int link_row_init(struct link_row *row, struct scrape *s, const struct link_entry *e,
 			 const char *prog_name)
@@ -205,10 +187,7 @@ static void write_link_info(struct scrape *s, const struct link_row *rows, size_
 /* Programs labelled with where they are attached: one series per (program, link). */
 static void write_prog_attach(struct scrape *s, const struct link_row *rows, size_t nr_rows)
 {
-	expo__family(s->out, "ebpf_prog_attach_info",
-		     "A program's attachment through a link; always 1. Join on id with program "
-		     "series.",
-		     EXPO_GAUGE);
+	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
 	for (size_t i = 0; i < nr_rows; i++) {
 		const struct link_row *r = &rows[i];
 		const struct expo_label labels[] = {
@@ -245,13 +224,14 @@ int collect_links(struct scrape *s)
 		err = records_decode_links(buf->data, buf->len, &s->links);
 	if (err)
 		return err;
+	s->links_valid = true;
 	rows = calloc(s->links.nr ? s->links.nr : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->links.nr; i++) {
 		const struct link_entry *e = &s->links.links[i];
 		const struct prog_entry *prog =
-			s->progs_valid ? find_prog(&s->progs, e->rec.prog_id) : NULL;
+			s->progs_valid ? scrape_find_prog(&s->progs, e->rec.prog_id) : NULL;
 		struct prog_labels l;
 
 		if (prog) {

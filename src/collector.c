@@ -30,6 +30,8 @@ static const struct collector collectors[] = {
 	{"programs", COLLECTOR_PROGRAMS, collect_programs, NULL},
 	{"maps", COLLECTOR_MAPS, collect_maps, NULL},
 	{"links", COLLECTOR_LINKS, collect_links, links_supported},
+	/* After links: the XDP programs of links are theirs, and the family continues. */
+	{"attach_netlink", COLLECTOR_ATTACH_NETLINK, collect_attach_netlink, NULL},
 	{"map_errors", COLLECTOR_MAP_ERRORS, collect_map_errors, map_errors_supported},
 };
 
@@ -178,6 +180,23 @@ int scrape_programs(struct scrape *s)
 	s->progs_err = err;
 	s->progs_valid = !err;
 	return err;
+}
+
+const struct prog_entry *scrape_find_prog(const struct prog_table *progs, uint32_t id)
+{
+	size_t lo = 0, hi = progs->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (progs->progs[mid].rec.id == id)
+			return &progs->progs[mid];
+		if (progs->progs[mid].rec.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 static void scrape__fini(struct scrape *s)

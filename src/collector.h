@@ -103,6 +103,7 @@ struct scrape {
 	bool stats_held; /* the exporter holds the kernel's run-time statistics on */
 	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
 	struct link_table links;
+	bool links_valid; /* links holds this scrape's links */
 	struct map_errors *map_errors; /* NULL: not loaded */
 	struct map_err_table map_errs;
 };
@@ -162,6 +163,15 @@ int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
 int collect_links(struct scrape *s);
 int collect_map_errors(struct scrape *s);
+int collect_attach_netlink(struct scrape *s);
+
+/* ebpf_prog_attach_info's HELP: links and link-less attachments share the family. */
+#define PROG_ATTACH_HELP                                                                    \
+	"A program's attachment, through a link (link_id) or without one (via); always 1. " \
+	"Join on id with program series."
+
+/* A program of this scrape's table (ascending ids), or NULL. */
+const struct prog_entry *scrape_find_prog(const struct prog_table *progs, uint32_t id);
 
 /*
  * For the program and map collectors (collect_owners.c). An object's

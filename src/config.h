@@ -21,9 +21,10 @@ enum collector_id {
 	COLLECTOR_OWNERS,
 	COLLECTOR_LINKS,
 	COLLECTOR_MAP_ERRORS,
+	COLLECTOR_ATTACH_NETLINK,
 	COLLECTOR_MAX,
 };
-/* "maps", "programs", "owners", "links", "map_errors" */
+/* "maps", "programs", "owners", "links", "map_errors", "attach_netlink" */
 extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Programs attached without a link: XDP and tc cls_bpf filters through
+ * netlink, in every network namespace that holds a process. They join
+ * ebpf_prog_attach_info, the family link attachments write, with no
+ * link_id and a `via` label saying where they were found; the programs
+ * filters apply as for links.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/netlink.h>
+
+#include "collector.h"
+#include "grow.h"
+#include "log.h"
+#include "netlink_attach.h"
+
+/* A network namespace, and a NETLINK_ROUTE socket made inside it. */
+struct netns {
+	uint64_t ino;
+	int sock;
+};
+
+/* What the namespace thread found. */
+struct netns_list {
+	struct netns *ns;
+	size_t nr, cap;
+	size_t refused; /* namespaces or processes that could not be entered */
+	int err; /* -ENOMEM and the like: the list is incomplete */
+};
+
+static int route_socket(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static bool netns_seen(const struct netns_list *l, uint64_t ino)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (l->ns[i].ino == ino)
+			return true;
+	return false;
+}
+
+static int netns_add(struct netns_list *l, uint64_t ino, int sock)
+{
+	int err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
+
+	if (err) {
+		if (sock >= 0)
+			close(sock);
+		return err;
+	}
+	l->ns[l->nr++] = (struct netns){.ino = ino, .sock = sock};
+	return 0;
+}
+
+/*
+ * Enter the namespace fd refers to (a namespace file or a pidfd); if it
+ * is a new one, make a socket there. 0, or -ENOMEM.
+ */
+static int netns_enter(struct netns_list *l, int fd)
+{
+	struct stat st;
+
+	if (setns(fd, CLONE_NEWNET) || stat("/proc/thread-self/ns/net", &st)) {
+		l->refused++;
+		return 0;
+	}
+	return netns_seen(l, st.st_ino) ? 0 : netns_add(l, st.st_ino, route_socket());
+}
+
+/*
+ * Namespaces bind-mounted in a directory: opening them needs no
+ * CAP_SYS_PTRACE, unlike a process's.
+ */
+static int netns_named(struct netns_list *l, const char *path)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dir = opendir(path);
+	int err = 0;
+
+	if (!dir)
+		return 0; /* none made */
+	while (!err && (d = readdir(dir))) {
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(dir), d->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* Known already (fstat needs no entering), else entered. */
+		if (!fstat(fd, &st) && !netns_seen(l, st.st_ino))
+			err = netns_enter(l, fd);
+		close(fd);
+	}
+	closedir(dir);
+	return err;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/*
+ * A process's namespace, through a pidfd (5.8+; before, the namespace
+ * file). Either way the kernel asks for ptrace access: a process whose
+ * capabilities are not a subset of the exporter's (most containers',
+ * unless the exporter holds CAP_SYS_PTRACE) is refused and counted.
+ */
+static int netns_processes(struct netns_list *l)
+{
+	struct dirent *d;
+	DIR *proc = opendir("/proc");
+	int err = 0;
+
+	if (!proc)
+		return -errno;
+	while (!err && (d = readdir(proc))) {
+		char path[64];
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+		int fd;
+
+		if (*end || pid <= 0)
+			continue;
+		fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (fd < 0 && errno == ENOSYS) {
+			snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		err = netns_enter(l, fd);
+		close(fd);
+	}
+	closedir(proc);
+	return err;
+}
+
+/*
+ * Where namespaces are kept as files: ip netns and the pods of
+ * containerd and CRI-O (cni-*), and docker's containers.
+ */
+static const char *const named_dirs[] = {"/run/netns", "/run/docker/netns"};
+
+/*
+ * A netlink socket belongs to the namespace it was made in: this thread
+ * enters each namespace in turn only to make one, then ends, so no other
+ * thread's namespace ever changes.
+ */
+static void *netns_thread(void *arg)
+{
+	struct netns_list *l = arg;
+
+	for (size_t i = 0; !l->err && i < sizeof(named_dirs) / sizeof(named_dirs[0]); i++)
+		l->err = netns_named(l, named_dirs[i]);
+	if (!l->err)
+		l->err = netns_processes(l);
+	return NULL;
+}
+
+/*
+ * The exporter's own namespace first, then every named one and every one
+ * a process is in, each once (by inode), with a socket made inside.
+ */
+static int netns_list_read(struct netns_list *l)
+{
+	pthread_t thread;
+	struct stat st;
+	int err;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	err = netns_add(l, st.st_ino, route_socket());
+	if (err)
+		return err;
+	err = pthread_create(&thread, NULL, netns_thread, l);
+	if (err)
+		return -err;
+	pthread_join(thread, NULL);
+	return l->err;
+}
+
+static void netns_list_fini(struct netns_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (l->ns[i].sock >= 0)
+			close(l->ns[i].sock);
+	free(l->ns);
+}
+
+/* Is this XDP program there through an XDP link (already an attachment of the links)? */
+static bool xdp_link_holds(const struct link_table *links, uint32_t prog_id, uint32_t ifindex,
+			   uint64_t netns)
+{
+	for (size_t i = 0; i < links->nr; i++) {
+		const struct bpfmap_link_record *r = &links->links[i].rec;
+
+		if (r->type == BPF_LINK_TYPE_XDP && r->prog_id == prog_id &&
+		    r->ifindex == ifindex && r->netns_ino == netns)
+			return true;
+	}
+	return false;
+}
+
+/* This scrape's links, for the de-duplication: the links collector's, or read here. */
+static int attach_links(struct scrape *s)
+{
+	const struct iter_buf *buf;
+	int err;
+
+	if (s->links_valid || !iters__available(s->iters, ITER_LINKS))
+		return 0;
+	err = scrape_read(s, ITER_LINKS, &buf);
+	if (!err)
+		err = records_decode_links(buf->data, buf->len, &s->links);
+	s->links_valid = !err;
+	return err;
+}
+
+struct attach_writer {
+	struct scrape *s;
+	struct owner_set set;
+	struct str_arena strings;
+};
+
+/*
+ * The program's name, or NULL if the programs filters drop it. A program
+ * missing from this scrape's table (loaded since) is kept, unnamed.
+ */
+static int attach_prog_name(struct attach_writer *w, uint32_t prog_id, struct prog_labels *l,
+			    const char **name)
+{
+	const struct prog_entry *prog =
+		w->s->progs_valid ? scrape_find_prog(&w->s->progs, prog_id) : NULL;
+	int err;
+
+	*name = "";
+	if (!prog)
+		return 0;
+	err = prog_labels__build(w->s, prog, l, &w->set, &w->strings);
+	if (err)
+		return err;
+	*name = prog_labels__kept(w->s, l) ? l->name : NULL;
+	return 0;
+}
+
+static int write_netns(struct attach_writer *w, const struct nl_view *v, uint64_t netns)
+{
+	struct scrape *s = w->s;
+	char id[12], ifindex[12], ns[24];
+	int err;
+
+	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)netns);
+	for (size_t i = 0; i < v->nr_attach; i++) {
+		const struct nl_attach *a = &v->attach[i];
+		struct prog_labels l;
+		const char *name;
+
+		if (a->kind == NL_ATTACH_XDP &&
+		    xdp_link_holds(&s->links, a->prog_id, a->ifindex, netns))
+			continue;
+		err = attach_prog_name(w, a->prog_id, &l, &name);
+		if (err)
+			return err;
+		if (!name)
+			continue;
+		snprintf(id, sizeof(id), "%u", a->prog_id);
+		snprintf(ifindex, sizeof(ifindex), "%u", a->ifindex);
+		const struct expo_label labels[] = {
+			{"id", id},
+			{"name", name},
+			{"via", "netlink"},
+			{"attach_type", nl_attach_type_name(a)},
+			{"target", nl_view_ifname(v, a->ifindex)},
+			{"ifindex", ifindex},
+			{"netns", ns},
+			{"mode", nl_xdp_mode_name(a)},
+		};
+
+		expo__sample(s->out, labels, sizeof(labels) / sizeof(labels[0]), 1);
+	}
+	return 0;
+}
+
+int collect_attach_netlink(struct scrape *s)
+{
+	struct netns_list l = {0};
+	struct nl_view v = {0};
+	struct attach_writer w = {.s = s};
+	size_t entered = 0;
+	int err;
+
+	if (iters__available(s->iters, ITER_PROGS)) {
+		err = scrape_programs(s);
+		if (err)
+			return err;
+	}
+	err = attach_links(s);
+	if (err)
+		return err;
+	err = netns_list_read(&l);
+	if (err)
+		goto out;
+	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
+	for (size_t i = 0; i < l.nr; i++) {
+		if (l.ns[i].sock < 0) {
+			log_debug("attach_netlink: netns %llu: no socket: %s",
+				  (unsigned long long)l.ns[i].ino, strerror(-l.ns[i].sock));
+			continue;
+		}
+		err = netlink_attach_read(l.ns[i].sock, &v);
+		if (!err)
+			err = write_netns(&w, &v, l.ns[i].ino);
+		if (err)
+			goto out;
+		entered++;
+	}
+	/* Entering another namespace needs CAP_SYS_ADMIN. */
+	log_debug("attach_netlink: %zu network namespaces read, %zu entries refused", entered,
+		  l.refused);
+out:
+	nl_view__fini(&v);
+	netns_list_fini(&l);
+	owner_set__fini(&w.set);
+	str_arena__fini(&w.strings);
+	return err;
+}
