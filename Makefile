@@ -79,6 +79,8 @@ FIXTURE_STATIC := $(BUILD)/tests/fixture-static
 OWNER_FIXTURE := $(BUILD)/tests/owner_fixture
 MAP_ERRORS_FIXTURE := $(BUILD)/tests/map_errors_fixture
 MAP_ERRORS_FIXTURE_STATIC := $(BUILD)/tests/map_errors_fixture-static
+# Programs real tools attach without a link (tests/integration/attach.sh).
+ATTACH_PROGS := $(BUILD)/tests/attach_progs.bpf.o
 
 # Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
 K8S_TOOLS := $(CACHE)/k8s-tools
@@ -226,7 +228,7 @@ unit: $(UNIT_TESTS)
 
 # Every suite runs even if one fails; any failing fails the target.
 integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUILD)/tests/objects \
-	     $(MAP_ERRORS_FIXTURE)
+	     $(MAP_ERRORS_FIXTURE) $(ATTACH_PROGS)
 	@rc=0; \
 	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \
@@ -235,6 +237,7 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUIL
 	tests/integration/http_abuse.py $(BIN) || rc=1; \
 	tests/integration/churn.py $(BIN) $(CHURN) $(CHURN_SECONDS) || rc=1; \
 	tests/integration/map_errors.sh $(BIN) $(MAP_ERRORS_FIXTURE) || rc=1; \
+	tests/integration/attach.sh $(BIN) $(ATTACH_PROGS) || rc=1; \
 	exit $$rc
 
 # The static release binary inside VMs booting Debian's 6.1 and 6.12 cloud kernels

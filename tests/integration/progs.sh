@@ -149,6 +149,9 @@ case_b_links() {
 	expect_line "$m" "ebpf_prog_attach_info{id=\"${PROG[cgroup]}\",name=\"fix_cgroup\",link_id=\"${LINK[cgroup]}\",link_type=\"cgroup\",attach_type=\"cgroup_inet_ingress\",target=\"${CGROUP#"$root"}\"} 1"
 	expect_match "$m" "^ebpf_prog_attach_info\\{id=\"${PROG[xdp]}\",name=\"fix_xdp\",link_id=\"${LINK[xdp]}\",link_type=\"xdp\",(attach_type=\"xdp\",)?target=\"$IFNAME\"\\} 1$" \
 		"xdp program not labelled with its interface"
+	# An XDP link shows in netlink too: reported once, as the link's.
+	expect_no_match "$m" "^ebpf_prog_attach_info\\{id=\"${PROG[xdp]}\",.*via=\"netlink\"" \
+		"xdp link's program reported again as a netlink attachment"
 	expect_line "$m" 'bpfmap_exporter_kernel_feature{feature="iter_bpf_link"} 1'
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="links"} 1'
 	case_end "b. links: cgroup (id $cgid, path, container, pod), xdp (ifindex $ifindex, netns $netns), tracepoints" "$LOG"

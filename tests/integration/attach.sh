@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Programs attached without a link, by tools nobody here wrote, compared
+# with bpftool's own view (the oracle): XDP in driver and generic mode
+# and tc cls_bpf filters (clsact ingress/egress, htb) attached by ip, tc
+# and bpftool, on veth ends in the host namespace, a named namespace (ip
+# netns) and a namespace only a process holds.
+#
+#   attach.sh BIN ATTACH_PROGS_OBJ     (as root)
+#
+# Prints "ok - ..." / "not ok - ..." per case, then "N passed, N failed";
+# exits non-zero if any case failed.
+
+set -u
+
+HERE=$(cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+suite_setup "$@"
+OBJ=$FIXTURE
+
+NETNS=bpfmap-$PREFIX
+HOST_IF=${PREFIX}h # host end of the named namespace's veth
+NS_IF=${PREFIX}n   # its end inside
+HOST_IF2=${PREFIX}u # host end of the process-held namespace's veth
+PROC_IF=${PREFIX}p  # its end inside
+PIN=/sys/fs/bpf/${PREFIX}_attach
+BPFFS_MOUNTED=0
+NS_PID=''
+
+attach_cleanup() {
+	local rc=$?
+	ip link del "$HOST_IF" 2>/dev/null
+	ip link del "$HOST_IF2" 2>/dev/null
+	ip netns del "$NETNS" 2>/dev/null
+	[[ -n $NS_PID ]] && kill "$NS_PID" 2>/dev/null
+	rm -rf "$PIN"
+	((BPFFS_MOUNTED)) && umount /sys/fs/bpf 2>/dev/null
+	(exit "$rc")
+	cleanup
+}
+trap attach_cleanup EXIT
+
+# The attachments of bpftool's JSON (bpftool -j net) on the interfaces
+# named in $2 (a regex), one per line: "attach_type target ifindex id mode".
+bpftool_net() {
+	python3 -c '
+import json, re, sys
+for ns in json.load(sys.stdin):
+    for x in ns.get("xdp", []):
+        if re.fullmatch(sys.argv[1], x["devname"]):
+            print("xdp", x["devname"], x["ifindex"], x["id"], x["mode"])
+    for t in ns.get("tc", []):
+        if not re.fullmatch(sys.argv[1], t["devname"]):
+            continue
+        kind = t["kind"]
+        at = {"clsact/ingress": "tc_ingress", "clsact/egress": "tc_egress"}.get(kind, "tc")
+        print(at, t["devname"], t["ifindex"], t["id"], "-")
+' "$1"
+}
+
+# The exporter's netlink attachments in namespace $2 from scrape $1, same form.
+exporter_net() {
+	python3 -c '
+import re, sys
+for line in open(sys.argv[1]):
+    if not line.startswith("ebpf_prog_attach_info{") or "via=\"netlink\"" not in line:
+        continue
+    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", line.split("}")[0]))
+    if l.get("netns") != sys.argv[2] or not re.fullmatch(sys.argv[3], l.get("target", "")):
+        continue
+    print(l["attach_type"], l["target"], l["ifindex"], l["id"], l.get("mode", "-"))
+' "$1" "$2" "$3"
+}
+
+# compare WHAT ORACLE_FILE EXPORTER_FILE: every attachment bpftool places
+# is placed by the exporter the same way, and nothing else.
+compare() {
+	local missing extra
+	sort -o "$2" "$2"
+	sort -o "$3" "$3"
+	missing=$(comm -23 "$2" "$3" | tr '\n' ';')
+	extra=$(comm -13 "$2" "$3" | tr '\n' ';')
+	[[ -z $missing ]] || case_err "$1: bpftool places, exporter does not: $missing"
+	[[ -z $extra ]] || case_err "$1: exporter places, bpftool does not: $extra"
+	[[ -s $2 ]] || case_err "$1: bpftool shows nothing (set-up failed?)"
+}
+
+setup() {
+	if ! mountpoint -q /sys/fs/bpf; then
+		mount -t bpf bpf /sys/fs/bpf && BPFFS_MOUNTED=1
+	fi
+	ip netns add "$NETNS" || return 1
+	ip link add "$HOST_IF" type veth peer name "$NS_IF" netns "$NETNS" || return 1
+	ip link set "$HOST_IF" up && ip -n "$NETNS" link set "$NS_IF" up || return 1
+
+	# A namespace only a process holds; without capabilities, so that an
+	# exporter keeping only CAP_SYS_ADMIN may enter it (ptrace rules).
+	unshare --net -- setpriv --bounding-set=-all --inh-caps=-all sleep 600 &
+	NS_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		[[ $(stat -L -c %i "/proc/$NS_PID/ns/net" 2>/dev/null) != \
+			"$(stat -L -c %i /proc/self/ns/net)" ]] && break
+		sleep 0.1
+	done
+	ip link add "$HOST_IF2" type veth peer name "$PROC_IF" netns "$NS_PID" || return 1
+	nsenter -t "$NS_PID" -n ip link set "$PROC_IF" up || return 1
+
+	# XDP: generic mode by ip in the named namespace; driver mode (veth has
+	# a driver hook) by bpftool on the host end, from a pinned program.
+	ip -n "$NETNS" link set dev "$NS_IF" xdpgeneric obj "$OBJ" sec xdp || return 1
+	bpftool prog loadall "$OBJ" "$PIN" || return 1
+	if bpftool net attach xdpdrv pinned "$PIN/bme_att_xdp" dev "$HOST_IF"; then
+		echo "# xdp driver mode attached on $HOST_IF"
+	else
+		echo "# xdp driver mode refused on $HOST_IF: generic instead"
+		bpftool net attach xdpgeneric pinned "$PIN/bme_att_xdp" dev "$HOST_IF" || return 1
+	fi
+	# tc: clsact ingress and egress in the named namespace; htb (if the
+	# kernel has it) and clsact in the process's namespace.
+	ip netns exec "$NETNS" tc qdisc add dev "$NS_IF" clsact || return 1
+	ip netns exec "$NETNS" tc filter add dev "$NS_IF" ingress bpf da obj "$OBJ" sec tc || return 1
+	ip netns exec "$NETNS" tc filter add dev "$NS_IF" egress bpf da obj "$OBJ" sec tc || return 1
+	nsenter -t "$NS_PID" -n tc qdisc add dev "$PROC_IF" clsact || return 1
+	nsenter -t "$NS_PID" -n tc filter add dev "$PROC_IF" egress bpf da obj "$OBJ" sec tc ||
+		return 1
+	if nsenter -t "$NS_PID" -n tc qdisc add dev "$PROC_IF" root handle 1: htb 2>/dev/null; then
+		echo "# htb qdisc: a filter on it too"
+		nsenter -t "$NS_PID" -n tc filter add dev "$PROC_IF" parent 1: bpf da obj "$OBJ" \
+			sec tc || return 1
+	else
+		echo "# htb qdisc refused by this kernel: clsact only"
+	fi
+}
+
+case_netlink() {
+	local m=$TMP/m.txt log=$TMP/exporter.log host_ns named_ns proc_ns dur
+	case_begin
+	if ! setup; then
+		case_err "set-up failed"
+		case_end "a. netlink attachments: set-up"
+		return
+	fi
+	host_ns=$(stat -L -c %i /proc/self/ns/net)
+	named_ns=$(stat -L -c %i "/run/netns/$NETNS")
+	proc_ns=$(stat -L -c %i "/proc/$NS_PID/ns/net")
+	start_exporter "$log" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
+	dur=$(awk -F' ' '/scrape_collector_duration_seconds\{collector="attach_netlink"\}/ { print $2 }' "$m")
+	echo "# attach_netlink collector: ${dur}s per scrape"
+
+	bpftool -j net | bpftool_net "$HOST_IF" >"$TMP/o.host"
+	exporter_net "$m" "$host_ns" "$HOST_IF" >"$TMP/e.host"
+	compare "host namespace" "$TMP/o.host" "$TMP/e.host"
+	ip netns exec "$NETNS" bpftool -j net | bpftool_net "$NS_IF" >"$TMP/o.named"
+	exporter_net "$m" "$named_ns" "$NS_IF" >"$TMP/e.named"
+	compare "named namespace" "$TMP/o.named" "$TMP/e.named"
+	nsenter -t "$NS_PID" -n bpftool -j net | bpftool_net "$PROC_IF" >"$TMP/o.proc"
+	exporter_net "$m" "$proc_ns" "$PROC_IF" >"$TMP/e.proc"
+	compare "process-held namespace" "$TMP/o.proc" "$TMP/e.proc"
+	# Program names join on id, as for links.
+	expect_match "$m" "^ebpf_prog_attach_info\\{id=\"[0-9]+\",name=\"bme_att_tc\",via=\"netlink\",attach_type=\"tc_ingress\",target=\"$NS_IF\",ifindex=\"[0-9]+\",netns=\"$named_ns\"\\} 1$" \
+		"tc ingress filter without its program's name"
+	expect_promtool "$m"
+	cat "$TMP"/o.* | sed 's/^/# bpftool: /'
+	stop_exporter "$EXP_PID"
+	case_end "a. netlink: XDP (driver, generic) and tc (clsact, htb) as bpftool net places them, in the host, a named and a process-held namespace" "$log"
+}
+
+# Without CAP_SYS_PTRACE, a namespace held only by a process with more
+# capabilities than the exporter keeps is refused by the kernel (ptrace
+# access): the exporter skips it and says so at debug level.
+case_refused() {
+	local m=$TMP/r.txt log=$TMP/refused.log pid ns
+	case_begin
+	unshare --net sleep 600 &
+	pid=$!
+	sleep 0.3
+	ns=$(stat -L -c %i "/proc/$pid/ns/net")
+	nsenter -t "$pid" -n ip link set lo up
+	start_exporter "$log" --log.level=debug || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
+	if grep -q 'kept: .*CAP_SYS_PTRACE' "$log"; then
+		echo "# refused branch not taken: the exporter keeps CAP_SYS_PTRACE"
+	else
+		echo "# refused branch: netns $ns of a fully privileged process is not entered"
+		expect_match "$log" 'attach_netlink: [0-9]+ network namespaces read, [1-9][0-9]* entries refused' \
+			"no refusal logged"
+	fi
+	stop_exporter "$EXP_PID"
+	kill "$pid" 2>/dev/null
+	case_end "b. a namespace the kernel refuses to let the exporter enter is skipped, not failed" "$log"
+}
+
+main() {
+	case_netlink
+	case_refused
+	SUMMARY_DONE=1
+	summary
+}
+
+main
