@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Programs attached without a link: XDP and tc cls_bpf filters through
- * netlink, in every network namespace that holds a process. They join
+ * netlink, in every network namespace that holds a process
+ * (attach_netlink), and cgroup programs attached with BPF_PROG_ATTACH
+ * (attach_cgroup). They join
  * ebpf_prog_attach_info, the family link attachments write, with no
  * link_id and a `via` label saying where they were found; the programs
  * filters apply as for links.
@@ -19,6 +21,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <limits.h>
+
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <linux/netlink.h>
 
@@ -339,6 +344,253 @@ int collect_attach_netlink(struct scrape *s)
 out:
 	nl_view__fini(&v);
 	netns_list_fini(&l);
+	owner_set__fini(&w.set);
+	str_arena__fini(&w.strings);
+	return err;
+}
+
+/* --- cgroup programs attached with BPF_PROG_ATTACH ------------------------ */
+
+/*
+ * The attach types a program of each cgroup program type can have: only
+ * those of program types loaded right now are asked for, so a host
+ * running only device programs costs one query per cgroup. UAPI numbers
+ * (stable); libbpf 1.1's headers lack the unix socket ones (6.7+).
+ */
+static const struct {
+	uint32_t prog_type;
+	uint32_t attach_types[12];
+	size_t nr;
+} cgroup_prog_types[] = {
+	{BPF_PROG_TYPE_CGROUP_SKB, {0, 1}, 2}, /* inet ingress, egress */
+	{BPF_PROG_TYPE_CGROUP_SOCK, {2, 12, 13, 34}, 4},
+	{BPF_PROG_TYPE_SOCK_OPS, {3}, 1},
+	{BPF_PROG_TYPE_CGROUP_DEVICE, {6}, 1},
+	{BPF_PROG_TYPE_CGROUP_SOCK_ADDR, {8, 9, 10, 11, 14, 15, 19, 20, 29, 30, 31, 32}, 12},
+	{BPF_PROG_TYPE_CGROUP_SYSCTL, {18}, 1},
+	{BPF_PROG_TYPE_CGROUP_SOCKOPT, {21, 22}, 2},
+};
+
+/* Unix socket address hooks (6.7+), also BPF_PROG_TYPE_CGROUP_SOCK_ADDR. */
+static const uint32_t unix_addr_types[] = {49, 50, 51, 52, 53};
+
+#define CGROUP_ATTACH_TYPES_MAX 64
+
+/* The attach types to ask every cgroup about, from this scrape's programs. */
+static size_t cgroup_attach_types(const struct scrape *s, uint32_t *out)
+{
+	bool want[CGROUP_ATTACH_TYPES_MAX] = {false};
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->progs.nr; i++) {
+		uint32_t type = s->progs.progs[i].rec.type;
+
+		for (size_t j = 0; j < sizeof(cgroup_prog_types) / sizeof(cgroup_prog_types[0]);
+		     j++) {
+			if (cgroup_prog_types[j].prog_type != type)
+				continue;
+			for (size_t k = 0; k < cgroup_prog_types[j].nr; k++)
+				want[cgroup_prog_types[j].attach_types[k]] = true;
+			if (type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR)
+				for (size_t k = 0; k < sizeof(unix_addr_types) / sizeof(uint32_t);
+				     k++)
+					want[unix_addr_types[k]] = true;
+		}
+	}
+	for (uint32_t t = 0; t < CGROUP_ATTACH_TYPES_MAX; t++)
+		if (want[t])
+			out[n++] = t;
+	return n;
+}
+
+/*
+ * The cgroup2 mount the exporter sees, and the path of its root in the
+ * hierarchy (not "/" inside a cgroup namespace), from mountinfo.
+ */
+static int cgroup2_mount(char *dir, size_t dir_size, char *root, size_t root_size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char r[1024], d[1024];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || strncmp(sep, " - cgroup2 ", 11))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %1023s %1023s", r, d) != 2)
+			continue;
+		/* mountinfo escapes spaces and the like as octal: rare for cgroup2 */
+		snprintf(dir, dir_size, "%s", d);
+		snprintf(root, root_size, "%s", strcmp(r, "/") ? r : "");
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Does a cgroup link hold this attachment (BPF_PROG_QUERY lists link programs too)? */
+static bool cgroup_link_holds(const struct link_table *links, uint32_t prog_id, uint64_t cgroup_id,
+			      uint32_t attach_type)
+{
+	for (size_t i = 0; i < links->nr; i++) {
+		const struct bpfmap_link_record *r = &links->links[i].rec;
+
+		if (r->type == BPF_LINK_TYPE_CGROUP && r->prog_id == prog_id &&
+		    r->cgroup_id == cgroup_id &&
+		    (!(r->flags & BPFMAP_LINK_HAS_ATTACH_TYPE) || r->attach_type == attach_type))
+			return true;
+	}
+	return false;
+}
+
+struct cgroup_walk {
+	struct attach_writer *w;
+	const uint32_t *types;
+	size_t nr_types;
+	size_t cgroups;
+	uint32_t ids[64];
+};
+
+static int write_cgroup_attach(struct cgroup_walk *cw, const char *path, uint64_t cgroup_id,
+			       uint32_t type, uint32_t flags, uint32_t prog_id)
+{
+	struct scrape *s = cw->w->s;
+	struct cgroup_info cg;
+	struct resolved_names names;
+	struct prog_labels l;
+	const char *name;
+	char id[12], cgid[24], type_buf[12];
+	int err;
+
+	if (cgroup_link_holds(&s->links, prog_id, cgroup_id, type))
+		return 0;
+	err = attach_prog_name(cw->w, prog_id, &l, &name);
+	if (err || !name)
+		return err;
+	owner_resolve_cgroup(s, path, &cg, &names);
+	snprintf(id, sizeof(id), "%u", prog_id);
+	snprintf(cgid, sizeof(cgid), "%llu", (unsigned long long)cgroup_id);
+	const struct expo_label labels[] = {
+		{"id", id},
+		{"name", name},
+		{"via", "prog_attach"},
+		{"attach_type", link_attach_type_name(type, type_buf, sizeof(type_buf))},
+		{"target", path},
+		{"cgroup_id", cgid},
+		{"flags", flags & BPF_F_ALLOW_MULTI	 ? "multi"
+			  : flags & BPF_F_ALLOW_OVERRIDE ? "override"
+							 : ""},
+		{"container_id", cg.container_id},
+		{"container", names.container},
+		{"pod", names.pod},
+		{"namespace", names.namespace},
+	};
+
+	expo__sample(s->out, labels, sizeof(labels) / sizeof(labels[0]), 1);
+	return 0;
+}
+
+/*
+ * One cgroup (dir, open), then its children: path is its path below the
+ * hierarchy's root ("" for the root), in a buffer of PATH_MAX.
+ */
+static int walk_cgroup(struct cgroup_walk *cw, int dir, char *path, size_t len)
+{
+	struct stat st;
+	struct dirent *d;
+	DIR *dp;
+	int err = 0;
+
+	cw->cgroups++;
+	if (fstat(dir, &st)) {
+		close(dir);
+		return 0; /* removed meanwhile */
+	}
+	for (size_t i = 0; i < cw->nr_types && !err; i++) {
+		uint32_t flags = 0, cnt = sizeof(cw->ids) / sizeof(cw->ids[0]);
+
+		if (bpf_prog_query(dir, cw->types[i], 0, &flags, cw->ids, &cnt)) {
+			err = -errno;
+			/* More than fit: the first ones were copied. */
+			if (err == -ENOSPC) {
+				cnt = sizeof(cw->ids) / sizeof(cw->ids[0]);
+				err = 0;
+				goto found;
+			}
+			/* A type this kernel lacks, or a cgroup removed meanwhile. */
+			if (err == -EINVAL || err == -ENOENT || err == -ENODEV)
+				err = 0;
+			continue;
+		}
+	found:
+		for (uint32_t j = 0; j < cnt && !err; j++)
+			err = write_cgroup_attach(cw, len ? path : "/", st.st_ino, cw->types[i],
+						  flags, cw->ids[j]);
+	}
+	dp = err ? NULL : fdopendir(dir);
+	if (!dp) {
+		close(dir);
+		return err;
+	}
+	while (!err && (d = readdir(dp))) {
+		size_t n = strlen(d->d_name);
+		int child;
+
+		if (d->d_type != DT_DIR || d->d_name[0] == '.' || len + 1 + n >= PATH_MAX)
+			continue;
+		child = openat(dirfd(dp), d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (child < 0)
+			continue;
+		path[len] = '/';
+		memcpy(path + len + 1, d->d_name, n + 1);
+		err = walk_cgroup(cw, child, path, len + 1 + n);
+		path[len] = '\0';
+	}
+	closedir(dp);
+	return err;
+}
+
+int collect_attach_cgroup(struct scrape *s)
+{
+	struct attach_writer w = {.s = s};
+	struct cgroup_walk cw = {.w = &w};
+	uint32_t types[CGROUP_ATTACH_TYPES_MAX];
+	char mount_dir[1024], *path = NULL;
+	size_t len;
+	int dir, err;
+
+	/* Without the programs there is no knowing which attach types to ask about. */
+	err = scrape_programs(s);
+	if (!err)
+		err = attach_links(s);
+	if (err)
+		return err;
+	cw.types = types;
+	cw.nr_types = cgroup_attach_types(s, types);
+	if (!cw.nr_types)
+		return 0; /* no cgroup program loaded: nothing can be attached */
+	path = malloc(PATH_MAX);
+	if (!path)
+		return -ENOMEM;
+	err = cgroup2_mount(mount_dir, sizeof(mount_dir), path, PATH_MAX);
+	if (err)
+		goto out;
+	dir = open(mount_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		err = -errno;
+		goto out;
+	}
+	len = strlen(path);
+	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
+	err = walk_cgroup(&cw, dir, path, len);
+	log_debug("attach_cgroup: %zu cgroups, %zu attach types asked", cw.cgroups, cw.nr_types);
+out:
+	free(path);
 	owner_set__fini(&w.set);
 	str_arena__fini(&w.strings);
 	return err;

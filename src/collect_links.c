@@ -37,7 +37,7 @@ static const char *link_type_name(uint32_t type)
 	return "unknown";
 }
 
-static const char *attach_type_name(uint32_t type, char *buf, size_t size)
+const char *link_attach_type_name(uint32_t type, char *buf, size_t size)
 {
 	const char *name = libbpf_bpf_attach_type_str(type);
 
@@ -98,8 +98,8 @@ static int link_row_init(struct link_row *row, struct scrape *s, const struct li
 	 */
 	row->attach_type = (rec->flags & BPFMAP_LINK_HAS_ATTACH_TYPE) &&
 					   (rec->attach_type || rec->type == BPF_LINK_TYPE_CGROUP)
-				   ? attach_type_name(rec->attach_type, row->attach_type_buf,
-						      sizeof(row->attach_type_buf))
+				   ? link_attach_type_name(rec->attach_type, row->attach_type_buf,
+							   sizeof(row->attach_type_buf))
 				   : "";
 	row->target = "";
 	switch (rec->target_kind) {

@@ -15,6 +15,12 @@ static bool links_supported(const struct scrape *s)
 	return iters__available(s->iters, ITER_LINKS);
 }
 
+/* It asks only about the attach types of loaded programs: it needs them. */
+static bool attach_cgroup_supported(const struct scrape *s)
+{
+	return iters__available(s->iters, ITER_PROGS);
+}
+
 static bool map_errors_supported(const struct scrape *s)
 {
 	return s->map_errors != NULL;
@@ -32,6 +38,7 @@ static const struct collector collectors[] = {
 	{"links", COLLECTOR_LINKS, collect_links, links_supported},
 	/* After links: the XDP programs of links are theirs, and the family continues. */
 	{"attach_netlink", COLLECTOR_ATTACH_NETLINK, collect_attach_netlink, NULL},
+	{"attach_cgroup", COLLECTOR_ATTACH_CGROUP, collect_attach_cgroup, attach_cgroup_supported},
 	{"map_errors", COLLECTOR_MAP_ERRORS, collect_map_errors, map_errors_supported},
 };
 

@@ -164,6 +164,10 @@ int collect_maps(struct scrape *s);
 int collect_links(struct scrape *s);
 int collect_map_errors(struct scrape *s);
 int collect_attach_netlink(struct scrape *s);
+int collect_attach_cgroup(struct scrape *s);
+
+/* An attach type as libbpf names it ("cgroup_inet_ingress"), or its number in buf. */
+const char *link_attach_type_name(uint32_t type, char *buf, size_t size);
 
 /* ebpf_prog_attach_info's HELP: links and link-less attachments share the family. */
 #define PROG_ATTACH_HELP                                                                    \

@@ -22,9 +22,11 @@ enum collector_id {
 	COLLECTOR_LINKS,
 	COLLECTOR_MAP_ERRORS,
 	COLLECTOR_ATTACH_NETLINK,
+	COLLECTOR_ATTACH_CGROUP,
 	COLLECTOR_MAX,
 };
-/* "maps", "programs", "owners", "links", "map_errors", "attach_netlink" */
+/* "maps", "programs", "owners", "links", "map_errors", "attach_netlink",
+ * "attach_cgroup" */
 extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */
