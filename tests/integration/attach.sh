@@ -5,7 +5,10 @@
 # with bpftool's own view (the oracle): XDP in driver and generic mode
 # and tc cls_bpf filters (clsact ingress/egress, htb) attached by ip, tc
 # and bpftool, on veth ends in the host namespace, a named namespace (ip
-# netns) and a namespace only a process holds.
+# netns) and a namespace only a process holds (bpftool net); cgroup
+# programs attached by bpftool cgroup attach, multi and override, one in
+# a Kubernetes-style pod cgroup (bpftool cgroup tree); the cost of the
+# cgroup walk over a few thousand cgroups.
 #
 #   attach.sh BIN ATTACH_PROGS_OBJ     (as root)
 #
@@ -28,6 +31,13 @@ PROC_IF=${PREFIX}p  # its end inside
 PIN=/sys/fs/bpf/${PREFIX}_attach
 BPFFS_MOUNTED=0
 NS_PID=''
+CGTOP=''    # the cgroup tree this suite makes
+# A containerd container of a Kubernetes pod, as tests/fixtures/rootfs knows it.
+K_ID=aaaa000000000000000000000000000000000000000000000000000000000001
+K_UID=2d1c5f3b-6a7e-4f4d-8c9b-8e7f6a5d4c3b
+ROOTFS=$HERE/../fixtures/rootfs
+CG_MOUNT=''
+NR_CGROUPS=${ATTACH_CGROUPS:-3000}
 
 attach_cleanup() {
 	local rc=$?
@@ -35,6 +45,17 @@ attach_cleanup() {
 	ip link del "$HOST_IF2" 2>/dev/null
 	ip netns del "$NETNS" 2>/dev/null
 	[[ -n $NS_PID ]] && kill "$NS_PID" 2>/dev/null
+	if [[ -n $CGTOP && -d $CGTOP ]]; then
+		# Detach (a cgroup with programs can still be removed, but be tidy), deepest first.
+		bpftool -j cgroup tree "$CGTOP" 2>/dev/null | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    for p in c["programs"]:
+        print(c["cgroup"], p["attach_type"], p["id"])' |
+			while read -r cg at id; do bpftool cgroup detach "$cg" "$at" id "$id"; done
+		find "$CGTOP" -depth -type d -exec rmdir {} + 2>/dev/null
+	fi
+	[[ -n $CG_MOUNT ]] && umount "$CG_MOUNT" 2>/dev/null
 	rm -rf "$PIN"
 	((BPFFS_MOUNTED)) && umount /sys/fs/bpf 2>/dev/null
 	(exit "$rc")
@@ -195,9 +216,102 @@ case_refused() {
 	case_end "b. a namespace the kernel refuses to let the exporter enter is skipped, not failed" "$log"
 }
 
+# CG_ROOT: a cgroup2 mount, the host's or one made under TMP.
+cgroup2_root() {
+	CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	if [[ -z $CG_ROOT ]]; then
+		CG_MOUNT=$TMP/cgroup2
+		mkdir -p "$CG_MOUNT" && mount -t cgroup2 none "$CG_MOUNT" || return 1
+		CG_ROOT=$CG_MOUNT
+	fi
+}
+
+# bpftool -j cgroup tree under $1, one line per program: "path attach_type id flags",
+# paths below the cgroup2 root $2.
+bpftool_cgroups() {
+	bpftool -j cgroup tree "$1" | python3 -c '
+import json, sys
+root = sys.argv[1]
+for c in json.load(sys.stdin):
+    for p in c["programs"]:
+        print(c["cgroup"][len(root):] or "/", p["attach_type"], p["id"], p["attach_flags"] or "-")
+' "$2"
+}
+
+# The exporter's prog_attach series below path prefix $2, same form.
+exporter_cgroups() {
+	python3 -c '
+import re, sys
+for line in open(sys.argv[1]):
+    if not line.startswith("ebpf_prog_attach_info{") or "via=\"prog_attach\"" not in line:
+        continue
+    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", line.split("}")[0]))
+    if l["target"].startswith(sys.argv[2]):
+        print(l["target"], l["attach_type"], l["id"], l.get("flags", "-"))
+' "$1" "$2"
+}
+
+case_cgroup() {
+	local m=$TMP/c.txt log=$TMP/cgroup.log root pod cfg=$TMP/cg.yaml cgid
+	case_begin
+	cgroup2_root || { case_err "no cgroup2 mount"; case_end "c. cgroup"; return; }
+	root=$CG_ROOT
+	CGTOP=$root/${PREFIX}_attach
+	pod=$CGTOP/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${K_UID//-/_}.slice/cri-containerd-$K_ID.scope
+	mkdir -p "$pod" || case_err "mkdir $pod"
+	bpftool cgroup attach "$pod" ingress pinned "$PIN/bme_att_cgskb" multi ||
+		case_err "bpftool cgroup attach multi"
+	bpftool cgroup attach "$CGTOP" egress pinned "$PIN/bme_att_cgskb" override ||
+		case_err "bpftool cgroup attach override"
+	start_exporter "$log" --path.rootfs="$ROOTFS" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_cgroup"} 1'
+	bpftool_cgroups "$CGTOP" "$root" | sort >"$TMP/o.cg"
+	exporter_cgroups "$m" "${CGTOP#"$root"}" | sort >"$TMP/e.cg"
+	compare "cgroups" "$TMP/o.cg" "$TMP/e.cg"
+	sed 's/^/# bpftool: /' "$TMP/o.cg"
+	# The pod's cgroup resolves to its pod, as for owners and cgroup links.
+	cgid=$(stat -c %i "$pod")
+	expect_match "$m" "^ebpf_prog_attach_info\\{id=\"[0-9]+\",name=\"bme_att_cgskb\",via=\"prog_attach\",attach_type=\"cgroup_inet_ingress\",target=\"${pod#"$root"}\",cgroup_id=\"$cgid\",flags=\"multi\",container_id=\"$K_ID\",container=\"cilium-agent\",pod=\"cilium-x7k2p\",namespace=\"kube-system\"\\} 1$" \
+		"pod cgroup attachment without its pod"
+	expect_promtool "$m"
+	stop_exporter "$EXP_PID"
+	case_end "c. cgroup programs attached with BPF_PROG_ATTACH (multi, override) as bpftool cgroup tree places them, with their pod" "$log"
+}
+
+# The walk asks every cgroup about the attach types of loaded cgroup
+# programs: its cost over a tree of NR_CGROUPS cgroups, beside bpftool's.
+case_cgroup_cost() {
+	local m=$TMP/cc.txt log=$TMP/cost.log i t0 t1 dur n
+	case_begin
+	[[ -n $CGTOP && -d $CGTOP ]] || { case_err "no cgroup tree"; case_end "d. cgroup walk"; return; }
+	mkdir -p "$CGTOP/many" || case_err "mkdir"
+	for ((i = 0; i < NR_CGROUPS / 50; i++)); do
+		mkdir -p "$CGTOP/many/g$i" && (cd "$CGTOP/many/g$i" && mkdir $(seq -f 'c%g' 1 49))
+	done
+	n=$(find "$CGTOP" -type d | wc -l)
+	start_exporter "$log" --log.level=debug || case_err "exporter did not start"
+	for i in 1 2 3; do
+		expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+		dur=$(awk '/scrape_collector_duration_seconds\{collector="attach_cgroup"\}/ { print $2 }' "$m")
+		echo "# attach_cgroup over $n test cgroups (+ the host's): ${dur}s per scrape"
+	done
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_cgroup"} 1'
+	expect_match "$log" "attach_cgroup: [0-9]+ cgroups, [0-9]+ attach types asked" "no walk logged"
+	grep -o 'attach_cgroup: [0-9]* cgroups, [0-9]* attach types asked' "$log" | tail -1 | sed 's/^/# /'
+	t0=$(date +%s%N)
+	bpftool cgroup tree "$CG_ROOT" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	echo "# bpftool cgroup tree over the same hierarchy: $(((t1 - t0) / 1000000)) ms"
+	stop_exporter "$EXP_PID"
+	case_end "d. the cgroup walk over $n cgroups answers" "$log"
+}
+
 main() {
 	case_netlink
 	case_refused
+	case_cgroup
+	case_cgroup_cost
 	SUMMARY_DONE=1
 	summary
 }

@@ -152,6 +152,8 @@ case_b_links() {
 	# An XDP link shows in netlink too: reported once, as the link's.
 	expect_no_match "$m" "^ebpf_prog_attach_info\\{id=\"${PROG[xdp]}\",.*via=\"netlink\"" \
 		"xdp link's program reported again as a netlink attachment"
+	expect_no_match "$m" "^ebpf_prog_attach_info\\{id=\"${PROG[cgroup]}\",.*via=\"prog_attach\"" \
+		"cgroup link's program reported again as a BPF_PROG_ATTACH attachment"
 	expect_line "$m" 'bpfmap_exporter_kernel_feature{feature="iter_bpf_link"} 1'
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="links"} 1'
 	case_end "b. links: cgroup (id $cgid, path, container, pod), xdp (ifindex $ifindex, netns $netns), tracepoints" "$LOG"
