@@ -32,10 +32,12 @@
 #include "log.h"
 #include "netlink_attach.h"
 
-/* A network namespace, and a NETLINK_ROUTE socket made inside it. */
+/* A network namespace and what netlink said there. */
 struct netns {
 	uint64_t ino;
-	int sock;
+	int sock_err; /* no socket could be made there: -errno */
+	int err; /* the dumps failed: -errno */
+	struct nl_view v;
 };
 
 /* What the namespace thread found. */
@@ -61,32 +63,46 @@ static bool netns_seen(const struct netns_list *l, uint64_t ino)
 	return false;
 }
 
-static int netns_add(struct netns_list *l, uint64_t ino, int sock)
-{
-	int err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
-
-	if (err) {
-		if (sock >= 0)
-			close(sock);
-		return err;
-	}
-	l->ns[l->nr++] = (struct netns){.ino = ino, .sock = sock};
-	return 0;
-}
-
 /*
- * Enter the namespace fd refers to (a namespace file or a pidfd); if it
- * is a new one, make a socket there. 0, or -ENOMEM.
+ * Read the calling thread's namespace, unless read already: a socket is
+ * made, dumped and closed at once, so a host with thousands of pods
+ * holds one at a time. 0, or -ENOMEM.
  */
-static int netns_enter(struct netns_list *l, int fd)
+static int netns_read_here(struct netns_list *l)
 {
+	struct netns *ns;
 	struct stat st;
+	int err, sock;
 
-	if (setns(fd, CLONE_NEWNET) || stat("/proc/thread-self/ns/net", &st)) {
+	if (stat("/proc/thread-self/ns/net", &st)) {
 		l->refused++;
 		return 0;
 	}
-	return netns_seen(l, st.st_ino) ? 0 : netns_add(l, st.st_ino, route_socket());
+	if (netns_seen(l, st.st_ino))
+		return 0;
+	err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
+	if (err)
+		return err;
+	ns = &l->ns[l->nr++];
+	*ns = (struct netns){.ino = st.st_ino};
+	sock = route_socket();
+	if (sock < 0) {
+		ns->sock_err = sock;
+		return 0;
+	}
+	ns->err = netlink_attach_read(sock, &ns->v);
+	close(sock);
+	return ns->err == -ENOMEM ? -ENOMEM : 0;
+}
+
+/* Enter the namespace fd refers to (a namespace file or a pidfd) and read it. */
+static int netns_enter(struct netns_list *l, int fd)
+{
+	if (setns(fd, CLONE_NEWNET)) {
+		l->refused++;
+		return 0;
+	}
+	return netns_read_here(l);
 }
 
 /*
@@ -167,13 +183,14 @@ static const char *const named_dirs[] = {"/run/netns", "/run/docker/netns"};
 
 /*
  * A netlink socket belongs to the namespace it was made in: this thread
- * enters each namespace in turn only to make one, then ends, so no other
- * thread's namespace ever changes.
+ * enters each namespace in turn to read it there, then ends, so no other
+ * thread's namespace ever changes. It starts in the exporter's own.
  */
 static void *netns_thread(void *arg)
 {
 	struct netns_list *l = arg;
 
+	l->err = netns_read_here(l);
 	for (size_t i = 0; !l->err && i < sizeof(named_dirs) / sizeof(named_dirs[0]); i++)
 		l->err = netns_named(l, named_dirs[i]);
 	if (!l->err)
@@ -183,19 +200,13 @@ static void *netns_thread(void *arg)
 
 /*
  * The exporter's own namespace first, then every named one and every one
- * a process is in, each once (by inode), with a socket made inside.
+ * a process is in, each read once (by inode).
  */
 static int netns_list_read(struct netns_list *l)
 {
 	pthread_t thread;
-	struct stat st;
 	int err;
 
-	if (stat("/proc/self/ns/net", &st))
-		return -errno;
-	err = netns_add(l, st.st_ino, route_socket());
-	if (err)
-		return err;
 	err = pthread_create(&thread, NULL, netns_thread, l);
 	if (err)
 		return -err;
@@ -206,8 +217,7 @@ static int netns_list_read(struct netns_list *l)
 static void netns_list_fini(struct netns_list *l)
 {
 	for (size_t i = 0; i < l->nr; i++)
-		if (l->ns[i].sock >= 0)
-			close(l->ns[i].sock);
+		nl_view__fini(&l->ns[i].v);
 	free(l->ns);
 }
 
@@ -308,7 +318,6 @@ static int write_netns(struct attach_writer *w, const struct nl_view *v, uint64_
 int collect_attach_netlink(struct scrape *s)
 {
 	struct netns_list l = {0};
-	struct nl_view v = {0};
 	struct attach_writer w = {.s = s};
 	size_t entered = 0;
 	int err;
@@ -326,14 +335,14 @@ int collect_attach_netlink(struct scrape *s)
 		goto out;
 	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
 	for (size_t i = 0; i < l.nr; i++) {
-		if (l.ns[i].sock < 0) {
+		if (l.ns[i].sock_err) {
 			log_debug("attach_netlink: netns %llu: no socket: %s",
-				  (unsigned long long)l.ns[i].ino, strerror(-l.ns[i].sock));
+				  (unsigned long long)l.ns[i].ino, strerror(-l.ns[i].sock_err));
 			continue;
 		}
-		err = netlink_attach_read(l.ns[i].sock, &v);
+		err = l.ns[i].err;
 		if (!err)
-			err = write_netns(&w, &v, l.ns[i].ino);
+			err = write_netns(&w, &l.ns[i].v, l.ns[i].ino);
 		if (err)
 			goto out;
 		entered++;
@@ -342,7 +351,6 @@ int collect_attach_netlink(struct scrape *s)
 	log_debug("attach_netlink: %zu network namespaces read, %zu entries refused", entered,
 		  l.refused);
 out:
-	nl_view__fini(&v);
 	netns_list_fini(&l);
 	owner_set__fini(&w.set);
 	str_arena__fini(&w.strings);

@@ -187,6 +187,7 @@ case_netlink() {
 	expect_promtool "$m"
 	cat "$TMP"/o.* | sed 's/^/# bpftool: /'
 	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
 	case_end "a. netlink: XDP (driver, generic) and tc (clsact, htb) as bpftool net places them, in the host, a named and a process-held namespace" "$log"
 }
 
@@ -212,6 +213,7 @@ case_refused() {
 			"no refusal logged"
 	fi
 	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
 	kill "$pid" 2>/dev/null
 	case_end "b. a namespace the kernel refuses to let the exporter enter is skipped, not failed" "$log"
 }
@@ -276,6 +278,7 @@ case_cgroup() {
 		"pod cgroup attachment without its pod"
 	expect_promtool "$m"
 	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
 	case_end "c. cgroup programs attached with BPF_PROG_ATTACH (multi, override) as bpftool cgroup tree places them, with their pod" "$log"
 }
 
@@ -304,6 +307,7 @@ case_cgroup_cost() {
 	t1=$(date +%s%N)
 	echo "# bpftool cgroup tree over the same hierarchy: $(((t1 - t0) / 1000000)) ms"
 	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
 	case_end "d. the cgroup walk over $n cgroups answers" "$log"
 }
 
