@@ -26,8 +26,17 @@ static const struct {
 	unsigned int type;
 	const char *name;
 } new_attach_types[] = {
-	{45, "netfilter"},	    {46, "tcx_ingress"},    {47, "tcx_egress"},
-	{48, "trace_uprobe_multi"}, {50, "netkit_primary"}, {51, "netkit_peer"},
+	{45, "netfilter"},
+	{46, "tcx_ingress"},
+	{47, "tcx_egress"},
+	{48, "trace_uprobe_multi"},
+	{49, "cgroup_unix_connect"},
+	{50, "cgroup_unix_sendmsg"},
+	{51, "cgroup_unix_recvmsg"},
+	{52, "cgroup_unix_getpeername"},
+	{53, "cgroup_unix_getsockname"},
+	{54, "netkit_primary"},
+	{55, "netkit_peer"},
 };
 
 static const char *link_type_name(uint32_t type)
