@@ -5,6 +5,7 @@
  * the kernel's BTF: never assumed from a kernel version.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,12 @@ static const char *const update_funcs[] = {
 #define LRU_EVICT_FUNC "htab_lru_map_delete_node"
 
 struct map_errors {
+	/*
+	 * One reader at a time: a reader deletes the keys of maps that are
+	 * gone, and a concurrent scrape's get_next_key walk standing on such
+	 * a key would start over and count its entries twice.
+	 */
+	pthread_mutex_t read_lock;
 	struct map_update_trace *skel;
 	struct bpf_link *links[ARRAY_SIZE(update_funcs) + 2];
 	bool evictions;
@@ -146,6 +153,7 @@ int map_errors__new(struct map_errors **out)
 	me = calloc(1, sizeof(*me));
 	if (!me)
 		return -ENOMEM;
+	pthread_mutex_init(&me->read_lock, NULL);
 	me->ncpus = libbpf_num_possible_cpus();
 	if (me->ncpus <= 0) {
 		err = me->ncpus ? me->ncpus : -EINVAL;
@@ -232,6 +240,7 @@ void map_errors__free(struct map_errors *me)
 	for (size_t i = 0; i < ARRAY_SIZE(me->links); i++)
 		bpf_link__destroy(me->links[i]);
 	map_update_trace__destroy(me->skel);
+	pthread_mutex_destroy(&me->read_lock);
 	free(me);
 }
 
@@ -273,8 +282,8 @@ static __u64 sum(const __u64 *v, int n)
 	return s;
 }
 
-int map_errors__read(struct map_errors *me, const uint32_t *live, size_t nr_live,
-		     struct map_err_table *out)
+static int read_counts(struct map_errors *me, const uint32_t *live, size_t nr_live,
+		       struct map_err_table *out)
 {
 	struct bpfmap_map_err_key key, next, *gone = NULL;
 	size_t nr_gone = 0, cap_gone = 0;
@@ -331,5 +340,16 @@ int map_errors__read(struct map_errors *me, const uint32_t *live, size_t nr_live
 out:
 	free(gone);
 	free(vals);
+	return err;
+}
+
+int map_errors__read(struct map_errors *me, const uint32_t *live, size_t nr_live,
+		     struct map_err_table *out)
+{
+	int err;
+
+	pthread_mutex_lock(&me->read_lock);
+	err = read_counts(me, live, nr_live, out);
+	pthread_mutex_unlock(&me->read_lock);
 	return err;
 }

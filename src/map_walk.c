@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -107,8 +108,8 @@ int map_walk_keys(struct map_walk_buf *b, const struct bpfmap_map_record *rec, u
 	void *prev = NULL, *next;
 	int map_fd, err;
 
-	/* Two keys: where the walk stands, and the next one. */
-	err = reserve(&b->keys, &b->keys_size, 2 * key);
+	/* Where the walk stands, the next key, and the first (to notice a restart). */
+	err = reserve(&b->keys, &b->keys_size, 3 * key);
 	if (err)
 		return err;
 	map_fd = bpf_map_get_fd_by_id(rec->id);
@@ -123,10 +124,19 @@ int map_walk_keys(struct map_walk_buf *b, const struct bpfmap_map_record *rec, u
 		}
 		if (err)
 			goto out;
-		if (++total > rec->max_entries) {
-			err = -EAGAIN; /* started over after a delete: no honest count */
+		/*
+		 * The kernel starts over from the first key when the one we
+		 * stand on was deleted: seeing the first key again, or more
+		 * keys than fit, means this walk counted some twice.
+		 */
+		if (total == 0)
+			memcpy((char *)b->keys + 2 * key, next, key);
+		else if (!memcmp((char *)b->keys + 2 * key, next, key))
+			err = -EAGAIN;
+		if (!err && ++total > rec->max_entries)
+			err = -EAGAIN;
+		if (err)
 			goto out;
-		}
 		prev = next;
 		next = (char *)b->keys + (next == b->keys ? key : 0);
 	}

@@ -8,8 +8,10 @@
  * neither missed nor counted twice while others update the map. One
  * BPF_MAP_GET_NEXT_KEY at a time is the last resort: when the key it
  * stands on is deleted the kernel starts over from the first bucket, so
- * a busy map may be counted high; a count above max_entries is
- * therefore refused (-EAGAIN). A quiet map is counted exactly by both.
+ * a walk that meets its first key again, or counts past max_entries, is
+ * refused (-EAGAIN); a restart after the first key itself was deleted
+ * goes unseen, so a busy map may still be counted high. A quiet map is
+ * counted exactly by both.
  */
 #ifndef BPFMAP_MAP_WALK_H
 #define BPFMAP_MAP_WALK_H
