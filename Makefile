@@ -198,7 +198,7 @@ $(BUILD)/tests/%: tests/bench/%.c
 BENCH_SIZES ?= 1000,10000,50000
 # More of bench.py's options, e.g. BENCH_FLAGS=--rounds=200.
 BENCH_FLAGS ?=
-.PHONY: bench bench-smoke bench-map-errors
+.PHONY: bench bench-smoke bench-map-errors bench-profile
 bench: $(BIN) $(BUILD)/tests/objects bench-map-errors
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --sizes $(BENCH_SIZES) $(BENCH_FLAGS)
 
@@ -207,6 +207,10 @@ bench: $(BIN) $(BUILD)/tests/objects bench-map-errors
 MAP_ERRORS_UPDATES ?= 200000
 bench-map-errors: $(BIN) $(MAP_ERRORS_FIXTURE)
 	tests/bench/map_errors.sh $(BIN) $(MAP_ERRORS_FIXTURE) $(MAP_ERRORS_UPDATES)
+
+# Instructions per scrape, per part of the scrape (callgrind, at 10,000 maps).
+bench-profile: $(BIN) $(BUILD)/tests/objects
+	tests/bench/profile.sh $(BIN) $(BUILD)/tests/objects
 
 bench-smoke: $(BIN) $(BUILD)/tests/objects
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --smoke
