@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cgroup_path.h"
+#include "util.h"
 
 /* A component longer than any known form is not one of them. */
 #define COMPONENT_MAX 255
@@ -106,7 +107,7 @@ static bool match_container(const char *s, size_t n, const char *parent, size_t 
 		{"libpod-", "", RUNTIME_PODMAN},
 	};
 
-	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
 		if (match_id(s, n, forms[i].prefix, forms[i].suffix, id)) {
 			*rt = forms[i].rt;
 			return true;

@@ -31,6 +31,7 @@
 #include "grow.h"
 #include "log.h"
 #include "netlink_attach.h"
+#include "util.h"
 
 /* A network namespace and what netlink said there. */
 struct netns {
@@ -191,7 +192,7 @@ static void *netns_thread(void *arg)
 	struct netns_list *l = arg;
 
 	l->err = netns_read_here(l);
-	for (size_t i = 0; !l->err && i < sizeof(named_dirs) / sizeof(named_dirs[0]); i++)
+	for (size_t i = 0; !l->err && i < ARRAY_SIZE(named_dirs); i++)
 		l->err = netns_named(l, named_dirs[i]);
 	if (!l->err)
 		l->err = netns_processes(l);
@@ -310,7 +311,7 @@ static int write_netns(struct attach_writer *w, const struct nl_view *v, uint64_
 			{"mode", nl_xdp_mode_name(a)},
 		};
 
-		expo__sample(s->out, labels, sizeof(labels) / sizeof(labels[0]), 1);
+		expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
 	}
 	return 0;
 }
@@ -393,15 +394,13 @@ static size_t cgroup_attach_types(const struct scrape *s, uint32_t *out)
 	for (size_t i = 0; i < s->progs.nr; i++) {
 		uint32_t type = s->progs.progs[i].rec.type;
 
-		for (size_t j = 0; j < sizeof(cgroup_prog_types) / sizeof(cgroup_prog_types[0]);
-		     j++) {
+		for (size_t j = 0; j < ARRAY_SIZE(cgroup_prog_types); j++) {
 			if (cgroup_prog_types[j].prog_type != type)
 				continue;
 			for (size_t k = 0; k < cgroup_prog_types[j].nr; k++)
 				want[cgroup_prog_types[j].attach_types[k]] = true;
 			if (type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR)
-				for (size_t k = 0; k < sizeof(unix_addr_types) / sizeof(uint32_t);
-				     k++)
+				for (size_t k = 0; k < ARRAY_SIZE(unix_addr_types); k++)
 					want[unix_addr_types[k]] = true;
 		}
 	}
@@ -499,7 +498,7 @@ static int write_cgroup_attach(struct cgroup_walk *cw, const char *path, uint64_
 		{"namespace", names.namespace},
 	};
 
-	expo__sample(s->out, labels, sizeof(labels) / sizeof(labels[0]), 1);
+	expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "util.h"
 
 /* UAPI numbers are stable; libbpf 1.1 does not know the newer ones. */
 static const char *const link_type_names[] = {
@@ -41,7 +42,7 @@ static const struct {
 
 static const char *link_type_name(uint32_t type)
 {
-	if (type < sizeof(link_type_names) / sizeof(link_type_names[0]))
+	if (type < ARRAY_SIZE(link_type_names))
 		return link_type_names[type];
 	return "unknown";
 }
@@ -50,7 +51,7 @@ const char *link_attach_type_name(uint32_t type, char *buf, size_t size)
 {
 	const char *name = libbpf_bpf_attach_type_str(type);
 
-	for (size_t i = 0; !name && i < sizeof(new_attach_types) / sizeof(new_attach_types[0]); i++)
+	for (size_t i = 0; !name && i < ARRAY_SIZE(new_attach_types); i++)
 		if (new_attach_types[i].type == type)
 			name = new_attach_types[i].name;
 	if (!name) {
@@ -67,7 +68,7 @@ static void netfilter_target(const struct bpfmap_link_record *rec, char *buf, si
 					    "postrouting"};
 	const char *pf = rec->nf_pf == 2 ? "ipv4" : rec->nf_pf == 10 ? "ipv6" : NULL;
 
-	if (pf && rec->nf_hooknum < sizeof(hooks) / sizeof(hooks[0]))
+	if (pf && rec->nf_hooknum < ARRAY_SIZE(hooks))
 		snprintf(buf, size, "%s/%s", pf, hooks[rec->nf_hooknum]);
 	else
 		snprintf(buf, size, "pf%u/hook%u", rec->nf_pf, rec->nf_hooknum);

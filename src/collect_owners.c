@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pins.h"
 #include "resolve.h"
+#include "util.h"
 
 _Static_assert(RESOLVE_NAME_MAX == OWNER_NAME_MAX, "resolved names fit owner tasks");
 _Static_assert(MAP_LABEL_CGROUP - MAP_LABEL_COMM == OWNER_CGROUP - OWNER_COMM &&
@@ -67,14 +68,6 @@ void owner_state__free(struct owner_state *st)
 	resolver__free(st->resolver);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
-}
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Names of every holding task's container and pod (cached by the resolver). */
@@ -331,7 +324,7 @@ void owner_write_workloads(struct scrape *s, uint32_t kind)
 
 	if (!s->owners_valid)
 		return;
-	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
 		const struct owner_workload *w = families[f].pods ? t->pods : t->containers;
 		size_t nr = families[f].pods ? t->nr_pods : t->nr_containers;
 

@@ -12,6 +12,7 @@
 #include "collector.h"
 #include "log.h"
 #include "objinfo.h"
+#include "util.h"
 
 struct prog_row {
 	const struct prog_entry *e;
@@ -220,7 +221,7 @@ int collect_programs(struct scrape *s)
 
 		rows[i].set = expo__labels(s->out, labels, n);
 	}
-	for (size_t f = 0; f < sizeof(prog_families) / sizeof(prog_families[0]); f++) {
+	for (size_t f = 0; f < ARRAY_SIZE(prog_families); f++) {
 		expo__family(s->out, prog_families[f].name, prog_families[f].help,
 			     prog_families[f].type);
 		for (size_t i = 0; i < nr_rows; i++) {

@@ -17,8 +17,7 @@
 #include "config.h"
 #include "listen_address.h"
 #include "yaml_doc.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 #define MAX_CONNECTIONS_MAX 10000
 #define TIMEOUT_SECONDS_MAX 3600

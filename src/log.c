@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *const level_names[] = {
 	[LOG_DEBUG] = "debug",
@@ -25,7 +26,7 @@ static volatile enum log_level threshold = LOG_INFO;
 
 int log_parse_level(const char *name, enum log_level *level)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(level_names); i++) {
 		if (!strcmp(name, level_names[i])) {
 			*level = (enum log_level)i;
 			return 0;

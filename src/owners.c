@@ -7,6 +7,7 @@
 
 #include "grow.h"
 #include "owners.h"
+#include "util.h"
 
 #define ARENA_BLOCK 16384
 
@@ -663,7 +664,7 @@ const char *owner_set__join(const struct owner_set *s, const struct owner_table 
 	if (!n)
 		return only;
 
-	if (s->nr > sizeof(small) / sizeof(small[0])) {
+	if (s->nr > ARRAY_SIZE(small)) {
 		idx = calloc(s->nr, sizeof(*idx));
 		if (!idx)
 			return NULL;

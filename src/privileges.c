@@ -12,8 +12,7 @@
 
 #include "log.h"
 #include "privileges.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

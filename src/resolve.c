@@ -16,6 +16,7 @@
 #include "grow.h"
 #include "log.h"
 #include "resolve.h"
+#include "util.h"
 
 #define FILE_MAX (1024 * 1024) /* runtime state files are a few KiB */
 #define JSON_STR_MAX 4096
@@ -461,7 +462,7 @@ static void state_member(void *arg, int depth, const char *parent, const char *k
 			memcpy(f->pod_uid, value, len + 1);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (!strcmp(key, keys[i].key)) {
 			set_name((char *)f + keys[i].offset, value, len);
 			return;
@@ -497,7 +498,7 @@ static bool containerd_state(const struct resolver *r, const char *id, struct st
 	};
 	bool found = false;
 
-	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]) && !found; b++) {
+	for (size_t b = 0; b < ARRAY_SIZE(bases) && !found; b++) {
 		DIR *d = root_opendir(r, bases[b]);
 		struct dirent *de;
 
@@ -525,7 +526,7 @@ static bool crio_state(const struct resolver *r, const char *id, struct state_fi
 	};
 	char path[512];
 
-	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+	for (size_t b = 0; b < ARRAY_SIZE(bases); b++) {
 		snprintf(path, sizeof(path), "%s/%s/userdata/config.json", bases[b], id);
 		if (read_state(r, path, f))
 			return true;

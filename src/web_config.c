@@ -15,8 +15,7 @@
 
 #include "web_config.h"
 #include "yaml_doc.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* Parse state: the nodes of each key, for checks across keys. */
 struct state {

@@ -12,8 +12,7 @@
 #include <unistd.h>
 
 #include "yaml_doc.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 void ydoc_set_err(char *err, size_t err_size, const char *fmt, ...)
 {
