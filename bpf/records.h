@@ -208,8 +208,11 @@ struct bpfmap_map_err_key {
 	__u16 err; /* positive errno, or BPFMAP_ERR_EVICTED */
 };
 
-/* The exporter's own maps, skipped by the programs (their ids, 0: unused slot). */
-#define BPFMAP_MAP_ERR_SELF_MAX 4
+/*
+ * The exporter's own maps, skipped by the programs (their ids, 0: unused
+ * slot): the map_errors object's three and the iterators' (iters__map_ids()).
+ */
+#define BPFMAP_MAP_ERR_SELF_MAX 32
 
 _Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");

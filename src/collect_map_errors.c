@@ -11,11 +11,12 @@
 
 #include "collector.h"
 #include "records.h"
+#include "util.h"
 
 /* In this order on each map: a map's reasons, and the label values. */
 static const char *const reasons[] = {"full",	   "no_memory",	   "busy", "exists",
 				      "not_found", "out_of_range", "other"};
-#define NR_REASONS (sizeof(reasons) / sizeof(reasons[0]))
+#define NR_REASONS (ARRAY_SIZE(reasons))
 
 static size_t reason_index(const char *reason)
 {
@@ -32,20 +33,11 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* This scrape's map ids, ascending: the maps collector's read, or one of our own. */
+/* Every map of this scrape, ascending (s->maps, which scrape_map_rows() read). */
 static int live_ids(struct scrape *s, uint32_t **out, size_t *nr)
 {
-	const struct iter_buf *buf;
 	uint32_t *ids;
-	int err;
 
-	if (!s->count_valid) {
-		err = scrape_read(s, ITER_MAPS, &buf);
-		if (!err)
-			err = records_decode_maps(buf->data, buf->len, &s->maps);
-		if (err)
-			return err;
-	}
 	ids = malloc((s->maps.nr ? s->maps.nr : 1) * sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
@@ -57,7 +49,13 @@ static int live_ids(struct scrape *s, uint32_t **out, size_t *nr)
 	return 0;
 }
 
-static void write_failures(struct scrape *s)
+/* Is id one of the maps the maps filters keep (kept: ascending)? */
+static bool kept(const uint32_t *ids, size_t nr, uint32_t id)
+{
+	return bsearch(&id, ids, nr, sizeof(*ids), cmp_u32) != NULL;
+}
+
+static void write_failures(struct scrape *s, const uint32_t *kept_ids, size_t nr_kept)
 {
 	const struct map_err_table *t = &s->map_errs;
 
@@ -83,6 +81,8 @@ static void write_failures(struct scrape *s)
 			by_reason[k] += t->counts[i].count;
 			seen[k] = true;
 		}
+		if (!kept(kept_ids, nr_kept, id))
+			continue;
 		expo_format_u64(id, id_str);
 		for (size_t k = 0; k < NR_REASONS; k++) {
 			const struct expo_label labels[] = {{"id", id_str}, {"reason", reasons[k]}};
@@ -93,7 +93,7 @@ static void write_failures(struct scrape *s)
 	}
 }
 
-static void write_evictions(struct scrape *s)
+static void write_evictions(struct scrape *s, const uint32_t *kept_ids, size_t nr_kept)
 {
 	const struct map_err_table *t = &s->map_errs;
 
@@ -105,7 +105,8 @@ static void write_evictions(struct scrape *s)
 		char id_str[11];
 		const struct expo_label label = {"id", id_str};
 
-		if (t->counts[i].err != BPFMAP_ERR_EVICTED)
+		if (t->counts[i].err != BPFMAP_ERR_EVICTED ||
+		    !kept(kept_ids, nr_kept, t->counts[i].map_id))
 			continue;
 		expo_format_u64(t->counts[i].map_id, id_str);
 		expo__sample_u64(s->out, &label, 1, t->counts[i].count);
@@ -114,17 +115,24 @@ static void write_evictions(struct scrape *s)
 
 int collect_map_errors(struct scrape *s)
 {
+	const uint32_t *kept_ids;
+	struct map_rows *rows;
 	uint32_t *ids = NULL;
-	size_t nr = 0;
+	size_t nr = 0, nr_kept;
 	int err;
 
-	err = live_ids(s, &ids, &nr);
+	/* The maps the maps filters keep, whether or not map series are exported. */
+	err = scrape_map_rows(s, &rows);
+	if (!err)
+		err = live_ids(s, &ids, &nr);
+	/* Every map's counters are kept while it lives: a filter change shows them again. */
 	if (!err)
 		err = map_errors__read(s->map_errors, ids, nr, &s->map_errs);
 	if (err)
 		goto out;
-	write_failures(s);
-	write_evictions(s);
+	scrape_kept_maps(s, &kept_ids, &nr_kept);
+	write_failures(s, kept_ids, nr_kept);
+	write_evictions(s, kept_ids, nr_kept);
 	expo__family(s->out, "bpfmap_exporter_map_errors_lost_total",
 		     "Failed updates or evictions the map_errors collector could not count: its "
 		     "kernel-side table was full.",

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "map_walk.h"
 #include "objinfo.h"
+#include "util.h"
 
 struct map_row {
 	const struct bpfmap_map_record *rec;
@@ -121,7 +122,7 @@ static const struct {
 
 static void write_values(struct scrape *s, const struct map_row *rows, size_t nr_rows)
 {
-	size_t nr_families = sizeof(map_families) / sizeof(map_families[0]);
+	size_t nr_families = ARRAY_SIZE(map_families);
 
 	if (!s->cfg->seed_metrics)
 		nr_families--; /* the alias is last */
@@ -170,7 +171,7 @@ static void write_rings(struct scrape *s, const struct map_row *rows, size_t nr_
 		 "Bytes ever consumed from a ring buffer (its consumer position).", EXPO_COUNTER},
 	};
 
-	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
 		expo__family(s->out, families[f].name, families[f].help, families[f].type);
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_map_record *rec = rows[i].rec;
@@ -215,14 +216,6 @@ static int read_memlock(void *arg, uint32_t id, uint64_t *bytes)
 {
 	(void)arg;
 	return objinfo_map_memlock(id, bytes);
-}
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -390,16 +383,37 @@ static int write_owners(struct scrape *s, const struct map_row *rows, const uint
 	return 0;
 }
 
-int collect_maps(struct scrape *s)
+/*
+ * This scrape's maps, labelled and filtered once (rows and their holders
+ * point into what it holds): the maps collector writes them, map_errors
+ * keeps to the same maps.
+ */
+struct map_rows {
+	struct map_row *rows;
+	uint32_t *ids; /* of the kept maps, ascending: for pins, memory and map_errors */
+	size_t nr;
+	struct map_owners owners;
+	char *prog_names; /* every kept map's joined program names, back to back */
+};
+
+void map_rows__free(struct map_rows *r)
+{
+	if (!r)
+		return;
+	owner_set__fini(&r->owners.set);
+	free(r->owners.holders);
+	str_arena__fini(&r->owners.strings);
+	free(r->prog_names);
+	free(r->ids);
+	free(r->rows);
+	free(r);
+}
+
+static int build_rows(struct scrape *s, struct map_rows *r)
 {
 	const struct iter_buf *buf;
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
-	struct map_owners owners = {0};
-	struct walker walker = {.iters = s->iters};
-	struct map_row *rows = NULL;
-	uint32_t *ids = NULL; /* of the kept maps, for pins and the memory cache */
-	char *prog_names = NULL, *next_names;
-	size_t nr_rows = 0;
+	char *next_names;
 	int err;
 
 	/*
@@ -420,21 +434,15 @@ int collect_maps(struct scrape *s)
 		return err;
 
 	/* Worst case of every map's joined program names, so no pointer moves. */
-	rows = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*rows));
-	ids = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*ids));
-	prog_names = malloc(s->uses.nr * (BPFMAP_NAME_LEN + 1) + s->maps.nr + 1);
-	if (!rows || !ids || !prog_names) {
-		err = -ENOMEM;
-		goto out;
-	}
-	map_count__init(&s->count, exporter_count_method(s->cfg, s->iters),
-			iters__count_support(s->iters), s->cfg->fallback_max_entries, walk_map,
-			&walker);
-	s->count_valid = true;
-	next_names = prog_names;
+	r->rows = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*r->rows));
+	r->ids = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*r->ids));
+	r->prog_names = malloc(s->uses.nr * (BPFMAP_NAME_LEN + 1) + s->maps.nr + 1);
+	if (!r->rows || !r->ids || !r->prog_names)
+		return -ENOMEM;
+	next_names = r->prog_names;
 	/* In ascending id order, as the iterator returns maps: the budget goes to older maps. */
 	for (size_t i = 0; i < s->maps.nr; i++) {
-		struct map_row *row = &rows[nr_rows];
+		struct map_row *row = &r->rows[r->nr];
 		const struct bpfmap_map_record *rec = &s->maps.maps[i];
 
 		row->rec = rec;
@@ -453,42 +461,70 @@ int collect_maps(struct scrape *s)
 		/* Joined before the filters, which may select on them. */
 		join_prog_names(s, row, next_names);
 		err = owner_object_labels(s, BPFMAP_OBJ_MAP, rec->id, row->first_use, row->nr_uses,
-					  &owners.set, &owners.strings,
+					  &r->owners.set, &r->owners.strings,
 					  &row->values[MAP_LABEL_COMM]);
 		if (err)
-			goto out;
+			return err;
 		if (!label_policy__keep(policy, row->values))
 			continue;
-		/* After the filters: a map nobody exports costs no walk. */
-		map_count__apply(&s->count, &s->maps.maps[i]);
-		err = keep_holders(&owners, row);
+		err = keep_holders(&r->owners, row);
 		if (err)
-			goto out;
+			return err;
 		next_names += strlen(next_names) + 1;
-		ids[nr_rows++] = rec->id;
+		r->ids[r->nr++] = rec->id;
 	}
+	return 0;
+}
+
+int scrape_map_rows(struct scrape *s, struct map_rows **out)
+{
+	if (!s->map_rows_built) {
+		s->map_rows_built = true;
+		s->map_rows = calloc(1, sizeof(*s->map_rows));
+		s->map_rows_err = s->map_rows ? build_rows(s, s->map_rows) : -ENOMEM;
+	}
+	*out = s->map_rows;
+	return s->map_rows_err;
+}
+
+void scrape_kept_maps(const struct scrape *s, const uint32_t **ids, size_t *nr)
+{
+	*ids = s->map_rows ? s->map_rows->ids : NULL;
+	*nr = s->map_rows ? s->map_rows->nr : 0;
+}
+
+int collect_maps(struct scrape *s)
+{
+	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
+	struct walker walker = {.iters = s->iters};
+	struct map_rows *r;
+	int err;
+
+	err = scrape_map_rows(s, &r);
+	if (err)
+		return err;
+	map_count__init(&s->count, exporter_count_method(s->cfg, s->iters),
+			iters__count_support(s->iters), s->cfg->fallback_max_entries, walk_map,
+			&walker);
+	s->count_valid = true;
+	/* Kept maps only, in ascending id order: a map nobody exports costs no walk. */
+	for (size_t i = 0; i < r->nr; i++)
+		map_count__apply(&s->count, s->maps.maps + (r->rows[i].rec - s->maps.maps));
 
 	/* Each kept map's labels, rendered once and shared by all its series. */
-	for (size_t i = 0; i < nr_rows; i++) {
+	for (size_t i = 0; i < r->nr; i++) {
 		struct expo_label labels[LABELS_MAX];
-		size_t n = label_policy__select(policy, OBJECT_MAP, rows[i].values, labels);
+		size_t n = label_policy__select(policy, OBJECT_MAP, r->rows[i].values, labels);
 
-		rows[i].set = expo__labels(s->out, labels, n);
+		r->rows[i].set = expo__labels(s->out, labels, n);
 	}
-	write_info(s, rows, nr_rows);
-	write_values(s, rows, nr_rows);
-	write_rings(s, rows, nr_rows);
-	write_program_pairs(s, rows, nr_rows);
-	err = write_owners(s, rows, ids, nr_rows, &owners);
+	write_info(s, r->rows, r->nr);
+	write_values(s, r->rows, r->nr);
+	write_rings(s, r->rows, r->nr);
+	write_program_pairs(s, r->rows, r->nr);
+	err = write_owners(s, r->rows, r->ids, r->nr, &r->owners);
 	if (!err && s->cfg->memory_reads_per_scrape)
-		err = write_memory(s, rows, ids, nr_rows);
-out:
+		err = write_memory(s, r->rows, r->ids, r->nr);
 	map_walk_buf__fini(&walker.buf);
-	owner_set__fini(&owners.set);
-	free(owners.holders);
-	str_arena__fini(&owners.strings);
-	free(prog_names);
-	free(ids);
-	free(rows);
 	return err;
 }

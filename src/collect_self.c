@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "util.h"
 
 #ifndef BPFMAP_VERSION
 #define BPFMAP_VERSION "unknown"
@@ -74,7 +75,7 @@ static void write_features(struct expo *out, const struct iters *iters, const st
 
 	expo__family(out, "bpfmap_exporter_kernel_feature",
 		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
-	for (size_t i = 0; i < sizeof(iterators) / sizeof(iterators[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(iterators); i++) {
 		const struct expo_label label = {"feature", iterators[i].name};
 
 		expo__sample(out, &label, 1, iters__available(iters, iterators[i].kind));
@@ -90,8 +91,8 @@ static void write_features(struct expo *out, const struct iters *iters, const st
 		const struct expo_label fexit = {"feature", "fexit_map_update"};
 		const struct expo_label evict = {"feature", "fexit_lru_evict"};
 
-		expo__sample(out, &fexit, 1, exp->map_errors != NULL);
-		expo__sample(out, &evict, 1, map_errors__has_evictions(exp->map_errors));
+		expo__sample(out, &fexit, 1, exp->map_errors_fexit);
+		expo__sample(out, &evict, 1, exp->map_errors_evictions);
 	}
 }
 
@@ -119,7 +120,7 @@ static void write_memory(const struct scrape *s)
 		     "Maps exported in this scrape, by where their memory figure came from: read "
 		     "now, cached, or unknown (none yet).",
 		     EXPO_GAUGE);
-	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
 		const struct expo_label state = {"state", states[i]};
 
 		expo__sample_u64(s->out, &state, 1, counts[i]);

@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "log.h"
 #include "objinfo.h"
+#include "util.h"
 
 static bool links_supported(const struct scrape *s)
 {
@@ -42,16 +43,7 @@ static const struct collector collectors[] = {
 	{"map_errors", COLLECTOR_MAP_ERRORS, collect_map_errors, map_errors_supported},
 };
 
-_Static_assert(sizeof(collectors) / sizeof(collectors[0]) == COLLECTOR_MAX,
-	       "every collector_id has one entry");
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+_Static_assert(ARRAY_SIZE(collectors) == COLLECTOR_MAX, "every collector_id has one entry");
 
 /* Each read is handed over as soon as it is done: a collector waits for its own only. */
 static void *prefetch_run(void *arg)
@@ -60,10 +52,10 @@ static void *prefetch_run(void *arg)
 
 	for (size_t i = 0; i < pre->nr_reads; i++) {
 		enum iter_kind k = pre->order[i];
-		double t0 = now_seconds();
+		double t0 = monotonic_seconds();
 
 		pre->err[k] = iters__read(pre->iters, k, &pre->buf[k]);
-		pre->seconds[k] = now_seconds() - t0;
+		pre->seconds[k] = monotonic_seconds() - t0;
 		pthread_mutex_lock(&pre->lock);
 		pre->done[k] = true;
 		pthread_cond_broadcast(&pre->cond);
@@ -116,7 +108,7 @@ static void prefetch_start(struct scrape *s)
 	bool any = false;
 
 	s->pre.iters = s->iters;
-	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(reads); i++) {
 		bool want = reads[i].needed && iters__available(s->iters, reads[i].kind);
 
 		s->pre.want[reads[i].kind] = want;
@@ -159,13 +151,13 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
 		*buf = &s->buf;
 		return iters__read(s->iters, kind, &s->buf);
 	}
-	t0 = now_seconds();
+	t0 = monotonic_seconds();
 	pthread_mutex_lock(&s->pre.lock);
 	while (!s->pre.done[kind])
 		pthread_cond_wait(&s->pre.cond, &s->pre.lock);
 	pthread_mutex_unlock(&s->pre.lock);
 	/* The collector's duration counts the read, not its wait for it. */
-	s->read_seconds += s->pre.seconds[kind] - (now_seconds() - t0);
+	s->read_seconds += s->pre.seconds[kind] - (monotonic_seconds() - t0);
 	s->pre.want[kind] = false;
 	*buf = &s->pre.buf[kind];
 	return s->pre.err[kind];
@@ -212,6 +204,7 @@ static void scrape__fini(struct scrape *s)
 	for (int k = 0; k < ITER_KIND_MAX; k++)
 		iter_buf__fini(&s->pre.buf[k]);
 	iter_buf__fini(&s->buf);
+	map_rows__free(s->map_rows);
 	map_table__fini(&s->maps);
 	prog_table__fini(&s->progs);
 	map_use_index__fini(&s->uses);
@@ -289,12 +282,12 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 	struct scrape s = {.iters = exp->iters,
 			   .out = out,
 			   .owner_state = exp->owners,
-			   .mem_cache = exp->mem_cache,
-			   .map_errors = exp->map_errors};
+			   .mem_cache = exp->mem_cache};
 	int err;
 
 	pthread_rwlock_rdlock(&exp->lock);
 	s.cfg = exp->cfg;
+	s.map_errors = exp->map_errors; /* a reload may detach them */
 	s.stats_held = exp->stats_fd >= 0;
 	s.stats_sysctl = s.cfg->collectors[COLLECTOR_PROGRAMS] ? objinfo_run_stats_sysctl() : 0;
 	expo__reset(out);
@@ -310,12 +303,12 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 
 		if (!s.cfg->collectors[c->id] || (c->supported && !c->supported(&s)))
 			continue;
-		t0 = now_seconds();
+		t0 = monotonic_seconds();
 		s.read_seconds = 0;
 		err = c->collect(&s);
 		r->enabled = true;
 		r->success = !err;
-		r->seconds = now_seconds() - t0 + s.read_seconds;
+		r->seconds = monotonic_seconds() - t0 + s.read_seconds;
 		note_result(exp, c, err);
 	}
 	collect_self(&s, exp, results);

@@ -44,8 +44,11 @@ struct exporter {
 	struct iters *iters;
 	struct owner_state *owners;
 	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
-	struct map_errors *map_errors; /* NULL: collector off at start-up, or unavailable */
+	/* NULL: collector off at start-up, unavailable, or turned off by a reload */
+	struct map_errors *map_errors;
 	bool map_errors_probed; /* the collector was on at start-up: its programs were tried */
+	/* What the kernel allowed at start-up (feature gauges; a reload may detach them). */
+	bool map_errors_fexit, map_errors_evictions;
 	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
@@ -86,6 +89,10 @@ struct scrape {
 	int progs_err;
 	bool progs_valid; /* progs and uses hold this scrape's programs */
 	struct map_use_index uses;
+	/* scrape_map_rows() ran: map_rows_err is its result */
+	bool map_rows_built;
+	int map_rows_err;
+	struct map_rows *map_rows;
 	struct map_count count; /* how the maps collector counted entries */
 	bool count_valid; /* the maps collector ran: count holds this scrape's results */
 	struct owner_state *owner_state;
@@ -135,6 +142,16 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
  * them, so they do not depend on program series being exported.
  */
 int scrape_programs(struct scrape *s);
+
+/*
+ * This scrape's maps (s->maps), joined with programs and owners and
+ * filtered by the maps filters, built on the first call (collect_maps.c),
+ * whichever collector makes it; 0 or its -errno on every call.
+ */
+int scrape_map_rows(struct scrape *s, struct map_rows **out);
+/* The kept maps' ids, ascending, once scrape_map_rows() succeeded. */
+void scrape_kept_maps(const struct scrape *s, const uint32_t **ids, size_t *nr);
+void map_rows__free(struct map_rows *r); /* NULL-safe */
 
 /*
  * A program's label values, one per enum prog_label slot: built in one

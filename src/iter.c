@@ -383,6 +383,43 @@ bool iters__has_map_mem_usage(const struct iters *it)
 	return it && it->has_map_mem_usage;
 }
 
+static size_t object_map_ids(const struct bpf_object *obj, uint32_t *ids, size_t max, size_t n)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_map__fd(map) < 0 || bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
+			continue; /* not created (autocreate off) */
+		if (n < max)
+			ids[n] = info.id;
+		n++;
+	}
+	return n;
+}
+
+size_t iters__map_ids(const struct iters *it, uint32_t *ids, size_t max)
+{
+	size_t n = 0;
+
+	if (!it)
+		return 0;
+	if (it->maps_skel)
+		n = object_map_ids(it->maps_skel->obj, ids, max, n);
+	if (it->progs_skel)
+		n = object_map_ids(it->progs_skel->obj, ids, max, n);
+	if (it->elems_skel)
+		n = object_map_ids(it->elems_skel->obj, ids, max, n);
+	if (it->owners_skel)
+		n = object_map_ids(it->owners_skel->obj, ids, max, n);
+	if (it->links_skel)
+		n = object_map_ids(it->links_skel->obj, ids, max, n);
+	return n;
+}
+
 bool iters__has_elem_iter(const struct iters *it)
 {
 	return it && it->elems_skel;

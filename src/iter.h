@@ -41,6 +41,12 @@ bool iters__has_map_mem_usage(const struct iters *it);
 bool iters__has_elem_iter(const struct iters *it);
 /* How hash maps may be counted on this kernel (map_count.h), found at start-up. */
 const struct map_count_support *iters__count_support(const struct iters *it);
+/*
+ * The ids of the maps the iterators' objects created (their .bss, the
+ * owners pass's session table, ...), up to max; returns how many there
+ * are, which may be more than max.
+ */
+size_t iters__map_ids(const struct iters *it, uint32_t *ids, size_t max);
 /* Read one full pass of an iterator into buf (replacing its contents). */
 int iters__read(struct iters *it, enum iter_kind kind, struct iter_buf *buf);
 /*

@@ -19,8 +19,7 @@
 #include "records.h"
 
 #include "map_update_trace.skel.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /*
  * The update functions and who reaches them. The bpf() syscall calls a
@@ -139,12 +138,13 @@ static void unavailable(const char *what, int err)
 		 what, strerror(-err));
 }
 
-int map_errors__new(struct map_errors **out)
+int map_errors__new(struct map_errors **out, const uint32_t *own_ids, size_t nr_own)
 {
 	struct map_errors *me;
 	struct bpf_program *slots[10];
 	const char *names[10] = {};
 	char list[512] = "";
+	char own[BPFMAP_MAP_ERR_SELF_MAX * 11] = "";
 	size_t nr, attached = 0, len = 0;
 	int err = 0, first_err = 0;
 
@@ -190,6 +190,8 @@ int map_errors__new(struct map_errors **out)
 	me->skel->bss->self_ids[0] = map_id(me->skel->maps.map_errs);
 	me->skel->bss->self_ids[1] = map_id(me->skel->maps.map_errs_lost);
 	me->skel->bss->self_ids[2] = map_id(me->skel->maps.bss);
+	for (size_t i = 0; i < nr_own && 3 + i < BPFMAP_MAP_ERR_SELF_MAX; i++)
+		me->skel->bss->self_ids[3 + i] = own_ids[i];
 	/* First: from then on hash_of_maps is counted there only, never twice. */
 	if (me->fd_htab) {
 		me->links[nr] = bpf_program__attach(me->skel->progs.update_fd);
@@ -222,8 +224,13 @@ int map_errors__new(struct map_errors **out)
 		goto out;
 	}
 	err = 0;
-	log_info("collector map_errors: failed updates counted at %s; LRU evictions %s", list,
-		 me->evictions ? "counted at " LRU_EVICT_FUNC : "not counted");
+	for (size_t i = 0, n = 0; i < BPFMAP_MAP_ERR_SELF_MAX; i++)
+		if (me->skel->bss->self_ids[i])
+			n += snprintf(own + n, n < sizeof(own) ? sizeof(own) - n : 0, "%s%u",
+				      n ? "," : "", me->skel->bss->self_ids[i]);
+	log_info("collector map_errors: failed updates counted at %s; LRU evictions %s; "
+		 "the exporter's own maps never counted: ids %s",
+		 list, me->evictions ? "counted at " LRU_EVICT_FUNC : "not counted", own);
 out:
 	if (err) {
 		map_errors__free(me);

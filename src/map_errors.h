@@ -40,10 +40,11 @@ struct map_errors;
 
 /*
  * Load and attach the programs on every update function the kernel's
- * BTF names with the expected shape. -errno (and one log line saying
- * why) if none attached: the kernel lacks BTF or refuses trampolines.
+ * BTF names with the expected shape; own_ids are the exporter's other
+ * maps, never counted. -errno (and one log line saying why) if none
+ * attached: the kernel lacks BTF or refuses trampolines.
  */
-int map_errors__new(struct map_errors **out);
+int map_errors__new(struct map_errors **out, const uint32_t *own_ids, size_t nr_own);
 void map_errors__free(struct map_errors *me); /* NULL-safe */
 /* Are LRU evictions counted (the kernel has the LRU's callback)? */
 int map_errors__has_evictions(const struct map_errors *me);

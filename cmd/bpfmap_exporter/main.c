@@ -23,6 +23,7 @@
 #include "log.h"
 #include "privileges.h"
 #include "web_config.h"
+#include "util.h"
 
 #define EXIT_USAGE 2 /* bad flags or config; 1 is a runtime failure */
 
@@ -118,7 +119,7 @@ static int parse_flags(int argc, char **argv, struct flags *flags)
 		const char *arg = argv[i];
 		bool known = false;
 
-		for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++) {
+		for (size_t v = 0; v < ARRAY_SIZE(valued); v++) {
 			const char **slot;
 
 			if (!is_flag(arg, valued[v].name))
@@ -267,12 +268,16 @@ static void log_count_method(const struct config *cfg, const struct iters *iters
 static void reload(struct exporter *exp, const struct flags *flags)
 {
 	struct config *cfg = load_config(flags), *old;
+	struct map_errors *detach = NULL;
 
 	if (!cfg) {
 		log_error("reload failed, keeping the running configuration");
 		return;
 	}
-	if (cfg->collectors[COLLECTOR_MAP_ERRORS] && !exp->map_errors_probed)
+	/* Turned off: its programs are detached, no trampoline left on every update. */
+	if (!cfg->collectors[COLLECTOR_MAP_ERRORS])
+		detach = exp->map_errors;
+	else if (!exp->map_errors && (!exp->map_errors_probed || exp->map_errors_fexit))
 		log_warn("collectors.map_errors: its programs are loaded at start-up only; "
 			 "restart to turn it on");
 	if (strcmp(cfg->listen_address, exp->cfg->listen_address) ||
@@ -281,8 +286,16 @@ static void reload(struct exporter *exp, const struct flags *flags)
 	pthread_rwlock_wrlock(&exp->lock);
 	old = exp->cfg;
 	exp->cfg = cfg;
+	if (detach)
+		exp->map_errors = NULL;
 	exporter_apply_run_stats(exp);
 	pthread_rwlock_unlock(&exp->lock);
+	/* No scrape holds them now: each takes its pointer under the lock. */
+	if (detach) {
+		map_errors__free(detach);
+		log_info(
+			"collector map_errors: off, its programs detached; restart to count again");
+	}
 	log_set_level(cfg->log_level);
 	if (exporter_count_method(cfg, exp->iters) != exporter_count_method(old, exp->iters) ||
 	    cfg->fallback_max_entries != old->fallback_max_entries)
@@ -475,8 +488,19 @@ int main(int argc, char **argv)
 	log_count_method(exp.cfg, exp.iters);
 	/* Optional: where the kernel refuses, one log line and a feature gauge at 0. */
 	if (exp.cfg->collectors[COLLECTOR_MAP_ERRORS]) {
+		uint32_t own[BPFMAP_MAP_ERR_SELF_MAX - 3];
+		size_t nr_own = iters__map_ids(exp.iters, own, ARRAY_SIZE(own));
+
+		/* Room for every one of them: a map left out would count the exporter's own work. */
+		if (nr_own > ARRAY_SIZE(own))
+			log_error("collector map_errors: the exporter has %zu maps of its own, "
+				  "room for %zu: not started",
+				  nr_own, ARRAY_SIZE(own));
+		else
+			map_errors__new(&exp.map_errors, own, nr_own);
 		exp.map_errors_probed = true;
-		map_errors__new(&exp.map_errors);
+		exp.map_errors_fexit = exp.map_errors != NULL;
+		exp.map_errors_evictions = map_errors__has_evictions(exp.map_errors);
 	}
 	/* Before dropping capabilities: turning statistics on needs CAP_SYS_ADMIN. */
 	exporter_apply_run_stats(&exp);

@@ -188,7 +188,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ $up = 1 ] || case_err "fixture did not start: $(cat $T/fix.err)"
-start_exporter $T/srv.log --collector.map_errors || case_err "exporter not healthy"
+printf 'filters:\n  maps:\n    exclude: {}\n' >$T/filters.yaml
+start_exporter $T/srv.log --collector.map_errors --config.file=$T/filters.yaml ||
+	case_err "exporter not healthy"
 scrape $T/m0.txt
 expect_line $T/m0.txt 'bpfmap_exporter_kernel_feature{feature="fexit_map_update"} 1'
 expect_line $T/m0.txt 'bpfmap_exporter_kernel_feature{feature="fexit_lru_evict"} 1'
@@ -222,7 +224,16 @@ expect_no_match $T/m1.txt "^ebpf_map_lru_evictions_total\\{id=\"$(map_id hash)\"
 case_end "d. failures per map and reason equal the fixture's ($summary_line), LRU evictions $evict" $T/srv.log
 
 case_begin
-# The exporter's own maps (map_errs counts into itself) never get a series.
+# Every map the exporter holds (its owner series name its pid) is one the
+# programs skip: the start-up line lists those.
+sed -n 's/.*own maps never counted: ids \([0-9,]*\).*/\1/p' $T/srv.log | tr ',' '\n' |
+	sort -u >$T/own_skipped
+grep '^ebpf_map_owner_info{' $T/m1.txt | grep "pid=\"$SRV_PID\"" |
+	sed 's/^ebpf_map_owner_info{id="\([0-9]*\)".*/\1/' | sort -u >$T/own_held
+[ -s $T/own_held ] || case_err "no ebpf_map_owner_info for the exporter's pid $SRV_PID"
+not_skipped=$(grep -vxF -f $T/own_skipped $T/own_held | tr '\n' ' ')
+[ -z "$not_skipped" ] || case_err "maps the exporter holds but its programs count: $not_skipped"
+# The map_errs table counts into itself: never a series for it.
 for name in map_errs map_errs_lost; do
 	own=$(sed -n "s/^ebpf_map_max_entries{id=\"\\([0-9]*\\)\",name=\"$name\".*/\\1/p" $T/m1.txt)
 	[ -n "$own" ] || case_err "the exporter's map $name is not listed"
@@ -235,7 +246,35 @@ if command -v promtool >/dev/null 2>&1; then
 	out=$(promtool check metrics <$T/m1.txt 2>&1) || case_err "promtool: $out"
 	[ -z "$out" ] || case_err "promtool: $out"
 fi
-case_end "e. the exporter's own maps excluded; the exposition lints"
+case_end "e. the exporter's own maps excluded ($(wc -l <$T/own_held) held, all skipped); the exposition lints"
+
+case_begin
+# The maps filters decide map_errors series as they decide map series; the
+# counts of a map filtered out go on, and show again when the filter goes.
+reload_filters() {
+	printf 'filters:\n  maps:\n    exclude: %s\n' "$1" >$T/filters.yaml
+	n=$(grep -c 'configuration reloaded' $T/srv.log)
+	kill -HUP $SRV_PID
+	for _ in $(seq 100); do
+		[ "$(grep -c 'configuration reloaded' $T/srv.log)" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	case_err "no reload logged"
+}
+reload_filters '{name: "mef_hash"}'
+scrape $T/m3.txt
+expect_no_match $T/m3.txt "^ebpf_map_(info|update_failures_total)\\{id=\"$(map_id hash)\"" \
+	"a series of the map the filter drops"
+for role in lru pcpu trie arr; do
+	[ "$(got_failures $T/m3.txt $role)" = "$(expected_failures $role)" ] ||
+		case_err "$role: its failures changed under a filter on another map"
+done
+reload_filters '{}'
+scrape $T/m4.txt
+grep -q "^ebpf_map_info{id=\"$(map_id hash)\"" $T/m4.txt || case_err "hash: no ebpf_map_info without the filter"
+[ "$(got_failures $T/m4.txt hash)" = "$(expected_failures hash)" ] ||
+	case_err "hash: its failures did not come back with the filter gone"
+case_end "e2. the maps filters drop a map's map_errors series, its counts kept" $T/srv.log
 
 case_begin
 fix close closed
@@ -254,5 +293,43 @@ expect_eq "$?" 0 "fixture exit code"
 FIX_PID=''
 expect_no_match $T/srv.log 'level=(warn|error)' "a warning"
 case_end "f. series of closed maps are gone; clean shutdown" $T/srv.log
+
+case_begin
+# Turned off by a reload: the programs are detached (and unloaded), no
+# trampoline is left on the host's updates; turning it on needs a restart.
+printf 'collectors:\n  map_errors: true\n' >$T/on.yaml
+start_exporter $T/srv2.log --config.file=$T/on.yaml || case_err "exporter not healthy"
+scrape $T/g0.txt
+expect_line $T/g0.txt 'bpfmap_exporter_scrape_collector_success{collector="map_errors"} 1'
+n0=$(grep -c '^ebpf_prog_info{id="[0-9]*",name="update_[0-9]"' $T/g0.txt)
+[ "$n0" -gt 0 ] || case_err "the collector's update_N programs are not listed"
+printf 'collectors:\n  map_errors: false\n' >$T/on.yaml
+kill -HUP $SRV_PID
+for _ in $(seq 100); do
+	grep -q 'collector map_errors: off, its programs detached' $T/srv2.log && break
+	sleep 0.1
+done
+grep -q 'collector map_errors: off, its programs detached' $T/srv2.log ||
+	case_err "no log line for the detach"
+# The kernel frees a program once its last reference is dropped, after an RCU grace period.
+for _ in $(seq 50); do
+	scrape $T/g1.txt
+	grep -q '^ebpf_prog_info{id="[0-9]*",name="update_[0-9]"' $T/g1.txt || break
+	sleep 0.2
+done
+expect_no_match $T/g1.txt '^ebpf_prog_info\{id="[0-9]*",name="update_[0-9]"' \
+	"an update_N program left loaded"
+expect_no_match $T/g1.txt 'collector="map_errors"' "a map_errors collector series"
+expect_line $T/g1.txt 'bpfmap_exporter_kernel_feature{feature="fexit_map_update"} 1'
+printf 'collectors:\n  map_errors: true\n' >$T/on.yaml
+kill -HUP $SRV_PID
+for _ in $(seq 100); do
+	grep -q 'restart to turn it on' $T/srv2.log && break
+	sleep 0.1
+done
+grep -q 'restart to turn it on' $T/srv2.log || case_err "no warning that turning it on needs a restart"
+stop_exporter
+expect_eq "$STOP_RC" 0 "exit code on SIGTERM"
+case_end "g. a reload turning it off detaches its $n0 programs" $T/srv2.log
 
 summary
