@@ -2,7 +2,10 @@
 /*
  * Who holds which BPF object: for every open file that is a BPF map,
  * program or link, the holding task (described once, with its cgroup
- * path) and the object's id. Record layout in records.h.
+ * path) and the object's id; and every perf event file that carries a
+ * BPF program (kprobes, uprobes, tracepoints attached through perf
+ * events), for user space to ask where it is attached. Record layout in
+ * records.h.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -67,6 +70,10 @@ static __always_inline __u32 name_kind(struct dentry *dentry)
 		return 0;
 	if (name[0] == WORD('b', 'p', 'f', '-', 'm', 'a', 'p', 0))
 		return BPFMAP_OBJ_MAP;
+	/* perf_event_open()'s file: "[perf_event]", 12 characters. */
+	if (name[0] == WORD('[', 'p', 'e', 'r', 'f', '_', 'e', 'v') &&
+	    (name[1] & 0xffffffffffULL) == WORD('e', 'n', 't', ']', 0, 0, 0, 0))
+		return BPFMAP_OBJ_PERF_EVENT;
 	/* The other three names are 8 characters: the terminating NUL follows. */
 	if ((name[1] & 0xff) != 0)
 		return 0;
@@ -90,14 +97,17 @@ static __always_inline __u32 name_kind(struct dentry *dentry)
  * a BPF file is then recognised from its struct file alone, and other
  * files are turned away without touching their dentry.
  */
-#define LEARNED_FOPS 4
+#define LEARNED_FOPS 5
 static const void *learned_anon_inode;
 static const void *learned_fops[LEARNED_FOPS];
 
-/* Slot i holds: 0 maps, 1 programs, 2 and 3 links. */
+/* Slot i holds: 0 maps, 1 programs, 2 and 3 links, 4 perf events. */
 static __always_inline __u32 learned_kind(int i)
 {
-	return i == 0 ? BPFMAP_OBJ_MAP : i == 1 ? BPFMAP_OBJ_PROG : BPFMAP_OBJ_LINK;
+	return i == 0	? BPFMAP_OBJ_MAP
+	       : i == 1 ? BPFMAP_OBJ_PROG
+	       : i == 4 ? BPFMAP_OBJ_PERF_EVENT
+			: BPFMAP_OBJ_LINK;
 }
 
 static __always_inline void learn(const void *f_op, const void *inode, __u32 kind)
@@ -254,6 +264,36 @@ static __always_inline __u32 object_id(void *obj, __u32 kind, __u32 *prog_id, in
 	}
 }
 
+/*
+ * A perf event with a program: one stand-alone record. Most perf events
+ * (perf, profilers, BPF output buffers) carry none and cost nothing more.
+ */
+static __always_inline void dump_perf_event(struct seq_file *seq, struct task_struct *task,
+					    __u32 fd, void *obj, int use_cast)
+{
+	struct bpfmap_owner_perf_record rec = {.rec_type = BPFMAP_OWNER_REC_PERF};
+	struct bpf_prog *prog;
+
+	if (use_cast) {
+		struct perf_event *event = CAST(struct perf_event, obj);
+
+		prog = event->prog;
+		if (!prog)
+			return;
+		rec.prog_id = prog->aux->id;
+		rec.event_id = event->id;
+	} else {
+		prog = BPF_CORE_READ((struct perf_event *)obj, prog);
+		if (!prog)
+			return;
+		rec.prog_id = BPF_CORE_READ(prog, aux, id);
+		rec.event_id = BPF_CORE_READ((struct perf_event *)obj, id);
+	}
+	rec.tgid = task->tgid;
+	rec.fd = fd;
+	bpf_seq_write(seq, &rec, sizeof(rec));
+}
+
 static __always_inline int dump_file(struct bpf_iter__task_file *ctx, int use_cast)
 {
 	struct seq_file *seq = ctx->meta->seq;
@@ -279,6 +319,10 @@ static __always_inline int dump_file(struct bpf_iter__task_file *ctx, int use_ca
 	obj = file->private_data;
 	if (!obj)
 		return 0;
+	if (rec.kind == BPFMAP_OBJ_PERF_EVENT) {
+		dump_perf_event(seq, task, ctx->fd, obj, use_cast);
+		return 0;
+	}
 	rec.id = object_id(obj, rec.kind, &rec.prog_id, use_cast);
 	rec.tgid = task->tgid;
 	rec.fd = ctx->fd;

@@ -191,6 +191,12 @@ struct file {
 	void *private_data;
 };
 
+/* A perf event file's private_data; prog is set by PERF_EVENT_IOC_SET_BPF or a perf_event link. */
+struct perf_event {
+	u64 id;
+	struct bpf_prog *prog;
+};
+
 struct bpf_iter__task_file {
 	struct bpf_iter_meta *meta;
 	struct task_struct *task;
@@ -305,6 +311,11 @@ struct bpf_netns_link {
 
 struct bpf_netns_link___pre_6_17 {
 	enum bpf_attach_type type;
+};
+
+struct bpf_perf_link { /* 5.15+ */
+	struct bpf_link link;
+	struct file *perf_file;
 };
 
 struct bpf_iter__bpf_link {

@@ -90,13 +90,16 @@ struct bpfmap_elem_count_record {
  * objects and is followed by its nr_names cgroup name records (leaf
  * first, the hierarchy root excluded); then come fd records, one per BPF
  * file of that task. A task is described again if the iterator lost
- * track (user space merges by tgid). An end record closes the stream.
+ * track (user space merges by tgid). Perf event records, one per perf
+ * event file that carries a BPF program, stand alone (they name their
+ * task). An end record closes the stream.
  */
 enum bpfmap_owner_rec_type {
 	BPFMAP_OWNER_REC_TASK = 1,
 	BPFMAP_OWNER_REC_NAME = 2,
 	BPFMAP_OWNER_REC_FD = 3,
 	BPFMAP_OWNER_REC_END = 4,
+	BPFMAP_OWNER_REC_PERF = 5,
 };
 
 /* Kinds of BPF object a file can be. */
@@ -104,6 +107,8 @@ enum bpfmap_obj_kind {
 	BPFMAP_OBJ_MAP = 1,
 	BPFMAP_OBJ_PROG = 2,
 	BPFMAP_OBJ_LINK = 3,
+	/* A perf event file: written as a perf record, never as an fd record. */
+	BPFMAP_OBJ_PERF_EVENT = 4,
 };
 
 #define BPFMAP_COMM_LEN 16 /* TASK_COMM_LEN */
@@ -135,6 +140,21 @@ struct bpfmap_owner_fd_record {
 	__u32 tgid; /* the task described last */
 	__u32 fd;
 	__u32 prog_id; /* links: the linked program's id (0 if none) */
+};
+
+/*
+ * A perf event file with a BPF program attached (PERF_EVENT_IOC_SET_BPF,
+ * or a perf_event link made from it): user space asks the kernel what it
+ * probes with BPF_TASK_FD_QUERY on (tgid, fd). event_id is the event's
+ * own id (PERF_FORMAT_ID), the same for every fd of one event, and what
+ * a perf_event link's record names (bpfmap_link_record.perf_event_id).
+ */
+struct bpfmap_owner_perf_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_PERF */
+	__u32 tgid; /* the holding task, in the initial PID namespace */
+	__u32 fd;
+	__u32 prog_id; /* the program attached to the event */
+	__u64 event_id;
 };
 
 struct bpfmap_owner_end_record {
@@ -188,6 +208,7 @@ struct bpfmap_link_record {
 	__u32 nr_cgroup_names;
 	char ifname[BPFMAP_IFNAME_LEN];
 	char target[BPFMAP_LINK_TARGET_LEN];
+	__u64 perf_event_id; /* perf_event links: the event's id (0 if none) */
 };
 
 struct bpfmap_link_cgroup_name {
@@ -217,12 +238,13 @@ struct bpfmap_map_err_key {
 _Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
-_Static_assert(sizeof(struct bpfmap_link_record) == 144, "link record ABI");
+_Static_assert(sizeof(struct bpfmap_link_record) == 152, "link record ABI");
 _Static_assert(sizeof(struct bpfmap_link_cgroup_name) == 256, "cgroup name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_task_record) == 40, "owner task record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_name_record) == 264, "owner name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_end_record) == 16, "owner end record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_perf_record) == 24, "owner perf record ABI");
 _Static_assert(sizeof(struct bpfmap_map_err_key) == 8, "map error key ABI");
 
 #endif /* BPFMAP_RECORDS_H */

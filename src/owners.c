@@ -30,6 +30,7 @@ static void table_empty(struct owner_table *t)
 	tasks_free(t);
 	pins_free(t);
 	t->nr_refs = 0;
+	t->nr_perf = 0;
 	memset(t->next_ref, 0, sizeof(t->next_ref));
 	free(t->containers);
 	free(t->pods);
@@ -48,6 +49,7 @@ void owner_table__fini(struct owner_table *t)
 	free(t->tasks);
 	free(t->refs);
 	free(t->pins);
+	free(t->perf);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -307,6 +309,26 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 			if (!err && rec.kind == BPFMAP_OBJ_LINK && rec.prog_id)
 				err = add_ref(t, BPFMAP_OBJ_PROG, rec.prog_id, (uint32_t)current,
 					      OWNER_VIA_LINK);
+			break;
+		}
+		case BPFMAP_OWNER_REC_PERF: {
+			struct bpfmap_owner_perf_record rec;
+
+			used = sizeof(rec);
+			if ((size_t)(end - p) < used) {
+				err = -EPROTO;
+				break;
+			}
+			memcpy(&rec, p, sizeof(rec));
+			if (!rec.prog_id || !rec.tgid) {
+				err = -EPROTO;
+				break;
+			}
+			err = grow_array((void **)&t->perf, &t->cap_perf, t->nr_perf + 1,
+					 sizeof(*t->perf));
+			if (!err)
+				t->perf[t->nr_perf++] = (struct owner_perf){
+					rec.tgid, rec.fd, rec.prog_id, rec.event_id};
 			break;
 		}
 		case BPFMAP_OWNER_REC_END: {

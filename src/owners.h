@@ -67,6 +67,14 @@ struct owner_pin {
 	char *path;
 };
 
+/* A perf event file carrying a BPF program (bpfmap_owner_perf_record). */
+struct owner_perf {
+	uint32_t tgid;
+	uint32_t fd;
+	uint32_t prog_id;
+	uint64_t event_id;
+};
+
 /* Per container or pod: what its tasks hold. */
 struct owner_workload {
 	uint32_t task; /* a task of the workload, for its labels */
@@ -89,6 +97,8 @@ struct owner_table {
 	size_t nr_pins, cap_pins;
 	struct owner_workload *containers, *pods;
 	size_t nr_containers, nr_pods;
+	struct owner_perf *perf; /* in stream order: fds of one event may repeat */
+	size_t nr_perf, cap_perf;
 	uint64_t stamp;
 	uint32_t reader_tgid;
 	uint32_t reader_pidns_level; /* 0: every task on the host was visible */
@@ -97,6 +107,7 @@ struct owner_table {
 /*
  * Decode a whole task_file read into t (emptied first). Tasks described
  * twice are merged by tgid; a link fd also holds its program (via link).
+ * Perf event records land in t->perf (they hold no object of their own).
  * -EPROTO for a stream that is torn, out of order or without its end
  * record; -ENOMEM.
  */

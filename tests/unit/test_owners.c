@@ -662,6 +662,64 @@ static void test_workloads(void **state)
 	free(s.bytes);
 }
 
+static void put_perf(struct stream *s, uint32_t tgid, uint32_t fd, uint32_t prog_id,
+		     uint64_t event_id)
+{
+	struct bpfmap_owner_perf_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_PERF,
+		.tgid = tgid,
+		.fd = fd,
+		.prog_id = prog_id,
+		.event_id = event_id,
+	};
+
+	put(s, &rec, sizeof(rec));
+}
+
+/* Perf event records stand alone, hold no object, and are kept in stream order. */
+static void test_perf_records(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s = {0};
+	size_t first;
+
+	(void)state;
+	put_perf(&s, 300, 12, 41, 9001); /* before any task: it names its own */
+	put_task(&s, 100, "agent", NULL, 0);
+	put_fd(&s, 100, BPFMAP_OBJ_PROG, 41, 0);
+	put_perf(&s, 100, 14, 41, 9002);
+	put_perf(&s, 100, 15, 41, 9002); /* a dup'd fd of one event */
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_perf, 3);
+	assert_int_equal(t.perf[0].tgid, 300);
+	assert_int_equal(t.perf[0].fd, 12);
+	assert_int_equal(t.perf[0].prog_id, 41);
+	assert_true(t.perf[0].event_id == 9001);
+	assert_int_equal(t.perf[2].fd, 15);
+	assert_true(t.perf[2].event_id == 9002);
+	/* Only the fd holds the program: tgid 300 is no holder. */
+	assert_int_equal(t.nr_tasks, 1);
+	assert_int_equal(owner_table__find(&t, BPFMAP_OBJ_PROG, 41, &first), 1);
+
+	/* Decoding again empties the list; a torn or program-less record is refused. */
+	s.len = 0;
+	put_perf(&s, 1, 3, 7, 1);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_perf, 1);
+	assert_int_equal(
+		owner_table__decode(&t, s.bytes, sizeof(struct bpfmap_owner_perf_record) - 4),
+		-EPROTO);
+	assert_int_equal(t.nr_perf, 0);
+	s.len = 0;
+	put_perf(&s, 1, 3, 0, 1);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), -EPROTO);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_workloads),
 		cmocka_unit_test(test_find_in_any_order),
 		cmocka_unit_test(test_decode_sorts_any_order),
+		cmocka_unit_test(test_perf_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
