@@ -1,15 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer: iterator byte streams, torn or hostile, decode safely or are rejected. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "owners.h"
+#include "perf_attach.h"
 #include "records_decode.h"
+
+/* The kernel's answer, made up from the fd: any fd type, name and offset. */
+static int fuzz_query(void *ctx, uint32_t tgid, uint32_t fd, struct perf_query *q)
+{
+	(void)ctx;
+	if (fd % 5 == 0)
+		return -EBADF;
+	q->prog_id = tgid;
+	q->fd_type = fd % 8;
+	q->offset = fd;
+	q->addr = (uint64_t)fd << 32;
+	memset(q->name, 'a' + fd % 26, sizeof(q->name)); /* not terminated: the table must cut it */
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct map_use_index idx = {};
 	struct prog_table progs = {};
 	struct map_table maps = {};
+	struct owner_table owners = {};
+	struct perf_attach_table perf = {};
 	size_t first;
 
 	if (!records_decode_maps(data, size, &maps)) {
@@ -31,6 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					__builtin_trap();
 		}
 	}
+	/* Owners streams, and their perf event records through a made-up kernel. */
+	if (!owner_table__decode(&owners, data, size) &&
+	    !perf_attach_table__read(&perf, owners.perf, owners.nr_perf, fuzz_query, NULL)) {
+		for (size_t i = 0; i < perf.nr; i++) {
+			if (perf_attach_table__find(&perf, perf.a[i].event_id) == NULL ||
+			    !perf_attach_type_name(perf.a[i].fd_type))
+				__builtin_trap();
+		}
+	}
+	perf_attach_table__fini(&perf);
+	owner_table__fini(&owners);
 	map_use_index__fini(&idx);
 	prog_table__fini(&progs);
 	map_table__fini(&maps);
