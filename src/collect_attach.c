@@ -2,8 +2,9 @@
 /*
  * Programs attached without a link: XDP and tc cls_bpf filters through
  * netlink, in every network namespace that holds a process
- * (attach_netlink), and cgroup programs attached with BPF_PROG_ATTACH
- * (attach_cgroup). They join
+ * (attach_netlink), cgroup programs attached with BPF_PROG_ATTACH
+ * (attach_cgroup), and kprobes, uprobes and tracepoints attached through
+ * perf events (attach_perf_event). They join
  * ebpf_prog_attach_info, the family link attachments write, with no
  * link_id and a `via` label saying where they were found; the programs
  * filters apply as for links.
@@ -598,6 +599,143 @@ int collect_attach_cgroup(struct scrape *s)
 	log_debug("attach_cgroup: %zu cgroups, %zu attach types asked", cw.cgroups, cw.nr_types);
 out:
 	free(path);
+	owner_set__fini(&w.set);
+	str_arena__fini(&w.strings);
+	return err;
+}
+
+/* --- kprobes, uprobes and tracepoints attached through perf events -------- */
+
+static int task_fd_query(void *ctx, uint32_t tgid, uint32_t fd, struct perf_query *q)
+{
+	__u32 len = sizeof(q->name), prog_id = 0, fd_type = 0;
+	__u64 offset = 0, addr = 0;
+	int err;
+
+	(void)ctx;
+	q->name[0] = '\0';
+	err = bpf_task_fd_query((int)tgid, (int)fd, 0, q->name, &len, &prog_id, &fd_type, &offset,
+				&addr);
+	err = err < 0 ? -errno : 0;
+	/* A name longer than the buffer is cut, and still said. */
+	if (err == -ENOSPC)
+		err = 0;
+	q->prog_id = prog_id;
+	q->fd_type = fd_type;
+	q->offset = offset;
+	q->addr = addr;
+	return err;
+}
+
+int scrape_perf_attach(struct scrape *s)
+{
+	struct owner_table local = {0};
+	const struct owner_table *t = &s->owners;
+	const struct iter_buf *buf;
+	int err = 0;
+
+	if (s->perf_read)
+		return s->perf_err;
+	s->perf_read = true;
+	if (!s->owners_valid) {
+		/* The owners collector is off or failed: its read, for the perf events only. */
+		err = scrape_read(s, ITER_OWNERS, &buf);
+		if (!err)
+			err = owner_table__decode(&local, buf->data, buf->len);
+		if (err)
+			goto out;
+		t = &local;
+	}
+	err = perf_attach_table__read(&s->perf, t->perf, t->nr_perf, task_fd_query, NULL);
+out:
+	owner_table__fini(&local);
+	s->perf_err = err;
+	return err;
+}
+
+/* Is this event a perf_event link's (whose series carries it)? */
+static bool perf_link_holds(const struct link_table *links, uint64_t event_id)
+{
+	for (size_t i = 0; i < links->nr; i++) {
+		const struct bpfmap_link_record *r = &links->links[i].rec;
+
+		if (r->type == BPF_LINK_TYPE_PERF_EVENT && r->perf_event_id == event_id)
+			return true;
+	}
+	return false;
+}
+
+static int cmp_perf_row(const void *a, const void *b)
+{
+	const struct perf_attach *x = *(const struct perf_attach *const *)a;
+	const struct perf_attach *y = *(const struct perf_attach *const *)b;
+
+	if (x->prog_id != y->prog_id)
+		return x->prog_id < y->prog_id ? -1 : 1;
+	if (x->fd_type != y->fd_type)
+		return x->fd_type < y->fd_type ? -1 : 1;
+	return strcmp(x->target, y->target);
+}
+
+int collect_attach_perf_event(struct scrape *s)
+{
+	struct attach_writer w = {.s = s};
+	const struct perf_attach **rows = NULL;
+	size_t nr = 0, linked = 0, written = 0;
+	int err;
+
+	if (iters__available(s->iters, ITER_PROGS)) {
+		err = scrape_programs(s);
+		if (err)
+			return err;
+	}
+	err = attach_links(s);
+	if (!err)
+		err = scrape_perf_attach(s);
+	if (err)
+		return err;
+	rows = calloc(s->perf.nr ? s->perf.nr : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->perf.nr; i++) {
+		if (perf_link_holds(&s->links, s->perf.a[i].event_id))
+			linked++;
+		else
+			rows[nr++] = &s->perf.a[i];
+	}
+	/* Events alike (one per CPU, or opened twice) make one series. */
+	qsort(rows, nr, sizeof(*rows), cmp_perf_row);
+	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
+	for (size_t i = 0; i < nr; i++) {
+		const struct perf_attach *a = rows[i];
+		struct prog_labels l;
+		const char *name;
+		char id[12];
+
+		if (i && !cmp_perf_row(&rows[i - 1], &rows[i]))
+			continue;
+		err = attach_prog_name(&w, a->prog_id, &l, &name);
+		if (err)
+			goto out;
+		if (!name)
+			continue;
+		snprintf(id, sizeof(id), "%u", a->prog_id);
+		const struct expo_label labels[] = {
+			{"id", id},
+			{"name", name},
+			{"via", "perf_event"},
+			{"attach_type", perf_attach_type_name(a->fd_type)},
+			{"target", a->target},
+		};
+
+		expo__sample(s->out, labels, sizeof(labels) / sizeof(labels[0]), 1);
+		written++;
+	}
+	log_debug("attach_perf_event: %zu perf events with a program, %zu of perf_event links, "
+		  "%zu series, %zu closed meanwhile, %zu the kernel does not describe",
+		  s->perf.nr, linked, written, s->perf.gone, s->perf.unsupported);
+out:
+	free(rows);
 	owner_set__fini(&w.set);
 	str_arena__fini(&w.strings);
 	return err;

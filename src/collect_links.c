@@ -4,7 +4,8 @@
  * attaches its program to, and each program's attachments. A link is
  * exported exactly when its program is: the programs filters apply, on
  * the same label values (prog_labels__build()), whether or not program
- * series are exported.
+ * series are exported. A perf_event link's target is what its perf event
+ * probes (scrape_perf_attach()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "log.h"
 #include "util.h"
 
 /* UAPI numbers are stable; libbpf 1.1 does not know the newer ones. */
@@ -151,6 +153,14 @@ static int link_row_init(struct link_row *row, struct scrape *s, const struct li
 	default:
 		break;
 	}
+	/* A perf_event link: what its event probes, asked on an fd of the event. */
+	if (rec->type == BPF_LINK_TYPE_PERF_EVENT && rec->perf_event_id && s->perf_read &&
+	    !s->perf_err) {
+		const struct perf_attach *a = perf_attach_table__find(&s->perf, rec->perf_event_id);
+
+		if (a)
+			row->target = a->target;
+	}
 	return 0;
 }
 
@@ -235,6 +245,16 @@ int collect_links(struct scrape *s)
 	if (err)
 		return err;
 	s->links_valid = true;
+	for (size_t i = 0; i < s->links.nr; i++) {
+		if (s->links.links[i].rec.type != BPF_LINK_TYPE_PERF_EVENT)
+			continue;
+		/* Without the answer, perf_event links only lack their target. */
+		err = scrape_perf_attach(s);
+		if (err)
+			log_debug("links: perf_event link targets unknown: %s", strerror(-err));
+		err = 0;
+		break;
+	}
 	rows = calloc(s->links.nr ? s->links.nr : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;

@@ -22,6 +22,12 @@ static bool attach_cgroup_supported(const struct scrape *s)
 	return iters__available(s->iters, ITER_PROGS);
 }
 
+/* Perf event files are found by the owners' task_file read. */
+static bool attach_perf_event_supported(const struct scrape *s)
+{
+	return iters__available(s->iters, ITER_OWNERS);
+}
+
 static bool map_errors_supported(const struct scrape *s)
 {
 	return s->map_errors != NULL;
@@ -40,6 +46,8 @@ static const struct collector collectors[] = {
 	/* After links: the XDP programs of links are theirs, and the family continues. */
 	{"attach_netlink", COLLECTOR_ATTACH_NETLINK, collect_attach_netlink, NULL},
 	{"attach_cgroup", COLLECTOR_ATTACH_CGROUP, collect_attach_cgroup, attach_cgroup_supported},
+	{"attach_perf_event", COLLECTOR_ATTACH_PERF_EVENT, collect_attach_perf_event,
+	 attach_perf_event_supported},
 	{"map_errors", COLLECTOR_MAP_ERRORS, collect_map_errors, map_errors_supported},
 };
 
@@ -211,6 +219,7 @@ static void scrape__fini(struct scrape *s)
 	owner_table__fini(&s->owners);
 	free(s->owner_sets);
 	link_table__fini(&s->links);
+	perf_attach_table__fini(&s->perf);
 	map_err_table__fini(&s->map_errs);
 }
 

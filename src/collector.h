@@ -26,6 +26,7 @@
 #include "map_errors.h"
 #include "mem_cache.h"
 #include "records_decode.h"
+#include "perf_attach.h"
 
 /*
  * The owners collector's state across scrapes: name and pin caches, and
@@ -111,6 +112,9 @@ struct scrape {
 	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
 	struct link_table links;
 	bool links_valid; /* links holds this scrape's links */
+	struct perf_attach_table perf; /* where perf events' programs are attached */
+	bool perf_read; /* scrape_perf_attach() ran: perf_err is its result */
+	int perf_err;
 	struct map_errors *map_errors; /* NULL: not loaded */
 	struct map_err_table map_errs;
 };
@@ -182,6 +186,16 @@ int collect_links(struct scrape *s);
 int collect_map_errors(struct scrape *s);
 int collect_attach_netlink(struct scrape *s);
 int collect_attach_cgroup(struct scrape *s);
+int collect_attach_perf_event(struct scrape *s);
+
+/*
+ * This scrape's perf event attachments (s->perf), asked of the kernel on
+ * the first call, whichever collector makes it (attach_perf_event, or
+ * links for their perf_event links' targets): from the owners collector's
+ * read, or a read of the task_file iterator where owners did not run.
+ * 0 or -errno on every call.
+ */
+int scrape_perf_attach(struct scrape *s);
 
 /* An attach type as libbpf names it ("cgroup_inet_ingress"), or its number in buf. */
 const char *link_attach_type_name(uint32_t type, char *buf, size_t size);

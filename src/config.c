@@ -31,6 +31,7 @@ const char *const collector_names[COLLECTOR_MAX] = {
 	[COLLECTOR_MAP_ERRORS] = "map_errors",
 	[COLLECTOR_ATTACH_NETLINK] = "attach_netlink",
 	[COLLECTOR_ATTACH_CGROUP] = "attach_cgroup",
+	[COLLECTOR_ATTACH_PERF_EVENT] = "attach_perf_event",
 };
 
 const char *const counting_mode_names[COUNTING_MODE_MAX] = {

@@ -23,10 +23,11 @@ enum collector_id {
 	COLLECTOR_MAP_ERRORS,
 	COLLECTOR_ATTACH_NETLINK,
 	COLLECTOR_ATTACH_CGROUP,
+	COLLECTOR_ATTACH_PERF_EVENT,
 	COLLECTOR_MAX,
 };
 /* "maps", "programs", "owners", "links", "map_errors", "attach_netlink",
- * "attach_cgroup" */
+ * "attach_cgroup", "attach_perf_event" */
 extern const char *const collector_names[COLLECTOR_MAX];
 
 /* counting.method: how hash maps get their entry counts. */

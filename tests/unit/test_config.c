@@ -121,6 +121,7 @@ static void test_default(void **state)
 	assert_string_equal(collector_names[COLLECTOR_MAP_ERRORS], "map_errors");
 	assert_string_equal(collector_names[COLLECTOR_ATTACH_NETLINK], "attach_netlink");
 	assert_string_equal(collector_names[COLLECTOR_ATTACH_CGROUP], "attach_cgroup");
+	assert_string_equal(collector_names[COLLECTOR_ATTACH_PERF_EVENT], "attach_perf_event");
 }
 
 static void test_empty_inputs(void **state)
@@ -406,7 +407,8 @@ static void test_unknown_keys(void **state)
 	expect_error("log: {lvl: info}\n", "t.yaml:1:7: log: unknown key \"lvl\" (allowed: level)");
 	expect_error("collectors:\n  nodes: true\n",
 		     "t.yaml:2:3: collectors: unknown key \"nodes\" (allowed: maps, programs, "
-		     "owners, links, map_errors, attach_netlink, attach_cgroup)");
+		     "owners, links, map_errors, attach_netlink, attach_cgroup, "
+		     "attach_perf_event)");
 	expect_error("programs:\n  stats: true\n",
 		     "t.yaml:2:3: programs: unknown key \"stats\" (allowed: run_stats)");
 	expect_error("memory:\n  max_age: 1\n",
