@@ -82,6 +82,8 @@ MAP_ERRORS_FIXTURE := $(BUILD)/tests/map_errors_fixture
 MAP_ERRORS_FIXTURE_STATIC := $(BUILD)/tests/map_errors_fixture-static
 # Programs real tools attach without a link (tests/integration/attach.sh).
 ATTACH_PROGS := $(BUILD)/tests/attach_progs.bpf.o
+# libbpf's perf_event links, beside it (attach.sh finds both by its path).
+PERF_LINK := $(BUILD)/tests/perf_link $(BUILD)/tests/perf_link.bpf.o
 
 # Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
 K8S_TOOLS := $(CACHE)/k8s-tools
@@ -233,7 +235,7 @@ unit: $(UNIT_TESTS)
 
 # Every suite runs even if one fails; any failing fails the target.
 integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUILD)/tests/objects \
-	     $(MAP_ERRORS_FIXTURE) $(ATTACH_PROGS)
+	     $(MAP_ERRORS_FIXTURE) $(ATTACH_PROGS) $(PERF_LINK)
 	@rc=0; \
 	tests/integration/run.sh $(BIN) $(FIXTURE) || rc=1; \
 	tests/integration/owners.sh $(BIN) $(OWNER_FIXTURE) || rc=1; \

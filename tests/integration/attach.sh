@@ -8,7 +8,10 @@
 # netns) and a namespace only a process holds (bpftool net); cgroup
 # programs attached by bpftool cgroup attach, multi and override, one in
 # a Kubernetes-style pod cgroup (bpftool cgroup tree); the cost of the
-# cgroup walk over a few thousand cgroups.
+# cgroup walk over a few thousand cgroups; kprobes, uprobes and
+# tracepoints attached through perf events, by bpftrace (ioctl) and by
+# libbpf (perf_event links, tests/integration/perf_link.c), against
+# bpftool perf.
 #
 #   attach.sh BIN ATTACH_PROGS_OBJ     (as root)
 #
@@ -38,9 +41,18 @@ K_UID=2d1c5f3b-6a7e-4f4d-8c9b-8e7f6a5d4c3b
 ROOTFS=$HERE/../fixtures/rootfs
 CG_MOUNT=''
 NR_CGROUPS=${ATTACH_CGROUPS:-3000}
+# The perf_event link fixture, built next to ATTACH_PROGS_OBJ.
+PERF_LINK=$(dirname -- "$OBJ")/perf_link
+PERF_LINK_OBJ=$(dirname -- "$OBJ")/perf_link.bpf.o
+PERF_PIDS=() # bpftrace runs and the link fixture
+TRACEFS_MOUNTED=0
+DEBUGFS_MOUNTED=0
 
 attach_cleanup() {
-	local rc=$?
+	local rc=$? p
+	for p in "${PERF_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	((TRACEFS_MOUNTED)) && umount /sys/kernel/tracing 2>/dev/null
+	((DEBUGFS_MOUNTED)) && umount /sys/kernel/debug 2>/dev/null
 	ip link del "$HOST_IF" 2>/dev/null
 	ip link del "$HOST_IF2" 2>/dev/null
 	ip netns del "$NETNS" 2>/dev/null
@@ -311,11 +323,155 @@ case_cgroup_cost() {
 	case_end "d. the cgroup walk over $n cgroups answers" "$log"
 }
 
+# bpftool -j perf for the processes $1 (space-separated pids), one line per
+# program: "prog_id kind target", the target spelled as the exporter does.
+bpftool_perf() {
+	bpftool -j perf | python3 -c '
+import json, sys
+pids = set(int(p) for p in sys.argv[1].split())
+for x in json.load(sys.stdin):
+    if x["pid"] not in pids:
+        continue
+    t = x["fd_type"]
+    if t in ("kprobe", "kretprobe"):
+        tgt = x["func"] + ("+0x%x" % x["offset"] if x.get("offset") else "") if x.get("func") else "0x%x" % x["addr"]
+    elif t in ("uprobe", "uretprobe"):
+        tgt = "%s:0x%x" % (x["filename"], x["offset"])
+    else:
+        tgt = x["tracepoint"]
+    print(x["prog_id"], t, tgt)
+' "$1" | sort -u
+}
+
+# The exporter's perf event attachments of the programs in $2 (ids), from
+# scrape $1: via="perf_event" rows as "id attach_type target", and
+# perf_event links as "prog_id link target".
+exporter_perf() {
+	python3 -c '
+import re, sys
+ids = set(sys.argv[2].split())
+for line in open(sys.argv[1]):
+    m = re.match(r"(ebpf_prog_attach_info|ebpf_link_info)\{(.*)\} 1$", line)
+    if not m:
+        continue
+    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(2)))
+    if m.group(1) == "ebpf_prog_attach_info" and l.get("via") == "perf_event" and l["id"] in ids:
+        print(l["id"], l["attach_type"], l["target"])
+    elif m.group(1) == "ebpf_link_info" and l.get("link_type") == "perf_event" and l.get("prog_id") in ids:
+        print(l["prog_id"], "link", l.get("target", ""))
+' "$1" "$2" | sort
+}
+
+# wait_perf PID N: up to 10 s for bpftool perf to show N programs of PID.
+wait_perf() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(($(bpftool_perf "$1" | wc -l) >= $2)) && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+case_perf() {
+	local m=$TMP/p.txt log=$TMP/perf.log bt bt_k pl ids o e dur kp_refused=0 linked
+	case_begin
+	if ! command -v bpftrace >/dev/null; then
+		apt-get install -y -qq --no-install-recommends bpftrace >/dev/null 2>&1 ||
+			{ case_err "bpftrace cannot be installed"; case_end "e. perf events"; return; }
+	fi
+	if ! mountpoint -q /sys/kernel/tracing; then
+		mount -t tracefs nodev /sys/kernel/tracing && TRACEFS_MOUNTED=1
+	fi
+	if ! mountpoint -q /sys/kernel/debug; then
+		mount -t debugfs nodev /sys/kernel/debug && DEBUGFS_MOUNTED=1
+	fi
+	# bpftrace attaches with PERF_EVENT_IOC_SET_BPF, no link. Kprobes in a
+	# run of their own: a kernel that refuses them ends only that run.
+	bpftrace -e 'tracepoint:syscalls:sys_enter_openat { @o = count(); }
+		uprobe:/bin/bash:readline { @u = count(); }
+		uretprobe:/bin/bash:readline { @r = count(); }' >"$TMP/bt.out" 2>&1 &
+	bt=$!
+	PERF_PIDS+=("$bt")
+	bpftrace -e 'kprobe:do_nanosleep { @k = count(); } kretprobe:do_nanosleep { @r = count(); }' \
+		>"$TMP/bt_k.out" 2>&1 &
+	bt_k=$!
+	PERF_PIDS+=("$bt_k")
+	# libbpf attaches through perf_event links.
+	"$PERF_LINK" "$PERF_LINK_OBJ" >"$TMP/pl.out" 2>&1 &
+	pl=$!
+	PERF_PIDS+=("$pl")
+	wait_perf "$bt" 3 || case_err "bpftrace attached no tracepoint/uprobes: $(tr '\n' ' ' <"$TMP/bt.out")"
+	wait_perf "$pl" 3 || case_err "perf_link attached nothing: $(tr '\n' ' ' <"$TMP/pl.out")"
+	if wait_perf "$bt_k" 2; then
+		echo "# kprobes attached by bpftrace"
+	else
+		# Refused: ask again through libbpf, whose refusal the fixture prints.
+		kp_refused=1
+		echo "# kprobes refused by this kernel: $(grep -m1 -e 'attaching probe' -e kprobe_events "$TMP/bt_k.out")"
+		grep -q '^refused bme_pl_kp ' "$TMP/pl.out" ||
+			case_err "bpftrace's kprobe refused but libbpf's attached: $(tr '\n' ' ' <"$TMP/pl.out")"
+	fi
+	sed 's/^/# perf_link: /' "$TMP/pl.out"
+
+	start_exporter "$log" --log.level=debug || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_perf_event"} 1'
+	dur=$(awk '/scrape_collector_duration_seconds\{collector="attach_perf_event"\}/ { print $2 }' "$m")
+	echo "# attach_perf_event collector: ${dur}s per scrape"
+
+	o=$TMP/o.perf
+	e=$TMP/e.perf
+	bpftool_perf "$bt $bt_k $pl" >"$o"
+	ids=$(cut -d' ' -f1 "$o" | tr '\n' ' ')
+	exporter_perf "$m" "$ids" >"$e"
+	sed 's/^/# bpftool perf: /' "$o"
+	sed 's/^/# exporter: /' "$e"
+	# Programs of links: bpftool perf sees their events' fds too; the
+	# exporter reports them once, as the link's target.
+	linked=$(awk '$2 == "link" { print $1 }' "$e" | tr '\n' ' ')
+	awk -v linked=" $linked " 'index(linked, " " $1 " ") { print $1, "link", $3; next } { print }' \
+		"$o" | sort >"$o.placed"
+	compare "perf events" "$o.placed" "$e"
+	# Every link the fixture attached is among them, with its target.
+	while read -r word name id; do
+		[[ $word == attached ]] || continue
+		[[ " $linked " == *" $id "* ]] || case_err "link of $name (prog $id) has no perf_event target"
+	done <"$TMP/pl.out"
+	expect_match "$m" '^ebpf_link_info\{id="[0-9]+",link_type="perf_event",prog_id="[0-9]+",prog_name="bme_pl_up",attach_type="perf_event",target="/bin/bash:0x[0-9a-f]+"\} 1$' \
+		"uprobe link without its target"
+	expect_match "$m" '^ebpf_prog_attach_info\{id="[0-9]+",name="[^"]*",via="perf_event",attach_type="tracepoint",target="sys_enter_openat"\} 1$' \
+		"bpftrace's tracepoint not placed"
+	expect_match "$m" '^ebpf_prog_attach_info\{id="[0-9]+",name="[^"]*",via="perf_event",attach_type="uretprobe",target="/bin/bash:0x[0-9a-f]+"\} 1$' \
+		"bpftrace's uretprobe not placed"
+	if ((kp_refused)); then
+		# Nothing placed where the kernel placed nothing.
+		! grep -E 'attach_type="kret?probe"' "$m" | grep -q 'do_nanosleep' ||
+			case_err "a refused kprobe is reported"
+	fi
+	expect_match "$log" 'attach_perf_event: [0-9]+ perf events with a program, [0-9]+ of perf_event links' \
+		"no perf event count logged"
+	expect_promtool "$m"
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
+
+	# Without the owners collector the perf events are still read (its
+	# iterator, once), and links keep their targets.
+	start_exporter "$log.2" --no-collector.owners || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m.2")" 200 "scrape without owners"
+	exporter_perf "$m.2" "$ids" >"$e.2"
+	cmp -s "$e" "$e.2" || case_err "without owners: $(diff "$e" "$e.2" | tr '\n' ' ')"
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code without owners"
+	case_end "e. perf events: tracepoint, uprobe, uretprobe (ioctl and perf_event links) as bpftool perf places them; kprobes $( ((kp_refused)) && echo refused || echo placed)" "$log"
+}
+
 main() {
 	case_netlink
 	case_refused
 	case_cgroup
 	case_cgroup_cost
+	case_perf
 	SUMMARY_DONE=1
 	summary
 }
