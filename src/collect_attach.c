@@ -728,7 +728,7 @@ int collect_attach_perf_event(struct scrape *s)
 			{"target", a->target},
 		};
 
-		expo__sample(s->out, labels, sizeof(labels) / sizeof(labels[0]), 1);
+		expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
 		written++;
 	}
 	log_debug("attach_perf_event: %zu perf events with a program, %zu of perf_event links, "

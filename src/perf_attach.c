@@ -8,6 +8,7 @@
 
 #include "grow.h"
 #include "perf_attach.h"
+#include "util.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's own "not supported", as user space sees it */
@@ -24,7 +25,7 @@ const char *perf_attach_type_name(uint32_t fd_type)
 		[BPF_FD_TYPE_URETPROBE] = "uretprobe",
 	};
 
-	return fd_type < sizeof(names) / sizeof(names[0]) ? names[fd_type] : NULL;
+	return fd_type < ARRAY_SIZE(names) ? names[fd_type] : NULL;
 }
 
 size_t perf_attach_target(uint32_t fd_type, const char *name, uint64_t offset, uint64_t addr,
