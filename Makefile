@@ -192,6 +192,11 @@ $(MAP_ERRORS_FIXTURE_STATIC): tests/integration/map_errors_fixture.c $(MAP_ERROR
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -I$(BUILD)/tests -static $< -lbpf -lelf -lz -o $@
 
+PERF_LINK_STATIC := $(BUILD)/tests/perf_link-static
+$(PERF_LINK_STATIC): tests/integration/perf_link.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static $< -lbpf -lelf -lz -o $@
+
 $(BUILD)/tests/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
@@ -251,9 +256,10 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUIL
 # (downloaded once into .cache/kernels), each booted twice: as it comes, and
 # with a BPF LSM policy refusing the element iterator and trampolines.
 test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
-		$(MAP_ERRORS_FIXTURE_STATIC)
+		$(MAP_ERRORS_FIXTURE_STATIC) $(PERF_LINK_STATIC) $(BUILD)/tests/perf_link.bpf.o
 	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
-		$(CACHE)/kernels $(MAP_ERRORS_FIXTURE_STATIC)
+		$(CACHE)/kernels $(MAP_ERRORS_FIXTURE_STATIC) $(PERF_LINK_STATIC) \
+		$(BUILD)/tests/perf_link.bpf.o
 
 # The chart, deploy/ and the alert rules, offline.
 test-helm: $(BIN) $(HELM)

@@ -351,6 +351,54 @@ if [ -x /bin/map_errors_fixture ]; then
 		sh /test/map_errors_bench.sh $BIN /bin/map_errors_fixture 20000 2115 2>&1 | sed 's/^/# /'
 fi
 
+# Programs on kprobes, through a perf_event link (libbpf's way) and
+# without one (PERF_EVENT_IOC_SET_BPF, BCC's and bpftrace's way): the
+# host suite compares these with bpftool perf where the host allows
+# kprobes; here the oracle is where perf_link attached them.
+if [ -x /bin/perf_link ]; then
+	case_begin
+	/bin/perf_link /test/perf_link.bpf.o >$T/pl.out 2>&1 &
+	PL_PID=$!
+	for _ in $(seq 100); do
+		grep -qx ready $T/pl.out && break
+		sleep 0.1
+	done
+	grep -qx ready $T/pl.out || case_err "perf_link did not start: $(tr '\n' ' ' <$T/pl.out)"
+	sed 's/^/# perf_link: /' $T/pl.out
+	wget -q -O $T/perf.txt http://127.0.0.1:$PORT/metrics || case_err "scrape failed"
+	expect_line $T/perf.txt 'bpfmap_exporter_scrape_collector_success{collector="attach_perf_event"} 1'
+	# placed ID TARGET: the program's link has that target, or a via="perf_event" row has.
+	placed() {
+		grep -E '^ebpf_(link_info|prog_attach_info)\{' $T/perf.txt |
+			grep -E "([{,]id|prog_id)=\"$1\"" | grep -E 'link_type="perf_event"|via="perf_event"' |
+			grep -c "target=\"$2\""
+	}
+	placed_kinds=''
+	for name in bme_pl_kp bme_pl_kret; do
+		id=$(awk -v n=$name '$1 == "attached" && $2 == n { print $3 }' $T/pl.out)
+		if [ -z "$id" ]; then
+			# Refused by this kernel: nothing may be placed there.
+			grep -q "^refused $name " $T/pl.out || case_err "$name neither attached nor refused"
+			continue
+		fi
+		[ "$(placed $id do_nanosleep)" -ge 1 ] || case_err "$name (prog $id): no target do_nanosleep"
+		placed_kinds="$placed_kinds $name"
+	done
+	id=$(awk '$1 == "attached-ioctl" { print $3 }' $T/pl.out)
+	if [ -n "$id" ]; then
+		n=$(grep '^ebpf_prog_attach_info{' $T/perf.txt | grep -E "[{,]id=\"$id\"" |
+			grep 'via="perf_event"' | grep 'attach_type="kprobe"' | grep -c 'target="hrtimer_nanosleep"')
+		expect_eq "$n" 1 "via=perf_event kprobe rows of prog $id on hrtimer_nanosleep"
+		placed_kinds="$placed_kinds ioctl"
+	else
+		grep -q '^refused-ioctl ' $T/pl.out || case_err "the ioctl kprobe neither attached nor refused"
+		expect_no_match $T/perf.txt 'target="hrtimer_nanosleep"' "a target of a refused kprobe"
+	fi
+	kill -TERM $PL_PID
+	wait $PL_PID
+	case_end "l. perf events: kprobes placed (${placed_kinds# })" $T/srv.log
+fi
+
 case_begin
 kill -TERM $SRV_PID
 wait $SRV_PID

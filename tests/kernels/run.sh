@@ -9,7 +9,8 @@
 # (REFUSE_WALKS) that refuses the bpf_map_elem iterator and trampolines,
 # as some production kernels do, so the counting fallbacks run there too.
 #
-#   run.sh BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE]
+#   run.sh BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE
+#          [PERF_LINK PERF_LINK_OBJ]]
 #                      (as root; BIN, the fixtures and REFUSE_WALKS static)
 #
 # Kernel packages are resolved through apt (their names change with ABI
@@ -30,8 +31,8 @@ KERNELS=(
 )
 VM_TIMEOUT=${VM_TIMEOUT:-300} # seconds per VM; a boot and test take ~10 s
 
-if (($# != 5 && $# != 6)); then
-	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE]" >&2
+if (($# != 5 && $# != 6 && $# != 8)); then
+	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE [PERF_LINK PERF_LINK_OBJ]]" >&2
 	exit 2
 fi
 BIN=$(realpath -- "$1")
@@ -40,6 +41,8 @@ PROGS_FIXTURE=$(realpath -- "$3")
 REFUSE_WALKS=$(realpath -- "$4")
 CACHE=$(realpath -m -- "$5")
 MAP_ERRORS_FIXTURE=${6:+$(realpath -- "$6")}
+PERF_LINK=${7:+$(realpath -- "$7")}
+PERF_LINK_OBJ=${8:+$(realpath -- "$8")}
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 TMP=$(mktemp -d /tmp/bpfmap-kernels.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -110,6 +113,11 @@ build_initramfs() {
 		cp "$MAP_ERRORS_FIXTURE" "$root/bin/map_errors_fixture" || return 1
 		cp "$HERE/../integration/map_errors.sh" "$root/test/map_errors.sh" || return 1
 		cp "$HERE/../bench/map_errors.sh" "$root/test/map_errors_bench.sh" || return 1
+	fi
+	# Optional: kprobes with and without a link (guest.sh runs them if present).
+	if [[ -n $PERF_LINK ]]; then
+		cp "$PERF_LINK" "$root/bin/perf_link" && cp "$PERF_LINK_OBJ" "$root/test/perf_link.bpf.o" ||
+			return 1
 	fi
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
 }
