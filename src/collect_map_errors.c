@@ -13,26 +13,6 @@
 #include "records.h"
 #include "util.h"
 
-/* In this order on each map: a map's reasons, and the label values. */
-static const char *const reasons[] = {"full",	   "no_memory",	   "busy", "exists",
-				      "not_found", "out_of_range", "other"};
-#define NR_REASONS (ARRAY_SIZE(reasons))
-
-static size_t reason_index(const char *reason)
-{
-	for (size_t i = 0; i < NR_REASONS; i++)
-		if (!strcmp(reasons[i], reason))
-			return i;
-	return NR_REASONS - 1;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Every map of this scrape, ascending (s->maps, which scrape_map_rows() read). */
 static int live_ids(struct scrape *s, uint32_t **out, size_t *nr)
 {
@@ -65,27 +45,26 @@ static void write_failures(struct scrape *s, const uint32_t *kept_ids, size_t nr
 		     "programs and the bpf() syscall.",
 		     EXPO_COUNTER);
 	for (size_t i = 0; i < t->nr;) {
-		uint64_t by_reason[NR_REASONS] = {};
-		bool seen[NR_REASONS] = {};
+		uint64_t by_reason[MAP_ERR_REASONS] = {};
+		bool seen[MAP_ERR_REASONS] = {};
 		uint32_t id = t->counts[i].map_id;
 		char id_str[11];
 
 		/* Several errnos may share a reason: one series each. */
 		for (; i < t->nr && t->counts[i].map_id == id; i++) {
-			const char *r = map_err_reason(t->counts[i].map_type, t->counts[i].err);
-			size_t k;
+			int k = map_err_reason_id(t->counts[i].map_type, t->counts[i].err);
 
-			if (!r)
+			if (k < 0)
 				continue;
-			k = reason_index(r);
 			by_reason[k] += t->counts[i].count;
 			seen[k] = true;
 		}
 		if (!kept(kept_ids, nr_kept, id))
 			continue;
 		expo_format_u64(id, id_str);
-		for (size_t k = 0; k < NR_REASONS; k++) {
-			const struct expo_label labels[] = {{"id", id_str}, {"reason", reasons[k]}};
+		for (size_t k = 0; k < MAP_ERR_REASONS; k++) {
+			const struct expo_label labels[] = {{"id", id_str},
+							    {"reason", map_err_reason_names[k]}};
 
 			if (seen[k])
 				expo__sample_u64(s->out, labels, 2, by_reason[k]);

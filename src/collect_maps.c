@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 
 #include "collector.h"
+#include "grow.h"
 #include "log.h"
 #include "map_walk.h"
 #include "objinfo.h"
@@ -336,18 +337,10 @@ static int walk_map(void *arg, enum map_count_method how, const struct bpfmap_ma
 /* Keep the holders of a kept row (the set is reused for the next map). */
 static int keep_holders(struct map_owners *o, struct map_row *row)
 {
-	if (o->nr + o->set.nr > o->cap) {
-		size_t cap = o->cap ? o->cap : 64;
-		struct owner_holder *p;
+	int err = grow_array((void **)&o->holders, &o->cap, o->nr + o->set.nr, sizeof(*o->holders));
 
-		while (cap < o->nr + o->set.nr)
-			cap *= 2;
-		p = reallocarray(o->holders, cap, sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		o->holders = p;
-		o->cap = cap;
-	}
+	if (err)
+		return err;
 	if (o->set.nr)
 		memcpy(o->holders + o->nr, o->set.h, o->set.nr * sizeof(*o->holders));
 	row->first_holder = o->nr;

@@ -14,6 +14,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "grow.h"
 #include "log.h"
 #include "map_errors.h"
 #include "records.h"
@@ -256,30 +257,6 @@ int map_errors__has_evictions(const struct map_errors *me)
 	return me && me->evictions;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 static __u64 sum(const __u64 *v, int n)
 {
 	__u64 s = 0;
@@ -319,13 +296,14 @@ static int read_counts(struct map_errors *me, const uint32_t *live, size_t nr_li
 		if (live && !bsearch(&key.map_id, live, nr_live, sizeof(*live), cmp_u32)) {
 			if (nr_live && key.map_id > live[nr_live - 1])
 				continue;
-			err = grow((void **)&gone, &cap_gone, nr_gone + 1, sizeof(*gone));
+			err = grow_array((void **)&gone, &cap_gone, nr_gone + 1, sizeof(*gone));
 			if (err)
 				goto out;
 			gone[nr_gone++] = key;
 			continue;
 		}
-		err = grow((void **)&out->counts, &out->cap, out->nr + 1, sizeof(*out->counts));
+		err = grow_array((void **)&out->counts, &out->cap, out->nr + 1,
+				 sizeof(*out->counts));
 		if (err)
 			goto out;
 		c = &out->counts[out->nr++];

@@ -29,11 +29,24 @@ void map_err_table__fini(struct map_err_table *t);
 /* Sort by (map id, err); for readers and tests. */
 void map_err_table__sort(struct map_err_table *t);
 
-/*
- * The reason label of a failure: "full", "no_memory", "exists",
- * "not_found", "busy", "out_of_range" or "other" (README: why these).
- * NULL for BPFMAP_ERR_EVICTED, which is not a failure.
- */
+/* The reasons a failure is labelled with (README: why these), in series order. */
+enum map_err_reason_id {
+	MAP_ERR_FULL,
+	MAP_ERR_NO_MEMORY,
+	MAP_ERR_BUSY,
+	MAP_ERR_EXISTS,
+	MAP_ERR_NOT_FOUND,
+	MAP_ERR_OUT_OF_RANGE,
+	MAP_ERR_OTHER,
+	MAP_ERR_REASONS,
+};
+
+/* Each reason's label value: "full", "no_memory", ... */
+extern const char *const map_err_reason_names[MAP_ERR_REASONS];
+
+/* A failure's reason; -1 for BPFMAP_ERR_EVICTED, which is not a failure. */
+int map_err_reason_id(uint32_t map_type, uint32_t err);
+/* Its label value, or NULL for BPFMAP_ERR_EVICTED. */
 const char *map_err_reason(uint32_t map_type, uint32_t err);
 
 struct map_errors;

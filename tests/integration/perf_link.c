@@ -53,7 +53,8 @@ static int kprobe_ioctl(int prog_fd, const char *func)
 	attr.type = type;
 	attr.config1 = (__u64)(unsigned long)func; /* kprobe_func */
 	attr.config2 = 0; /* offset */
-	fd = syscall(__NR_perf_event_open, &attr, -1 /* pid */, 0 /* cpu */, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = syscall(__NR_perf_event_open, &attr, -1 /* pid */, 0 /* cpu */, -1,
+		     PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog_fd) || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
 		memset(&info, 0, sizeof(info));
 		bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len);
 		if (fd < 0)
-			printf("refused-ioctl %s %d %s\n", KPROBE_IOCTL_PROG, fd, KPROBE_IOCTL_FUNC);
+			printf("refused-ioctl %s %d %s\n", KPROBE_IOCTL_PROG, fd,
+			       KPROBE_IOCTL_FUNC);
 		else
 			printf("attached-ioctl %s %u %s\n", KPROBE_IOCTL_PROG, info.id,
 			       KPROBE_IOCTL_FUNC);
