@@ -241,8 +241,9 @@ static int parse_object(struct json *j, int depth, const char *key)
 		n = parse_string(j, member, sizeof(member) - 1);
 		if (n < 0)
 			return -EINVAL;
-		if ((size_t)n > sizeof(member) - 1)
-			member[0] = '\0'; /* too long for any key we look for */
+		/* Over 255 bytes (as resolve.h promises), or holding a NUL: no key we look for. */
+		if ((size_t)n > RESOLVE_NAME_MAX - 1 || strlen(member) != (size_t)n)
+			member[0] = '\0';
 		skip_ws(j);
 		if (j->p >= j->end || *j->p != ':')
 			return -EINVAL;

@@ -162,6 +162,22 @@ static void test_json_long_strings(void **state)
 	s.n = 0;
 	assert_int_equal(json_scan(text, (size_t)len, record, &s), 0);
 	assert_int_equal(s.n, 1);
+	/* At the edge: 255 bytes are a key, 256 are not (found by fuzz_json_scan). */
+	for (int klen = 255; klen <= 256; klen++) {
+		len = sprintf(text, "{\"");
+		memset(text + len, 'k', (size_t)klen);
+		len += klen;
+		len += sprintf(text + len, "\":\"v\"}");
+		s.n = 0;
+		assert_int_equal(json_scan(text, (size_t)len, record, &s), 0);
+		assert_int_equal(s.n, klen == 255 ? 1 : 0);
+	}
+	/* A key holding a NUL is no key: "Name\u0000x" must not read as "Name". */
+	const char *nul_key = "{\"Name\\u0000x\":\"v\"}";
+
+	s.n = 0;
+	assert_int_equal(json_scan(nul_key, strlen(nul_key), record, &s), 0);
+	assert_int_equal(s.n, 0);
 	free(text);
 }
 
