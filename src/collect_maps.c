@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Map series, from SEC("iter/bpf_map"), joined with this scrape's programs. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,9 @@ void map_rows__free(struct map_rows *r)
 	free(r);
 }
 
+/* Logged when the programs read starts failing, and when it works again. */
+static atomic_bool programs_unread;
+
 static int build_rows(struct scrape *s, struct map_rows *r)
 {
 	const struct iter_buf *buf;
@@ -412,13 +416,17 @@ static int build_rows(struct scrape *s, struct map_rows *r)
 	/*
 	 * The join with programs (the prog label, ebpf_map_program_info, owners
 	 * through programs) is part of the map series: read them whether or not
-	 * program series are exported. Only a kernel without the iterator
-	 * leaves maps without it.
+	 * program series are exported. A kernel without the iterator, or a
+	 * read that failed, leaves maps without it, never without their series.
 	 */
 	if (iters__available(s->iters, ITER_PROGS)) {
 		err = scrape_programs(s);
-		if (err)
-			return err;
+		if (err && !atomic_exchange(&programs_unread, true))
+			log_warn("maps: reading programs failed (%s): map series go without "
+				 "prog and ebpf_map_program_info until it works again",
+				 strerror(-err));
+		else if (!err && atomic_exchange(&programs_unread, false))
+			log_info("maps: programs read again, map series joined with them");
 	}
 	err = scrape_read(s, ITER_MAPS, &buf);
 	if (!err)
