@@ -627,6 +627,37 @@ static int task_fd_query(void *ctx, uint32_t tgid, uint32_t fd, struct perf_quer
 	return err;
 }
 
+void attach_queries_probe(struct attach_queries *q, const struct config *cfg)
+{
+	char mount_dir[1024], path[PATH_MAX], name[1];
+	__u32 len = sizeof(name), prog_id, fd_type, count = 0;
+	__u64 offset, addr;
+	int fd;
+
+	/* The kernel checks the capability first: any answer but EPERM means allowed. */
+	q->perf_events = !(bpf_task_fd_query(getpid(), 0, 0, name, &len, &prog_id, &fd_type,
+					     &offset, &addr) < 0 &&
+			   errno == EPERM);
+	q->cgroups = true;
+	if (!cgroup2_mount(mount_dir, sizeof(mount_dir), path, sizeof(path))) {
+		fd = open(mount_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			q->cgroups = !(bpf_prog_query(fd, BPF_CGROUP_INET_INGRESS, 0, NULL, NULL,
+						      &count) < 0 &&
+				       errno == EPERM);
+			close(fd);
+		}
+	}
+	if (!q->perf_events && cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT])
+		log_warn("collector attach_perf_event not run: BPF_TASK_FD_QUERY needs "
+			 "CAP_SYS_ADMIN, which the exporter does not hold (perf_event links "
+			 "have no target either)");
+	if (!q->cgroups && cfg->collectors[COLLECTOR_ATTACH_CGROUP])
+		log_warn("collector attach_cgroup not run: BPF_PROG_QUERY on cgroups needs "
+			 "CAP_NET_ADMIN (or CAP_SYS_ADMIN since Linux 6.10), which the exporter "
+			 "does not hold");
+}
+
 int scrape_perf_attach(struct scrape *s)
 {
 	struct owner_table local = {0};
@@ -645,6 +676,15 @@ int scrape_perf_attach(struct scrape *s)
 		if (err)
 			goto out;
 		t = &local;
+	}
+	/*
+	 * The records name tasks by their pids on the host; the query looks a
+	 * pid up in the exporter's own PID namespace. Outside the host's
+	 * (no hostPID), it would miss, or ask another task.
+	 */
+	if (t->reader_pidns_level != 0) {
+		err = -ESRCH;
+		goto out;
 	}
 	err = perf_attach_table__read(&s->perf, t->perf, t->nr_perf, task_fd_query, NULL);
 out:

@@ -245,7 +245,10 @@ int collect_links(struct scrape *s)
 	if (err)
 		return err;
 	s->links_valid = true;
-	for (size_t i = 0; i < s->links.nr; i++) {
+	/* The targets come from the perf event queries, of the attach_perf_event collector. */
+	for (size_t i = 0; s->cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT] &&
+			   s->queries.perf_events && i < s->links.nr;
+	     i++) {
 		if (s->links.links[i].rec.type != BPF_LINK_TYPE_PERF_EVENT)
 			continue;
 		/* Without the answer, perf_event links only lack their target. */

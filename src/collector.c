@@ -19,13 +19,13 @@ static bool links_supported(const struct scrape *s)
 /* It asks only about the attach types of loaded programs: it needs them. */
 static bool attach_cgroup_supported(const struct scrape *s)
 {
-	return iters__available(s->iters, ITER_PROGS);
+	return iters__available(s->iters, ITER_PROGS) && s->queries.cgroups;
 }
 
 /* Perf event files are found by the owners' task_file read. */
 static bool attach_perf_event_supported(const struct scrape *s)
 {
-	return iters__available(s->iters, ITER_OWNERS);
+	return iters__available(s->iters, ITER_OWNERS) && s->queries.perf_events;
 }
 
 static bool map_errors_supported(const struct scrape *s)
@@ -297,6 +297,7 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 	pthread_rwlock_rdlock(&exp->lock);
 	s.cfg = exp->cfg;
 	s.map_errors = exp->map_errors; /* a reload may detach them */
+	s.queries = exp->queries;
 	s.stats_held = exp->stats_fd >= 0;
 	s.stats_sysctl = s.cfg->collectors[COLLECTOR_PROGRAMS] ? objinfo_run_stats_sysctl() : 0;
 	expo__reset(out);

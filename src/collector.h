@@ -38,6 +38,16 @@ struct owner_state;
 int owner_state__new(struct owner_state **out);
 void owner_state__free(struct owner_state *st); /* NULL-safe */
 
+/*
+ * Whether the kernel answers the attachment collectors' queries (cgroup
+ * BPF_PROG_QUERY: CAP_NET_ADMIN, or CAP_SYS_ADMIN since 6.10;
+ * BPF_TASK_FD_QUERY: CAP_SYS_ADMIN) with the capabilities kept.
+ */
+struct attach_queries {
+	bool cgroups;
+	bool perf_events;
+};
+
 /* What lives for the exporter's whole run; shared by concurrent scrapes. */
 struct exporter {
 	pthread_rwlock_t lock; /* scrapes read cfg, a reload swaps it */
@@ -50,6 +60,8 @@ struct exporter {
 	bool map_errors_probed; /* the collector was on at start-up: its programs were tried */
 	/* What the kernel allowed at start-up (feature gauges; a reload may detach them). */
 	bool map_errors_fexit, map_errors_evictions;
+	/* The queries the attachment collectors make, as allowed once serving. */
+	struct attach_queries queries;
 	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
@@ -109,6 +121,7 @@ struct scrape {
 	struct mem_pass mem; /* what the maps collector's memory pass did */
 	bool mem_valid;
 	bool stats_held; /* the exporter holds the kernel's run-time statistics on */
+	struct attach_queries queries; /* the exporter's, for this scrape */
 	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
 	struct link_table links;
 	bool links_valid; /* links holds this scrape's links */
@@ -184,6 +197,11 @@ int collect_programs(struct scrape *s);
 int collect_maps(struct scrape *s);
 int collect_links(struct scrape *s);
 int collect_map_errors(struct scrape *s);
+/*
+ * Asked once capabilities are dropped: a refused query would fail its
+ * collector on every scrape; instead it does not run (one log line).
+ */
+void attach_queries_probe(struct attach_queries *q, const struct config *cfg);
 int collect_attach_netlink(struct scrape *s);
 int collect_attach_cgroup(struct scrape *s);
 int collect_attach_perf_event(struct scrape *s);

@@ -94,6 +94,13 @@ static int read_event(struct perf_attach_table *t, const struct owner_perf *fds,
 		/* The fd now names another event: closed and reused meanwhile. */
 		if (!err && q->prog_id != fds[i].prog_id)
 			err = -ENOENT;
+		/*
+		 * Reused for a file that is no perf event (a socket, ...), the
+		 * fd answers "not supported": another fd of the event may still
+		 * be open. Only the last fd's answer classifies the event.
+		 */
+		if ((err == -EOPNOTSUPP || err == -ENOTSUPP || err == -EINVAL) && i + 1 < n)
+			continue;
 		if (err != -ENOENT && err != -ESRCH && err != -EBADF)
 			break;
 	}

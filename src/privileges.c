@@ -90,16 +90,23 @@ const char *privileges_missing_for_load(char *buf, size_t size)
 	return buf;
 }
 
-/* "CAP_BPF, CAP_SYS_ADMIN" or "none", for the log. */
+/* "CAP_BPF, CAP_SYS_ADMIN" or "none", for the log: the capabilities a scrape may keep. */
 static const char *names(uint64_t set, char *buf, size_t size)
 {
+	static const struct {
+		int cap;
+		const char *name;
+	} known[] = {{CAP_BPF, "CAP_BPF"},
+		     {CAP_PERFMON, "CAP_PERFMON"},
+		     {CAP_NET_ADMIN, "CAP_NET_ADMIN"},
+		     {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}};
 	size_t o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(scrape_caps); i++) {
-		if (set & bit(scrape_caps[i].cap))
-			o += snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
-				      scrape_caps[i].cap == CAP_BPF ? "CAP_BPF" : "CAP_SYS_ADMIN");
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+		if (set & bit(known[i].cap))
+			o += snprintf(buf + o, o < size ? size - o : 0, "%s%s", o ? ", " : "",
+				      known[i].name);
 	}
 	return o ? buf : "none";
 }

@@ -350,23 +350,34 @@ static int probe_cb(void *arg)
  * Capabilities the features in use need beyond what the probe exercises:
  * the counting fallback, map memory (fdinfo) and program run statistics
  * open objects by id (BPF_*_GET_FD_BY_ID), and run statistics are turned
- * on with BPF_ENABLE_STATS: the kernel allows these only with
- * CAP_SYS_ADMIN. Fixed at start-up: a reload that turns one on later
- * finds it refused (the series stay absent, and the log says why).
+ * on with BPF_ENABLE_STATS; the attachment collectors enter other network
+ * namespaces (setns), query cgroups (BPF_PROG_QUERY) and perf events
+ * (BPF_TASK_FD_QUERY, also for perf_event links' targets): the kernel
+ * allows these only with CAP_SYS_ADMIN. Fixed at start-up: a reload that
+ * turns one on later finds it refused (the series stay absent, or the
+ * collector fails, and the log says why).
  */
 static uint64_t caps_for_features(const struct exporter *exp)
 {
 	const struct config *cfg = exp->cfg;
 	bool walk = map_count_method_walks(exporter_count_method(cfg, exp->iters));
+	bool netlink = cfg->collectors[COLLECTOR_ATTACH_NETLINK];
+	bool cgroup = cfg->collectors[COLLECTOR_ATTACH_CGROUP];
+	bool perf = cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT];
 
-	if (!walk && !cfg->memory_reads_per_scrape && !cfg->run_stats)
+	if (!walk && !cfg->memory_reads_per_scrape && !cfg->run_stats && !netlink && !cgroup &&
+	    !perf)
 		return 0;
 	/* Said once, before the drop reports what it kept. */
-	log_info("CAP_SYS_ADMIN, where held, stays for:%s%s%s",
+	log_info("CAP_SYS_ADMIN, where held, stays for:%s%s%s%s%s%s",
 		 walk ? " the counting walk (counting.method)" : "",
 		 cfg->memory_reads_per_scrape ? " map memory (memory.reads_per_scrape > 0)" : "",
-		 cfg->run_stats ? " run statistics (programs.run_stats)" : "");
-	return (uint64_t)1 << CAP_SYS_ADMIN;
+		 cfg->run_stats ? " run statistics (programs.run_stats)" : "",
+		 netlink ? " other network namespaces (collectors.attach_netlink)" : "",
+		 cgroup ? " cgroup queries (collectors.attach_cgroup, with CAP_NET_ADMIN)" : "",
+		 perf ? " perf event queries (collectors.attach_perf_event)" : "");
+	/* Before 6.10 a cgroup's BPF_PROG_QUERY asks for CAP_NET_ADMIN, not CAP_SYS_ADMIN. */
+	return (uint64_t)1 << CAP_SYS_ADMIN | (cgroup ? (uint64_t)1 << CAP_NET_ADMIN : 0);
 }
 
 static int serve(struct exporter *exp, const struct flags *flags, const struct web_config *web,
@@ -389,8 +400,10 @@ static int serve(struct exporter *exp, const struct flags *flags, const struct w
 	err = http_server__new(&srv, &opts);
 	if (!err)
 		err = privileges_drop(caps_for_features(exp), probe_cb, exp->iters);
-	if (!err)
+	if (!err) {
+		attach_queries_probe(&exp->queries, exp->cfg);
 		err = http_server__start(srv);
+	}
 	if (err) {
 		http_server__stop(srv);
 		return err;
@@ -506,8 +519,10 @@ int main(int argc, char **argv)
 	exporter_apply_run_stats(&exp);
 	if (flags.once) {
 		err = privileges_drop(caps_for_features(&exp), probe_cb, exp.iters);
-		if (!err)
+		if (!err) {
+			attach_queries_probe(&exp.queries, exp.cfg);
 			err = print_once(&exp);
+		}
 	} else {
 		err = serve(&exp, &flags, web, &signals);
 	}

@@ -106,8 +106,9 @@ case_tls_auth() {
 	local cfg=$TMP/web.yml log=$TMP/tls.log out=$TMP/out code p
 	printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' >"$cfg"
 	printf 'basic_auth_users:\n  alice: %s\n' "$HASH" >>"$cfg"
-	# Map memory (on by default) keeps CAP_SYS_ADMIN: off here, so nothing stays.
-	printf 'memory:\n  reads_per_scrape: 0\n' >"$TMP/nomem.yaml"
+	# Map memory and the attachment collectors (on by default) keep
+	# CAP_SYS_ADMIN: off here, so nothing stays.
+	printf 'memory:\n  reads_per_scrape: 0\ncollectors:\n  attach_netlink: false\n  attach_cgroup: false\n  attach_perf_event: false\n' >"$TMP/nomem.yaml"
 	case_begin
 	if ! start_web "$log" "$cfg" --config.file="$TMP/nomem.yaml"; then
 		case_err "exporter with TLS and basic auth did not start"
@@ -290,7 +291,14 @@ case_least_caps() {
 	expect_eq "$rc" 0 "exit code with CAP_BPF + CAP_PERFMON"
 	expect_line "$out" "$(fixture_line)"
 	expect_grep_i "$log" "kept: none" "log of the drop"
-	case_end "e. non-root with only CAP_BPF + CAP_PERFMON: the scrape works" "$log"
+	# The queries of two attachment collectors need more: they do not run, and say so once.
+	expect_grep_i "$log" "collector attach_perf_event not run: BPF_TASK_FD_QUERY needs CAP_SYS_ADMIN" \
+		"log line for attach_perf_event"
+	expect_grep_i "$log" "collector attach_cgroup not run: BPF_PROG_QUERY on cgroups needs" \
+		"log line for attach_cgroup"
+	expect_no_match "$out" 'collector="attach_(perf_event|cgroup)"' "a series of a collector that cannot run"
+	expect_line "$out" 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
+	case_end "e. non-root with only CAP_BPF + CAP_PERFMON: the scrape works, the queries that need more are not run" "$log"
 
 	for have in bpf perfmon; do
 		missing=CAP_PERFMON

@@ -367,11 +367,15 @@ if [ -x /bin/perf_link ]; then
 	sed 's/^/# perf_link: /' $T/pl.out
 	wget -q -O $T/perf.txt http://127.0.0.1:$PORT/metrics || case_err "scrape failed"
 	expect_line $T/perf.txt 'bpfmap_exporter_scrape_collector_success{collector="attach_perf_event"} 1'
-	# placed ID TARGET: the program's link has that target, or a via="perf_event" row has.
+	# placed ID TARGET: a perf_event link of program ID has that target, or a
+	# via="perf_event" row of it has (libbpf falls back to the ioctl without links).
 	placed() {
-		grep -E '^ebpf_(link_info|prog_attach_info)\{' $T/perf.txt |
-			grep -E "([{,]id|prog_id)=\"$1\"" | grep -E 'link_type="perf_event"|via="perf_event"' |
-			grep -c "target=\"$2\""
+		{
+			grep '^ebpf_link_info{' $T/perf.txt | grep "prog_id=\"$1\"" |
+				grep 'link_type="perf_event"'
+			grep '^ebpf_prog_attach_info{' $T/perf.txt | grep -E "[{,]id=\"$1\"" |
+				grep 'via="perf_event"'
+		} | grep -c "target=\"$2\""
 	}
 	placed_kinds=''
 	for name in bme_pl_kp bme_pl_kret; do

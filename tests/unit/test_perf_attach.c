@@ -13,6 +13,8 @@
 
 #include "perf_attach.h"
 
+#define ENOTSUPP_ 524 /* the kernel's "not supported", as user space sees it */
+
 static const char *target(uint32_t fd_type, const char *name, uint64_t offset, uint64_t addr)
 {
 	static char buf[256];
@@ -144,11 +146,36 @@ static void test_table(void **state)
 	perf_attach_table__fini(NULL);
 }
 
+/* An fd closed and reused for a socket says "not supported": the event's next fd still answers. */
+static void test_reused_for_other_file(void **state)
+{
+	struct fake f = {
+		.fds = {{50, -ENOTSUPP_, 0, 0, "", 0},
+			{51, 0, 7, BPF_FD_TYPE_KPROBE, "do_nanosleep", 0}},
+		.nr = 2,
+	};
+	const struct owner_perf recs[] = {{100, 50, 7, 700}, {100, 51, 7, 700}};
+	struct perf_attach_table t = {0};
+
+	(void)state;
+	assert_int_equal(perf_attach_table__read(&t, recs, 2, fake_query, &f), 0);
+	assert_int_equal(t.nr, 1);
+	assert_int_equal(t.unsupported, 0);
+	assert_string_equal(perf_attach_table__find(&t, 700)->target, "do_nanosleep");
+	/* Its last fd saying so: the event is one the kernel does not describe. */
+	f.fds[1].err = -EOPNOTSUPP;
+	assert_int_equal(perf_attach_table__read(&t, recs, 2, fake_query, &f), 0);
+	assert_int_equal(t.nr, 0);
+	assert_int_equal(t.unsupported, 1);
+	perf_attach_table__fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_reused_for_other_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
