@@ -2,7 +2,8 @@
 /*
  * One bpfmap_link_record per BPF link (5.19+), with what the link is
  * attached to, each followed by the names of its cgroup's path for
- * cgroup links. Record layout in records.h.
+ * cgroup links, of its file's path for uprobe_multi links. Record
+ * layout in records.h.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -13,9 +14,17 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* UAPI link types newer than the build host's linux/bpf.h may know. */
+#define LINK_TYPE_KPROBE_MULTI 8
 #define LINK_TYPE_NETFILTER 10
 #define LINK_TYPE_TCX 11
+#define LINK_TYPE_UPROBE_MULTI 12
 #define LINK_TYPE_NETKIT 13
+
+/* BPF_F_KPROBE_MULTI_RETURN, BPF_F_UPROBE_MULTI_RETURN */
+#define PROBE_MULTI_RETURN 1U
+
+/* Mount points a file's path may cross on its way to the namespace's root. */
+#define FILE_PATH_MOUNTS 8
 
 /* The link-type struct of type t that embeds link as "link" (CO-RE: offset relocated). */
 #define link_container(link, t) ((struct t *)((void *)(link)-bpf_core_field_offset(struct t, link)))
@@ -113,6 +122,152 @@ static __always_inline void netdev(struct net_device *dev, struct bpfmap_link_re
 	rec->netns_ino = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 }
 
+/*
+ * Before 6.17 a multi-probe link keeps no attach type of its own; its
+ * program's expected attach type is the one it was created with.
+ */
+static __always_inline void probe_attach_type(struct bpf_link *link, struct bpfmap_link_record *rec)
+{
+	if (rec->flags & BPFMAP_LINK_HAS_ATTACH_TYPE)
+		return;
+	rec->attach_type = BPF_CORE_READ(link, prog, expected_attach_type);
+	rec->flags |= BPFMAP_LINK_HAS_ATTACH_TYPE;
+}
+
+/* link_create's flags, where newer kernels keep them for every link. */
+static __noinline __u32 link_flags(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link, flags);
+}
+
+static __noinline __u32 kprobe_multi_flags(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, bpf_kprobe_multi_link), flags);
+}
+
+static __noinline __u64 kprobe_multi_missed(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, bpf_kprobe_multi_link), fp.nmissed);
+}
+
+/*
+ * kprobe_multi (5.18+, kernels built with fprobe): how many functions,
+ * whether on return, and the hits fprobe could not hand to the program
+ * (fprobe.nmissed, what the kernel's own link info reports from 6.7).
+ */
+static __noinline void kprobe_multi(struct bpf_link *link, struct bpfmap_link_record *rec)
+{
+	__u32 flags = 0;
+
+	rec->target_kind = BPFMAP_LINK_TARGET_KPROBE_MULTI;
+	probe_attach_type(link, rec);
+	rec->nr_probes = BPF_CORE_READ(link_container(link, bpf_kprobe_multi_link), cnt);
+	if (bpf_core_field_exists(struct bpf_kprobe_multi_link, flags))
+		flags = kprobe_multi_flags(link);
+	else if (bpf_core_field_exists(link->flags))
+		flags = link_flags(link);
+	if (flags & PROBE_MULTI_RETURN)
+		rec->flags |= BPFMAP_LINK_PROBE_RETURN;
+	if (bpf_core_field_exists(struct bpf_kprobe_multi_link, fp.nmissed)) {
+		rec->missed = kprobe_multi_missed(link);
+		rec->flags |= BPFMAP_LINK_HAS_MISSED;
+	}
+}
+
+/* Where a file's path walk is: a dentry and the mount it is seen in. */
+struct file_walk {
+	struct dentry *d;
+	struct vfsmount *mnt;
+};
+
+static __noinline __u32 uprobe_multi_flags(struct bpf_link *link)
+{
+	return BPF_CORE_READ(link_container(link, bpf_uprobe_multi_link), flags);
+}
+
+/* uprobe_multi (6.6+): how many offsets, whether on return, and where its file is. */
+static __noinline void uprobe_multi(struct bpf_link *link, struct bpfmap_link_record *rec,
+				    struct file_walk *w)
+{
+	struct bpf_uprobe_multi_link *um = link_container(link, bpf_uprobe_multi_link);
+	__u32 flags = 0;
+
+	rec->target_kind = BPFMAP_LINK_TARGET_UPROBE_MULTI;
+	probe_attach_type(link, rec);
+	rec->nr_probes = BPF_CORE_READ(um, cnt);
+	if (bpf_core_field_exists(struct bpf_uprobe_multi_link, flags))
+		flags = uprobe_multi_flags(link);
+	else if (bpf_core_field_exists(link->flags))
+		flags = link_flags(link);
+	if (flags & PROBE_MULTI_RETURN)
+		rec->flags |= BPFMAP_LINK_PROBE_RETURN;
+	w->d = BPF_CORE_READ(um, path.dentry);
+	w->mnt = BPF_CORE_READ(um, path.mnt);
+}
+
+/*
+ * The next name of a file's path, leaf first, as d_path() would spell it
+ * (NULL at the root of the mount namespace): at the root of a mount the
+ * walk goes on from its mount point in the parent mount.
+ */
+static __always_inline struct dentry *file_walk_next(struct file_walk *w)
+{
+	for (int i = 0; i < FILE_PATH_MOUNTS; i++) {
+		struct dentry *d = w->d, *parent;
+		struct vfsmount *mnt = w->mnt;
+		struct mount *m, *up;
+
+		if (!d || !mnt)
+			return NULL;
+		if (d != BPF_CORE_READ(mnt, mnt_root)) {
+			parent = BPF_CORE_READ(d, d_parent);
+			if (!parent || parent == d)
+				return NULL;
+			w->d = parent;
+			return d;
+		}
+		m = (void *)mnt - bpf_core_field_offset(struct mount, mnt);
+		up = BPF_CORE_READ(m, mnt_parent);
+		if (!up || up == m)
+			return NULL;
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+	}
+	return NULL;
+}
+
+/* Names of the path, at most max; *truncated when there are more. */
+static __always_inline __u32 file_depth(struct file_walk w, __u32 max, int *truncated)
+{
+	__u32 depth = 0;
+
+	for (__u32 i = 0; i < max; i++) {
+		if (!file_walk_next(&w))
+			break;
+		depth++;
+	}
+	*truncated = depth == max && file_walk_next(&w);
+	return depth;
+}
+
+/* One name record per name, leaf first, as write_cgroup_names() does. */
+static __always_inline int write_file_names(struct seq_file *seq, struct file_walk w, __u32 depth,
+					    __u32 max, struct bpfmap_link_path_name *rec)
+{
+	int err = 0;
+
+	for (__u32 i = 0; i < max && i < depth; i++) {
+		struct dentry *d = file_walk_next(&w);
+		const unsigned char *p = d ? BPF_CORE_READ(d, d_name.name) : NULL;
+
+		rec->name[0] = '\0';
+		if (p)
+			bpf_probe_read_kernel_str(rec->name, sizeof(rec->name), p);
+		err |= bpf_seq_write(seq, rec, sizeof(*rec));
+	}
+	return err;
+}
+
 /* The cgroup's id and depth; the names are written after the record. */
 static __always_inline struct kernfs_node *cgroup(struct bpf_link *link,
 						  struct bpfmap_link_record *rec)
@@ -125,9 +280,9 @@ static __always_inline struct kernfs_node *cgroup(struct bpf_link *link,
 		return NULL; /* the cgroup is gone */
 	rec->target_kind = BPFMAP_LINK_TARGET_CGROUP;
 	rec->cgroup_id = BPF_CORE_READ(leaf, id);
-	rec->nr_cgroup_names = cgroup_depth(leaf, BPFMAP_LINK_CGROUP_DEPTH, &truncated);
+	rec->nr_path_names = cgroup_depth(leaf, BPFMAP_LINK_PATH_DEPTH, &truncated);
 	if (truncated)
-		rec->flags |= BPFMAP_LINK_CGROUP_TRUNCATED;
+		rec->flags |= BPFMAP_LINK_PATH_TRUNCATED;
 	return leaf;
 }
 
@@ -203,25 +358,48 @@ int dump_bpf_link(struct bpf_iter__bpf_link *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct bpf_link *link = ctx->link;
-	struct bpfmap_link_record rec = {};
-	struct bpfmap_link_cgroup_name name = {};
+	/* The names are written after the record: they share the stack (512 bytes in all). */
+	union {
+		struct bpfmap_link_record rec;
+		struct bpfmap_link_path_name name;
+	} buf = {};
+	struct bpfmap_link_record *rec = &buf.rec;
+	struct file_walk file = {};
 	struct kernfs_node *kn = NULL;
 	struct bpf_prog *prog;
+	int truncated = 0;
+	__u32 nr_names;
 
 	if (!link)
 		return 0;
-	rec.id = link->id;
-	rec.type = link->type;
+	rec->id = link->id;
+	rec->type = link->type;
 	prog = link->prog;
 	if (prog)
-		rec.prog_id = BPF_CORE_READ(prog, aux, id);
-	attach_type(link, &rec);
-	if (rec.type == BPF_LINK_TYPE_CGROUP)
-		kn = cgroup(link, &rec);
-	else
-		target(link, &rec);
-	bpf_seq_write(seq, &rec, sizeof(rec));
-	write_cgroup_names(seq, kn, rec.nr_cgroup_names, BPFMAP_LINK_CGROUP_DEPTH, &name,
-			   sizeof(name), name.name, sizeof(name.name));
+		rec->prog_id = BPF_CORE_READ(prog, aux, id);
+	attach_type(link, rec);
+	if (rec->type == BPF_LINK_TYPE_CGROUP) {
+		kn = cgroup(link, rec);
+	} else if (rec->type == LINK_TYPE_KPROBE_MULTI) {
+		if (bpf_core_type_exists(struct bpf_kprobe_multi_link))
+			kprobe_multi(link, rec);
+	} else if (rec->type == LINK_TYPE_UPROBE_MULTI) {
+		if (bpf_core_type_exists(struct bpf_uprobe_multi_link)) {
+			uprobe_multi(link, rec, &file);
+			rec->nr_path_names = file_depth(file, BPFMAP_LINK_PATH_DEPTH, &truncated);
+			if (truncated)
+				rec->flags |= BPFMAP_LINK_PATH_TRUNCATED;
+		}
+	} else {
+		target(link, rec);
+	}
+	nr_names = rec->nr_path_names;
+	bpf_seq_write(seq, rec, sizeof(*rec));
+	__builtin_memset(&buf.name, 0, sizeof(buf.name));
+	if (kn)
+		write_cgroup_names(seq, kn, nr_names, BPFMAP_LINK_PATH_DEPTH, &buf.name,
+				   sizeof(buf.name), buf.name.name, sizeof(buf.name.name));
+	else if (nr_names)
+		write_file_names(seq, file, nr_names, BPFMAP_LINK_PATH_DEPTH, &buf.name);
 	return 0;
 }

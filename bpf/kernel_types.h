@@ -58,6 +58,7 @@ struct bpf_prog {
 	u32 len; /* instructions */
 	u32 jited_len;
 	u8 tag[8];
+	enum bpf_attach_type expected_attach_type;
 	struct bpf_prog_aux *aux;
 };
 
@@ -125,6 +126,7 @@ struct bpf_link {
 	u32 id;
 	enum bpf_link_type type;
 	struct bpf_prog *prog;
+	u32 flags; /* link_create's flags, newer kernels; before, in some link types */
 	enum bpf_attach_type attach_type; /* 6.17+; before, in some link types */
 };
 
@@ -168,11 +170,24 @@ struct super_block {
 };
 
 struct dentry {
+	struct dentry *d_parent; /* itself at the root of its file system */
 	struct qstr d_name;
 	struct super_block *d_sb;
 };
 
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+/* A mount: embeds the vfsmount a struct path names, as "mnt". */
+struct mount {
+	struct mount *mnt_parent; /* itself at the root of its mount namespace */
+	struct dentry *mnt_mountpoint; /* where it is mounted, in the parent */
+	struct vfsmount mnt;
+};
+
 struct path {
+	struct vfsmount *mnt;
 	struct dentry *dentry;
 };
 
@@ -316,6 +331,25 @@ struct bpf_netns_link___pre_6_17 {
 struct bpf_perf_link { /* 5.15+ */
 	struct bpf_link link;
 	struct file *perf_file;
+};
+
+/* fprobe (5.18+, CONFIG_FPROBE): what kprobe_multi links are made of. */
+struct fprobe {
+	unsigned long nmissed; /* hits not handed to the handler (recursion, no rethook) */
+};
+
+struct bpf_kprobe_multi_link {
+	struct bpf_link link;
+	struct fprobe fp;
+	u32 cnt; /* functions */
+	u32 flags; /* BPF_F_KPROBE_MULTI_RETURN; newer kernels keep it in bpf_link */
+};
+
+struct bpf_uprobe_multi_link { /* 6.6+ */
+	struct path path; /* the probed file */
+	struct bpf_link link;
+	u32 cnt; /* offsets */
+	u32 flags; /* BPF_F_UPROBE_MULTI_RETURN, until it moved to bpf_link */
 };
 
 struct bpf_iter__bpf_link {

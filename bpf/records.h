@@ -174,21 +174,28 @@ enum bpfmap_link_target {
 	BPFMAP_LINK_TARGET_NETFILTER = 5, /* nf_pf, nf_hooknum, nf_priority, netns_ino */
 	BPFMAP_LINK_TARGET_ITER = 6, /* target: the iterator's name */
 	BPFMAP_LINK_TARGET_NETNS = 7, /* netns_ino: flow dissector, sk_lookup */
+	BPFMAP_LINK_TARGET_KPROBE_MULTI = 8, /* nr_probes: functions; PROBE_RETURN, HAS_MISSED */
+	/* nr_probes: offsets; the file's path as name records; PROBE_RETURN */
+	BPFMAP_LINK_TARGET_UPROBE_MULTI = 9,
 };
 
 /* link record flags */
 #define BPFMAP_LINK_HAS_ATTACH_TYPE (1U << 0) /* attach_type is valid */
-#define BPFMAP_LINK_CGROUP_TRUNCATED (1U << 1) /* deeper than BPFMAP_LINK_CGROUP_DEPTH */
+#define BPFMAP_LINK_PATH_TRUNCATED (1U << 1) /* deeper than BPFMAP_LINK_PATH_DEPTH */
+#define BPFMAP_LINK_PROBE_RETURN (1U << 2) /* kprobe_multi, uprobe_multi: return probes */
+#define BPFMAP_LINK_HAS_MISSED (1U << 3) /* missed is valid: the kernel keeps a count */
 
 #define BPFMAP_IFNAME_LEN 16 /* IFNAMSIZ */
 #define BPFMAP_LINK_TARGET_LEN 64 /* longer names are cut (NUL-terminated) */
-#define BPFMAP_LINK_CGROUP_DEPTH 32 /* deeper paths keep their leaf-most names */
-#define BPFMAP_LINK_CGROUP_NAME_LEN 256 /* NAME_MAX + 1: a kernfs name always fits */
+#define BPFMAP_LINK_PATH_DEPTH 32 /* deeper paths keep their leaf-most names */
+#define BPFMAP_LINK_PATH_NAME_LEN 256 /* NAME_MAX + 1: a kernfs or dentry name always fits */
 
 /*
  * One per link, from SEC("iter/bpf_link") (5.19+), immediately followed
- * by nr_cgroup_names bpfmap_link_cgroup_name records: the names of the
- * link's cgroup and its ancestors, leaf first, the root excluded.
+ * by nr_path_names bpfmap_link_path_name records, leaf first, the root
+ * excluded: for cgroup links the names of the link's cgroup and its
+ * ancestors; for uprobe_multi links those of the probed file and its
+ * directories up to the root of its mount namespace.
  */
 struct bpfmap_link_record {
 	__u32 id;
@@ -205,14 +212,17 @@ struct bpfmap_link_record {
 	__s32 nf_priority;
 	__u32 nf_pf; /* NFPROTO_* */
 	__u32 nf_hooknum;
-	__u32 nr_cgroup_names;
+	__u32 nr_path_names;
 	char ifname[BPFMAP_IFNAME_LEN];
 	char target[BPFMAP_LINK_TARGET_LEN];
 	__u64 perf_event_id; /* perf_event links: the event's id (0 if none) */
+	__u32 nr_probes; /* kprobe_multi: functions; uprobe_multi: offsets */
+	__u32 pad;
+	__u64 missed; /* probe hits the program missed, if BPFMAP_LINK_HAS_MISSED */
 };
 
-struct bpfmap_link_cgroup_name {
-	char name[BPFMAP_LINK_CGROUP_NAME_LEN]; /* NUL-terminated */
+struct bpfmap_link_path_name {
+	char name[BPFMAP_LINK_PATH_NAME_LEN]; /* NUL-terminated */
 };
 
 /*
@@ -238,8 +248,8 @@ struct bpfmap_map_err_key {
 _Static_assert(sizeof(struct bpfmap_map_record) == 72, "map record ABI");
 _Static_assert(sizeof(struct bpfmap_elem_count_record) == 16, "elem count record ABI");
 _Static_assert(sizeof(struct bpfmap_prog_record) == 64, "prog record ABI");
-_Static_assert(sizeof(struct bpfmap_link_record) == 152, "link record ABI");
-_Static_assert(sizeof(struct bpfmap_link_cgroup_name) == 256, "cgroup name record ABI");
+_Static_assert(sizeof(struct bpfmap_link_record) == 168, "link record ABI");
+_Static_assert(sizeof(struct bpfmap_link_path_name) == 256, "link path name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_task_record) == 40, "owner task record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_name_record) == 264, "owner name record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI");

@@ -5,7 +5,10 @@
  * exported exactly when its program is: the programs filters apply, on
  * the same label values (prog_labels__build()), whether or not program
  * series are exported. A perf_event link's target is what its perf event
- * probes (scrape_perf_attach()).
+ * probes (scrape_perf_attach()). Multi-probe links are counted, not
+ * listed: kprobe_multi's target is "N functions", uprobe_multi's the
+ * probed file and its offset count; their missed hits, where the kernel
+ * keeps a count, are ebpf_link_missed_total.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +86,7 @@ struct link_row {
 	char nf_priority[12];
 	const char *type, *attach_type;
 	const char *target; /* where, as one string: path, device, function, hook */
-	char *cgroup_path; /* owned */
+	char *path; /* owned: a cgroup link's cgroup, an uprobe_multi link's file */
 	struct cgroup_info cg; /* what the cgroup path names */
 	struct resolved_names names; /* and their names, from the owners' resolver */
 	char nf_target[32];
@@ -118,13 +121,23 @@ static int link_row_init(struct link_row *row, struct scrape *s, const struct li
 	case BPFMAP_LINK_TARGET_CGROUP:
 		snprintf(row->cgroup_id, sizeof(row->cgroup_id), "%llu",
 			 (unsigned long long)rec->cgroup_id);
-		len = link_cgroup_path(&s->links, e, NULL, 0);
-		row->cgroup_path = malloc(len + 1);
-		if (!row->cgroup_path)
+		len = link_path(&s->links, e, NULL, 0);
+		row->path = malloc(len + 1);
+		if (!row->path)
 			return -ENOMEM;
-		link_cgroup_path(&s->links, e, row->cgroup_path, len + 1);
-		row->target = row->cgroup_path;
-		owner_resolve_cgroup(s, row->cgroup_path, &row->cg, &row->names);
+		link_path(&s->links, e, row->path, len + 1);
+		row->target = row->path;
+		owner_resolve_cgroup(s, row->path, &row->cg, &row->names);
+		break;
+	case BPFMAP_LINK_TARGET_KPROBE_MULTI:
+	case BPFMAP_LINK_TARGET_UPROBE_MULTI:
+		len = link_probe_target(&s->links, e, NULL, 0);
+		row->path = malloc(len + 1);
+		if (!row->path)
+			return -ENOMEM;
+		link_probe_target(&s->links, e, row->path, len + 1);
+		row->target = row->path;
+		row->attach_type = link_probe_attach_type(rec);
 		break;
 	case BPFMAP_LINK_TARGET_NETDEV:
 		snprintf(row->ifindex, sizeof(row->ifindex), "%u", rec->ifindex);
@@ -201,6 +214,22 @@ static void write_link_info(struct scrape *s, const struct link_row *rows, size_
 
 		n += link_workload_labels(r, labels + n);
 		expo__sample(s->out, labels, n, 1);
+	}
+}
+
+/* Hits a link's probes did not hand to its program, where the kernel counts them. */
+static void write_link_missed(struct scrape *s, const struct link_row *rows, size_t nr_rows)
+{
+	expo__family(s->out, "ebpf_link_missed_total",
+		     "Probe hits a link's program missed, for links whose kernel counts them "
+		     "(kprobe_multi: fprobe's count); joins ebpf_link_info on id.",
+		     EXPO_COUNTER);
+	for (size_t i = 0; i < nr_rows; i++) {
+		const struct link_row *r = &rows[i];
+		const struct expo_label labels[] = {{"id", r->id}};
+
+		if (r->e->rec.flags & BPFMAP_LINK_HAS_MISSED)
+			expo__sample_u64(s->out, labels, 1, r->e->rec.missed);
 	}
 }
 
@@ -281,10 +310,11 @@ int collect_links(struct scrape *s)
 		nr_rows++;
 	}
 	write_link_info(s, rows, nr_rows);
+	write_link_missed(s, rows, nr_rows);
 	write_prog_attach(s, rows, nr_rows);
 out:
 	for (size_t i = 0; i < s->links.nr; i++)
-		free(rows[i].cgroup_path);
+		free(rows[i].path);
 	free(rows);
 	owner_set__fini(&set);
 	str_arena__fini(&strings);

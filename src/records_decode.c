@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,38 +87,37 @@ int records_decode_links(const void *buf, size_t len, struct link_table *out)
 		e->rec.ifname[BPFMAP_IFNAME_LEN - 1] = '\0';
 		e->rec.target[BPFMAP_LINK_TARGET_LEN - 1] = '\0';
 
-		if (e->rec.nr_cgroup_names > BPFMAP_LINK_CGROUP_DEPTH)
+		if (e->rec.nr_path_names > BPFMAP_LINK_PATH_DEPTH)
 			return -EPROTO;
-		names_len = (size_t)e->rec.nr_cgroup_names * sizeof(struct bpfmap_link_cgroup_name);
+		names_len = (size_t)e->rec.nr_path_names * sizeof(struct bpfmap_link_path_name);
 		if ((size_t)(end - p) < names_len)
 			return -EPROTO;
 		err = grow_array((void **)&out->names, &out->cap_names,
-				 out->nr_names + e->rec.nr_cgroup_names, sizeof(*out->names));
+				 out->nr_names + e->rec.nr_path_names, sizeof(*out->names));
 		if (err)
 			return err;
 		e->first_name = out->nr_names;
 		if (names_len)
 			memcpy(out->names + out->nr_names, p, names_len);
-		for (uint32_t i = 0; i < e->rec.nr_cgroup_names; i++)
-			out->names[out->nr_names + i].name[BPFMAP_LINK_CGROUP_NAME_LEN - 1] = '\0';
-		out->nr_names += e->rec.nr_cgroup_names;
+		for (uint32_t i = 0; i < e->rec.nr_path_names; i++)
+			out->names[out->nr_names + i].name[BPFMAP_LINK_PATH_NAME_LEN - 1] = '\0';
+		out->nr_names += e->rec.nr_path_names;
 		p += names_len;
 		out->nr++;
 	}
 	return 0;
 }
 
-size_t link_cgroup_path(const struct link_table *t, const struct link_entry *e, char *out,
-			size_t size)
+size_t link_path(const struct link_table *t, const struct link_entry *e, char *out, size_t size)
 {
 	size_t len = 0;
 
 	if (size)
 		out[0] = '\0';
-	if (!e->rec.nr_cgroup_names)
+	if (!e->rec.nr_path_names)
 		return (size_t)snprintf(out, size, "/");
 	/* Names are leaf first: the path is written from the last one. */
-	for (uint32_t i = e->rec.nr_cgroup_names; i-- > 0;) {
+	for (uint32_t i = e->rec.nr_path_names; i-- > 0;) {
 		const char *name = t->names[e->first_name + i].name;
 		int n = snprintf(len < size ? out + len : NULL, len < size ? size - len : 0, "/%s",
 				 name);
@@ -126,6 +126,37 @@ size_t link_cgroup_path(const struct link_table *t, const struct link_entry *e, 
 			len += (size_t)n;
 	}
 	return len;
+}
+
+size_t link_probe_target(const struct link_table *t, const struct link_entry *e, char *out,
+			 size_t size)
+{
+	const struct bpfmap_link_record *rec = &e->rec;
+	const char *plural = rec->nr_probes == 1 ? "" : "s";
+	size_t len;
+	int n;
+
+	if (rec->target_kind != BPFMAP_LINK_TARGET_UPROBE_MULTI)
+		return (size_t)snprintf(out, size, "%u function%s", rec->nr_probes, plural);
+	len = link_path(t, e, out, size);
+	n = snprintf(len < size ? out + len : NULL, len < size ? size - len : 0, " (%u offset%s)",
+		     rec->nr_probes, plural);
+	return len + (n > 0 ? (size_t)n : 0);
+}
+
+#define ATTACH_KPROBE_SESSION 56 /* BPF_TRACE_KPROBE_SESSION */
+#define ATTACH_UPROBE_SESSION 57 /* BPF_TRACE_UPROBE_SESSION */
+
+const char *link_probe_attach_type(const struct bpfmap_link_record *rec)
+{
+	bool ret = rec->flags & BPFMAP_LINK_PROBE_RETURN;
+	bool session = (rec->flags & BPFMAP_LINK_HAS_ATTACH_TYPE) &&
+		       (rec->attach_type == ATTACH_KPROBE_SESSION ||
+			rec->attach_type == ATTACH_UPROBE_SESSION);
+
+	if (rec->target_kind == BPFMAP_LINK_TARGET_KPROBE_MULTI)
+		return session ? "kprobe_session" : ret ? "kretprobe_multi" : "kprobe_multi";
+	return session ? "uprobe_session" : ret ? "uretprobe_multi" : "uprobe_multi";
 }
 
 static int cmp_use(const void *a, const void *b, void *arg)

@@ -31,13 +31,13 @@ struct prog_table {
 
 struct link_entry {
 	struct bpfmap_link_record rec;
-	size_t first_name; /* index into link_table.names: the cgroup path, leaf first */
+	size_t first_name; /* index into link_table.names: its path, leaf first */
 };
 
 struct link_table {
 	struct link_entry *links;
 	size_t nr, cap;
-	struct bpfmap_link_cgroup_name *names; /* all links' cgroup names, back to back */
+	struct bpfmap_link_path_name *names; /* all links' path names, back to back */
 	size_t nr_names, cap_names;
 };
 
@@ -62,11 +62,28 @@ int records_decode_progs(const void *buf, size_t len, struct prog_table *out);
 int records_decode_links(const void *buf, size_t len, struct link_table *out);
 
 /*
- * A cgroup link's path below the cgroup2 root ("/a/b"; "/" for the root
- * itself) into out, cut to size; returns the length it needed.
+ * A link's path from its names into out, cut to size; returns the length
+ * it needed: a cgroup link's below the cgroup2 root ("/a/b"; "/" for the
+ * root itself), an uprobe_multi link's file ("/usr/bin/bash").
  */
-size_t link_cgroup_path(const struct link_table *t, const struct link_entry *e, char *out,
-			size_t size);
+size_t link_path(const struct link_table *t, const struct link_entry *e, char *out, size_t size);
+
+/*
+ * A multi-probe link's target into out, cut to size; returns the length
+ * it needed. Counted, never listed (some tools probe thousands of
+ * functions): kprobe_multi "2 functions"; uprobe_multi the file and its
+ * offset count, "/usr/bin/bash (3 offsets)", as a perf event uprobe's
+ * "/usr/bin/bash:0x4f2a0".
+ */
+size_t link_probe_target(const struct link_table *t, const struct link_entry *e, char *out,
+			 size_t size);
+
+/*
+ * A multi-probe link's attach type, spelled as perf event probes' are:
+ * kprobe_multi, kretprobe_multi, kprobe_session, uprobe_multi,
+ * uretprobe_multi, uprobe_session.
+ */
+const char *link_probe_attach_type(const struct bpfmap_link_record *rec);
 
 /* Build the map -> programs index from decoded programs (id 0 slots skipped). */
 int map_use_index__build(struct map_use_index *idx, const struct prog_table *progs);

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct map_use_index idx = {};
 	struct prog_table progs = {};
 	struct map_table maps = {};
+	struct link_table links = {};
 	struct owner_table owners = {};
 	struct perf_attach_table perf = {};
 	size_t first;
@@ -51,6 +52,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					__builtin_trap();
 		}
 	}
+	/* Link streams: paths and multi-probe targets fit the length they report. */
+	if (!records_decode_links(data, size, &links)) {
+		for (size_t i = 0; i < links.nr; i++) {
+			const struct link_entry *e = &links.links[i];
+			char buf[96];
+			size_t need = link_path(&links, e, NULL, 0);
+
+			if (link_path(&links, e, buf, sizeof(buf)) != need ||
+			    strlen(buf) != (need < sizeof(buf) ? need : sizeof(buf) - 1))
+				__builtin_trap();
+			need = link_probe_target(&links, e, NULL, 0);
+			if (link_probe_target(&links, e, buf, sizeof(buf)) != need ||
+			    strlen(buf) != (need < sizeof(buf) ? need : sizeof(buf) - 1) ||
+			    !link_probe_attach_type(&e->rec))
+				__builtin_trap();
+		}
+	}
 	/* Owners streams, and their perf event records through a made-up kernel. */
 	if (!owner_table__decode(&owners, data, size) &&
 	    !perf_attach_table__read(&perf, owners.perf, owners.nr_perf, fuzz_query, NULL)) {
@@ -60,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 		}
 	}
+	link_table__fini(&links);
 	perf_attach_table__fini(&perf);
 	owner_table__fini(&owners);
 	map_use_index__fini(&idx);

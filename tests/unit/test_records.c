@@ -163,14 +163,14 @@ static void name_without_nul_is_bounded(void **state)
 
 static void put_link(struct stream *s, uint32_t id, const char *const *names, uint32_t nr)
 {
-	struct bpfmap_link_record rec = {.id = id, .nr_cgroup_names = nr};
+	struct bpfmap_link_record rec = {.id = id, .nr_path_names = nr};
 
 	if (nr)
 		rec.target_kind = BPFMAP_LINK_TARGET_CGROUP;
 	memset(rec.target, 'x', sizeof(rec.target)); /* no NUL: must be bounded */
 	put(s, &rec, sizeof(rec));
 	for (uint32_t i = 0; i < nr; i++) {
-		struct bpfmap_link_cgroup_name n = {};
+		struct bpfmap_link_path_name n = {};
 
 		strcpy(n.name, names[i]);
 		put(s, &n, sizeof(n));
@@ -193,24 +193,96 @@ static void links_with_cgroup_paths(void **state)
 	assert_int_equal(t.nr, 3);
 	assert_int_equal(t.links[1].rec.id, 7);
 	assert_int_equal(strlen(t.links[0].rec.target), BPFMAP_LINK_TARGET_LEN - 1);
-	assert_int_equal(link_cgroup_path(&t, &t.links[1], path, sizeof(path)), 18);
+	assert_int_equal(link_path(&t, &t.links[1], path, sizeof(path)), 18);
 	assert_string_equal(path, "/a/b.slice/c.scope");
-	link_cgroup_path(&t, &t.links[2], path, sizeof(path));
+	link_path(&t, &t.links[2], path, sizeof(path));
 	assert_string_equal(path, "/c.scope");
-	link_cgroup_path(&t, &t.links[0], path, sizeof(path));
+	link_path(&t, &t.links[0], path, sizeof(path));
 	assert_string_equal(path, "/");
 	/* Cut to the buffer, NUL-terminated, the full length returned. */
-	assert_int_equal(link_cgroup_path(&t, &t.links[1], path, 8), 18);
+	assert_int_equal(link_path(&t, &t.links[1], path, 8), 18);
 	assert_string_equal(path, "/a/b.sl");
 
 	/* A torn stream, and a count of names no kernel would write. */
 	assert_int_equal(records_decode_links(s.bytes, s.len - 1, &t), -EPROTO);
 	s.len = 0;
 	put_link(&s, 1, leaf_first, 1);
-	((struct bpfmap_link_record *)s.bytes)->nr_cgroup_names = BPFMAP_LINK_CGROUP_DEPTH + 1;
+	((struct bpfmap_link_record *)s.bytes)->nr_path_names = BPFMAP_LINK_PATH_DEPTH + 1;
 	assert_int_equal(records_decode_links(s.bytes, s.len, &t), -EPROTO);
 	assert_int_equal(records_decode_links(NULL, 0, &t), 0);
 	assert_int_equal(t.nr, 0);
+	link_table__fini(&t);
+}
+
+/* Multi-probe links: counted targets, return and session attach types, missed counts. */
+static void links_multi_probe_targets(void **state)
+{
+	static const char *const leaf_first[] = {"bash", "bin", "usr"};
+	struct bpfmap_link_record km = {
+		.id = 20,
+		.type = 8, /* kprobe_multi */
+		.target_kind = BPFMAP_LINK_TARGET_KPROBE_MULTI,
+		.flags = BPFMAP_LINK_HAS_MISSED,
+		.nr_probes = 1200,
+		.missed = 7,
+	};
+	struct bpfmap_link_record um = {
+		.id = 21,
+		.type = 12, /* uprobe_multi */
+		.target_kind = BPFMAP_LINK_TARGET_UPROBE_MULTI,
+		.flags = BPFMAP_LINK_PROBE_RETURN,
+		.nr_probes = 1,
+		.nr_path_names = 3,
+	};
+	struct link_table t = {};
+	struct stream s = {};
+	char buf[64];
+
+	(void)state;
+	put(&s, &km, sizeof(km));
+	put(&s, &um, sizeof(um));
+	for (uint32_t i = 0; i < 3; i++) {
+		struct bpfmap_link_path_name n = {};
+
+		strcpy(n.name, leaf_first[i]);
+		put(&s, &n, sizeof(n));
+	}
+	assert_int_equal(records_decode_links(s.bytes, s.len, &t), 0);
+	assert_int_equal(t.nr, 2);
+	assert_int_equal(t.links[0].rec.missed, 7);
+	assert_true(t.links[0].rec.flags & BPFMAP_LINK_HAS_MISSED);
+	assert_false(t.links[1].rec.flags & BPFMAP_LINK_HAS_MISSED);
+
+	assert_int_equal(link_probe_target(&t, &t.links[0], buf, sizeof(buf)), 14);
+	assert_string_equal(buf, "1200 functions");
+	assert_string_equal(link_probe_attach_type(&t.links[0].rec), "kprobe_multi");
+	assert_int_equal(link_probe_target(&t, &t.links[1], buf, sizeof(buf)), 24);
+	assert_string_equal(buf, "/usr/bin/bash (1 offset)");
+	assert_string_equal(link_probe_attach_type(&t.links[1].rec), "uretprobe_multi");
+	/* Cut to the buffer, NUL-terminated, the full length returned; sized first. */
+	assert_int_equal(link_probe_target(&t, &t.links[1], buf, 12), 24);
+	assert_string_equal(buf, "/usr/bin/ba");
+	assert_int_equal(link_probe_target(&t, &t.links[1], NULL, 0), 24);
+	assert_int_equal(link_probe_target(&t, &t.links[1], buf, 16), 24);
+	assert_string_equal(buf, "/usr/bin/bash (");
+
+	/* A return probe, one function; sessions (6.17+ attach types) win over flags. */
+	t.links[0].rec.flags |= BPFMAP_LINK_PROBE_RETURN;
+	t.links[0].rec.nr_probes = 1;
+	link_probe_target(&t, &t.links[0], buf, sizeof(buf));
+	assert_string_equal(buf, "1 function");
+	assert_string_equal(link_probe_attach_type(&t.links[0].rec), "kretprobe_multi");
+	t.links[0].rec.flags |= BPFMAP_LINK_HAS_ATTACH_TYPE;
+	t.links[0].rec.attach_type = 56;
+	assert_string_equal(link_probe_attach_type(&t.links[0].rec), "kprobe_session");
+	t.links[1].rec.flags |= BPFMAP_LINK_HAS_ATTACH_TYPE;
+	t.links[1].rec.attach_type = 48; /* trace_uprobe_multi */
+	assert_string_equal(link_probe_attach_type(&t.links[1].rec), "uretprobe_multi");
+	t.links[1].rec.attach_type = 57;
+	assert_string_equal(link_probe_attach_type(&t.links[1].rec), "uprobe_session");
+
+	/* The path names torn off: rejected. */
+	assert_int_equal(records_decode_links(s.bytes, s.len - 1, &t), -EPROTO);
 	link_table__fini(&t);
 }
 
@@ -226,6 +298,7 @@ int main(void)
 		cmocka_unit_test(join_of_nothing),
 		cmocka_unit_test(name_without_nul_is_bounded),
 		cmocka_unit_test(links_with_cgroup_paths),
+		cmocka_unit_test(links_multi_probe_targets),
 	};
 
 	return cmocka_run_group_tests_name("records", tests, NULL, NULL);
