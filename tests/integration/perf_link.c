@@ -6,13 +6,20 @@
  * Then attaches the kprobe program once more the old way, without a
  * link (a kprobe perf event and PERF_EVENT_IOC_SET_BPF, as BCC and
  * bpftrace do), on KPROBE_IOCTL_FUNC: "attached-ioctl NAME PROG_ID FUNC"
- * or "refused-ioctl NAME -ERRNO FUNC". Then "ready", and holds
- * everything until SIGTERM.
+ * or "refused-ioctl NAME -ERRNO FUNC". Then multi-probe links, each with
+ * a program of its own (a kernel refusing one refuses only that):
+ * kprobe_multi and kretprobe_multi on kprobe_multi_syms
+ * and uprobe_multi on two functions of this very binary, printing
+ * "attached-multi NAME PROG_ID LINK_ID COUNT" or "refused-multi NAME
+ * -ERRNO", and "uprobe-path PATH" (the binary, as the kernel resolves
+ * it). Then "ready", and holds everything until SIGTERM.
  *
  *   perf_link OBJ
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +34,40 @@
 
 #define KPROBE_IOCTL_PROG "bme_pl_kp"
 #define KPROBE_IOCTL_FUNC "hrtimer_nanosleep"
+/* What the kprobe_multi links probe. */
+static const char *kprobe_multi_syms[] = {"do_nanosleep", "hrtimer_nanosleep"};
+
+/* UAPI numbers newer than the build host's linux/bpf.h may know. */
+#define ATTACH_KPROBE_MULTI 42 /* BPF_TRACE_KPROBE_MULTI */
+#define ATTACH_UPROBE_MULTI 48 /* BPF_TRACE_UPROBE_MULTI */
+#define PROBE_MULTI_RETURN 1U /* BPF_F_KPROBE_MULTI_RETURN, BPF_F_UPROBE_MULTI_RETURN */
+
+/* BPF_LINK_CREATE's attributes for uprobe_multi (6.6+), which libbpf 1.1 lacks. */
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u64 path;
+	__u64 offsets;
+	__u64 ref_ctr_offsets;
+	__u64 cookies;
+	__u32 cnt;
+	__u32 uprobe_flags;
+	__u32 pid;
+	__u32 pad;
+};
+
+/* What the uprobe_multi link probes: two functions of this binary. */
+__attribute__((noinline)) void bme_pl_probed_a(void)
+{
+	__asm__ volatile("");
+}
+
+__attribute__((noinline)) void bme_pl_probed_b(void)
+{
+	__asm__ volatile("");
+}
 
 /* The kprobe PMU's type (sysfs): 0 or -errno. */
 static int kprobe_pmu_type(void)
@@ -64,6 +105,95 @@ static int kprobe_ioctl(int prog_fd, const char *func)
 		return err;
 	}
 	return fd;
+}
+
+/* "return 0": a program of the kprobe type for a multi-probe link; its fd or -errno. */
+static int multi_prog(const char *name, __u32 attach_type)
+{
+	const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach_type);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, name, "GPL", insns, 2, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* The offset in this binary's file of the code at addr (/proc/self/maps); 0 if none. */
+static __u64 file_offset(const void *addr)
+{
+	unsigned long start, end, off, a = (unsigned long)addr;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	__u64 ret = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &off) == 3 && a >= start &&
+		    a < end) {
+			ret = a - start + off;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* A kprobe_multi (uprobe_multi if path) link of a new program: its fd or -errno. */
+static int multi_link(int prog_fd, const char *path, __u32 flags)
+{
+	if (!path) {
+		LIBBPF_OPTS(bpf_link_create_opts, opts);
+		int fd;
+
+		opts.kprobe_multi.syms = kprobe_multi_syms;
+		opts.kprobe_multi.cnt = 2;
+		opts.kprobe_multi.flags = flags;
+		fd = bpf_link_create(prog_fd, 0, ATTACH_KPROBE_MULTI, &opts);
+		return fd < 0 ? -errno : fd;
+	} else {
+		__u64 offsets[] = {file_offset((void *)bme_pl_probed_a),
+				   file_offset((void *)bme_pl_probed_b)};
+		struct uprobe_multi_attr attr = {
+			.prog_fd = prog_fd,
+			.attach_type = ATTACH_UPROBE_MULTI,
+			.path = (__u64)(uintptr_t)path,
+			.offsets = (__u64)(uintptr_t)offsets,
+			.cnt = 2,
+			.uprobe_flags = flags,
+		};
+		int fd;
+
+		if (!offsets[0] || !offsets[1])
+			return -ENOENT;
+		fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+		return fd < 0 ? -errno : fd;
+	}
+}
+
+static void attach_multi(const char *name, __u32 attach_type, const char *path, __u32 flags)
+{
+	struct bpf_prog_info pinfo = {};
+	struct bpf_link_info linfo = {};
+	__u32 plen = sizeof(pinfo), llen = sizeof(linfo);
+	int prog_fd = multi_prog(name, attach_type), link_fd;
+
+	if (prog_fd < 0) {
+		printf("refused-multi %s %d\n", name, prog_fd);
+		return;
+	}
+	link_fd = multi_link(prog_fd, path, flags);
+	if (link_fd < 0) {
+		printf("refused-multi %s %d\n", name, link_fd);
+		close(prog_fd);
+		return;
+	}
+	bpf_obj_get_info_by_fd(prog_fd, &pinfo, &plen);
+	bpf_obj_get_info_by_fd(link_fd, &linfo, &llen);
+	printf("attached-multi %s %u %u 2\n", name, pinfo.id, linfo.id);
+	/* Both fds stay open: the link lives as long as this process. */
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -122,6 +252,19 @@ int main(int argc, char **argv)
 		else
 			printf("attached-ioctl %s %u %s\n", KPROBE_IOCTL_PROG, info.id,
 			       KPROBE_IOCTL_FUNC);
+	}
+	attach_multi("bme_pl_km", ATTACH_KPROBE_MULTI, NULL, 0);
+	attach_multi("bme_pl_kretm", ATTACH_KPROBE_MULTI, NULL, PROBE_MULTI_RETURN);
+	{
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		if (n > 0) {
+			exe[n] = '\0';
+			printf("uprobe-path %s\n", exe);
+			attach_multi("bme_pl_um", ATTACH_UPROBE_MULTI, exe, 0);
+			attach_multi("bme_pl_uretm", ATTACH_UPROBE_MULTI, exe, PROBE_MULTI_RETURN);
+		}
 	}
 	printf("ready\n");
 	fflush(stdout);

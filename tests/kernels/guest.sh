@@ -398,9 +398,40 @@ if [ -x /bin/perf_link ]; then
 		grep -q '^refused-ioctl ' $T/pl.out || case_err "the ioctl kprobe neither attached nor refused"
 		expect_no_match $T/perf.txt 'target="hrtimer_nanosleep"' "a target of a refused kprobe"
 	fi
+	# Multi-probe links, each from a program of its own: counted targets,
+	# return probes told apart, fprobe's missed count on kprobe_multi
+	# links; a link the kernel refused (6.1's cloud kernel has no fprobe
+	# and no uprobe_multi) leaves nothing behind.
+	upath=$(awk '$1 == "uprobe-path" { print $2 }' $T/pl.out)
+	for name in bme_pl_km bme_pl_kretm bme_pl_um bme_pl_uretm; do
+		case $name in
+		bme_pl_km) lt=kprobe_multi at=kprobe_multi tg='2 functions' ;;
+		bme_pl_kretm) lt=kprobe_multi at=kretprobe_multi tg='2 functions' ;;
+		bme_pl_um) lt=uprobe_multi at=uprobe_multi tg="$upath (2 offsets)" ;;
+		*) lt=uprobe_multi at=uretprobe_multi tg="$upath (2 offsets)" ;;
+		esac
+		pid=$(awk -v n=$name '$1 == "attached-multi" && $2 == n { print $3 }' $T/pl.out)
+		lid=$(awk -v n=$name '$1 == "attached-multi" && $2 == n { print $4 }' $T/pl.out)
+		if [ -z "$lid" ]; then
+			grep -q "^refused-multi $name " $T/pl.out || case_err "$name neither attached nor refused"
+			expect_no_match $T/perf.txt "prog_name=\"$name\"" "a link of the refused $name"
+			continue
+		fi
+		expect_line $T/perf.txt "ebpf_link_info{id=\"$lid\",link_type=\"$lt\",prog_id=\"$pid\",prog_name=\"$name\",attach_type=\"$at\",target=\"$tg\"} 1"
+		if [ $lt = kprobe_multi ]; then
+			grep -qE "^ebpf_link_missed_total\{id=\"$lid\"\} [0-9]+$" $T/perf.txt ||
+				case_err "no missed count for kprobe_multi link $lid"
+		else
+			expect_no_match $T/perf.txt "^ebpf_link_missed_total\{id=\"$lid\"\}" \
+				"a missed count for uprobe_multi link $lid"
+		fi
+		placed_kinds="$placed_kinds $at"
+	done
+	grep -E '^ebpf_link_(info|missed_total)\{.*(link_type="[ku]probe_multi"|id="[0-9]+"\} )' $T/perf.txt |
+		sed 's/^/# exporter: /'
 	kill -TERM $PL_PID
 	wait $PL_PID
-	case_end "l. perf events: kprobes placed (${placed_kinds# })" $T/srv.log
+	case_end "l. perf events and multi-probe links: placed (${placed_kinds# })" $T/srv.log
 fi
 
 case_begin
