@@ -11,7 +11,8 @@
 # cgroup walk over a few thousand cgroups; kprobes, uprobes and
 # tracepoints attached through perf events, by bpftrace (ioctl) and by
 # libbpf (perf_event links, tests/integration/perf_link.c), against
-# bpftool perf.
+# bpftool perf; kprobe_multi and uprobe_multi links where the kernel
+# allows them (refused: nothing reported), against bpftool link.
 #
 #   attach.sh BIN ATTACH_PROGS_OBJ     (as root)
 #
@@ -469,12 +470,98 @@ case_perf() {
 	case_end "e. perf events: tracepoint, uprobe, uretprobe (ioctl and perf_event links) as bpftool perf places them; kprobes $( ((kp_refused)) && echo refused || echo placed)" "$log"
 }
 
+# The fixture's multi-probe links as "LINK_ID PROG_ID TYPE COUNT [MISSED]" from
+# bpftool -j link show (Debian's bpftool knows these types by number only
+# and prints no count: "-" then).
+bpftool_multi() {
+	bpftool -j link show | python3 -c '
+import json, sys
+ids = set(sys.argv[1].split())
+names = {8: "kprobe_multi", 12: "uprobe_multi"}
+for l in json.load(sys.stdin):
+    if str(l["id"]) not in ids:
+        continue
+    t = names.get(l["type"], l["type"])
+    n = l.get("func_cnt", "-")
+    print(l["id"], l["prog_id"], t, n, l.get("missed", ""))
+' "$1"
+}
+
+# kprobe_multi and uprobe_multi links, from a copy of the fixture on a tmpfs
+# of its own (the probed file's path crosses a mount point), each link
+# attached or refused by this kernel.
+case_multi() {
+	local m=$TMP/multi.txt log=$TMP/multi.log mnt=$TMP/multi_mnt pl name lt at tg pid lid
+	local upath o kinds='' ids=''
+	case_begin
+	mkdir -p "$mnt" && mount -t tmpfs -o size=64m tmpfs "$mnt" || case_err "tmpfs"
+	cp "$PERF_LINK" "$mnt/perf_link" || case_err "copy the fixture"
+	"$mnt/perf_link" "$PERF_LINK_OBJ" >"$TMP/multi_pl.out" 2>&1 &
+	pl=$!
+	PERF_PIDS+=("$pl")
+	for _ in $(seq 100); do
+		grep -qx ready "$TMP/multi_pl.out" && break
+		sleep 0.1
+	done
+	grep -qx ready "$TMP/multi_pl.out" || case_err "perf_link did not start: $(tr '\n' ' ' <"$TMP/multi_pl.out")"
+	grep -E '^(attached|refused)-multi|^uprobe-path' "$TMP/multi_pl.out" | sed 's/^/# perf_link: /'
+	upath=$(awk '$1 == "uprobe-path" { print $2 }' "$TMP/multi_pl.out")
+	expect_eq "$upath" "$mnt/perf_link" "the probed file"
+
+	start_exporter "$log" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="links"} 1'
+	ids=$(awk '$1 == "attached-multi" { print $4 }' "$TMP/multi_pl.out" | tr '\n' ' ')
+	o=$(bpftool_multi "$ids")
+	sed 's/^/# bpftool link: /' <<<"$o"
+	for name in bme_pl_km bme_pl_kretm bme_pl_um bme_pl_uretm; do
+		case $name in
+		bme_pl_km) lt=kprobe_multi at=kprobe_multi tg='2 functions' ;;
+		bme_pl_kretm) lt=kprobe_multi at=kretprobe_multi tg='2 functions' ;;
+		bme_pl_um) lt=uprobe_multi at=uprobe_multi tg="$upath (2 offsets)" ;;
+		*) lt=uprobe_multi at=uretprobe_multi tg="$upath (2 offsets)" ;;
+		esac
+		read -r pid lid < <(awk -v n=$name '$1 == "attached-multi" && $2 == n { print $3, $4 }' "$TMP/multi_pl.out")
+		if [[ -z $lid ]]; then
+			# Refused by this kernel: nothing may be reported for it.
+			grep -q "^refused-multi $name " "$TMP/multi_pl.out" || case_err "$name neither attached nor refused"
+			expect_no_match "$m" "name=\"$name\"" "a series of the refused $name"
+			continue
+		fi
+		# bpftool's view of the link: its program, its type, and where it
+		# prints them, the count and the missed hits.
+		read -r _ bpid btype bcnt bmissed < <(grep "^$lid " <<<"$o")
+		expect_eq "$bpid $btype" "$pid $lt" "bpftool link $lid"
+		[[ $bcnt == - || $bcnt == 2 ]] || case_err "bpftool counts $bcnt probes on link $lid"
+		expect_line "$m" "ebpf_link_info{id=\"$lid\",link_type=\"$lt\",prog_id=\"$pid\",prog_name=\"$name\",attach_type=\"$at\",target=\"$tg\"} 1"
+		expect_line "$m" "ebpf_prog_attach_info{id=\"$pid\",name=\"$name\",link_id=\"$lid\",link_type=\"$lt\",attach_type=\"$at\",target=\"$tg\"} 1"
+		if [[ $lt == kprobe_multi ]]; then
+			expect_match "$m" "^ebpf_link_missed_total\\{id=\"$lid\"\\} ${bmissed:-[0-9]+}\$" \
+				"no missed count for kprobe_multi link $lid (bpftool: ${bmissed:-none})"
+		else
+			expect_no_match "$m" "^ebpf_link_missed_total\\{id=\"$lid\"\\}" \
+				"a missed count for uprobe_multi link $lid"
+		fi
+		kinds="$kinds $at"
+	done
+	grep -E '^ebpf_link_(info|missed_total)\{.*(link_type="[ku]probe_multi"|id="[0-9]+"\} )' "$m" |
+		sed 's/^/# exporter: /'
+	expect_promtool "$m"
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code"
+	kill "$pl" 2>/dev/null
+	wait "$pl" 2>/dev/null
+	umount "$mnt" || case_err "umount the tmpfs"
+	case_end "f. multi-probe links against bpftool link: placed:${kinds:- none}; refused:$(awk '$1 == "refused-multi" { printf " %s", $2 }' "$TMP/multi_pl.out")" "$log"
+}
+
 main() {
 	case_netlink
 	case_refused
 	case_cgroup
 	case_cgroup_cost
 	case_perf
+	case_multi
 	SUMMARY_DONE=1
 	summary
 }
