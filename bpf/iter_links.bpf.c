@@ -145,6 +145,14 @@ static __noinline __u32 kprobe_multi_flags(struct bpf_link *link)
 	return BPF_CORE_READ(link_container(link, bpf_kprobe_multi_link), flags);
 }
 
+/* Kernels that kept no flags: a return probe is the one with an exit handler. */
+static __noinline __u32 kprobe_multi_exit_handler(struct bpf_link *link)
+{
+	void *h = BPF_CORE_READ(link_container(link, bpf_kprobe_multi_link), fp.exit_handler);
+
+	return h ? PROBE_MULTI_RETURN : 0;
+}
+
 static __noinline __u64 kprobe_multi_missed(struct bpf_link *link)
 {
 	return BPF_CORE_READ(link_container(link, bpf_kprobe_multi_link), fp.nmissed);
@@ -166,6 +174,8 @@ static __noinline void kprobe_multi(struct bpf_link *link, struct bpfmap_link_re
 		flags = kprobe_multi_flags(link);
 	else if (bpf_core_field_exists(link->flags))
 		flags = link_flags(link);
+	else if (bpf_core_field_exists(struct bpf_kprobe_multi_link, fp.exit_handler))
+		flags = kprobe_multi_exit_handler(link);
 	if (flags & PROBE_MULTI_RETURN)
 		rec->flags |= BPFMAP_LINK_PROBE_RETURN;
 	if (bpf_core_field_exists(struct bpf_kprobe_multi_link, fp.nmissed)) {
@@ -185,6 +195,15 @@ static __noinline __u32 uprobe_multi_flags(struct bpf_link *link)
 	return BPF_CORE_READ(link_container(link, bpf_uprobe_multi_link), flags);
 }
 
+/* Kernels that kept no flags: a return probe's consumers have a return handler. */
+static __noinline __u32 uprobe_multi_ret_handler(struct bpf_link *link)
+{
+	void *h = BPF_CORE_READ(link_container(link, bpf_uprobe_multi_link), uprobes,
+				consumer.ret_handler);
+
+	return h ? PROBE_MULTI_RETURN : 0;
+}
+
 /* uprobe_multi (6.6+): how many offsets, whether on return, and where its file is. */
 static __noinline void uprobe_multi(struct bpf_link *link, struct bpfmap_link_record *rec,
 				    struct file_walk *w)
@@ -199,6 +218,8 @@ static __noinline void uprobe_multi(struct bpf_link *link, struct bpfmap_link_re
 		flags = uprobe_multi_flags(link);
 	else if (bpf_core_field_exists(link->flags))
 		flags = link_flags(link);
+	else if (bpf_core_field_exists(struct bpf_uprobe_multi_link, uprobes))
+		flags = uprobe_multi_ret_handler(link);
 	if (flags & PROBE_MULTI_RETURN)
 		rec->flags |= BPFMAP_LINK_PROBE_RETURN;
 	w->d = BPF_CORE_READ(um, path.dentry);

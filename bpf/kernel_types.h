@@ -336,20 +336,30 @@ struct bpf_perf_link { /* 5.15+ */
 /* fprobe (5.18+, CONFIG_FPROBE): what kprobe_multi links are made of. */
 struct fprobe {
 	unsigned long nmissed; /* hits not handed to the handler (recursion, no rethook) */
+	void *exit_handler; /* kprobe_multi sets it for return probes only (before sessions) */
 };
 
 struct bpf_kprobe_multi_link {
 	struct bpf_link link;
 	struct fprobe fp;
 	u32 cnt; /* functions */
-	u32 flags; /* BPF_F_KPROBE_MULTI_RETURN; newer kernels keep it in bpf_link */
+	u32 flags; /* BPF_F_KPROBE_MULTI_RETURN, some kernels; others keep it in bpf_link */
+};
+
+struct uprobe_consumer {
+	void *ret_handler; /* uprobe_multi sets it for return probes only (before sessions) */
+};
+
+struct bpf_uprobe {
+	struct uprobe_consumer consumer;
 };
 
 struct bpf_uprobe_multi_link { /* 6.6+ */
 	struct path path; /* the probed file */
 	struct bpf_link link;
 	u32 cnt; /* offsets */
-	u32 flags; /* BPF_F_UPROBE_MULTI_RETURN, until it moved to bpf_link */
+	u32 flags; /* BPF_F_UPROBE_MULTI_RETURN, some kernels; others keep it in bpf_link */
+	struct bpf_uprobe *uprobes; /* cnt of them */
 };
 
 struct bpf_iter__bpf_link {
