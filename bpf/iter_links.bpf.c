@@ -360,9 +360,15 @@ static __always_inline void target(struct bpf_link *link, struct bpfmap_link_rec
 		 * What it probes, user space asks the kernel on an fd of the
 		 * event (BPF_TASK_FD_QUERY): the event's id finds one.
 		 */
-		struct file *file = BPF_CORE_READ(link_container(link, bpf_perf_link), perf_file);
-		struct perf_event *event = file ? BPF_CORE_READ(file, private_data) : NULL;
+		struct file *file;
+		struct perf_event *event;
 
+		/* A kernel built without perf events has neither type: the load must not fail. */
+		if (!bpf_core_type_exists(struct bpf_perf_link) ||
+		    !bpf_core_type_exists(struct perf_event))
+			return;
+		file = BPF_CORE_READ(link_container(link, bpf_perf_link), perf_file);
+		event = file ? BPF_CORE_READ(file, private_data) : NULL;
 		if (event)
 			rec->perf_event_id = BPF_CORE_READ(event, id);
 		return;

@@ -274,6 +274,9 @@ static __always_inline void dump_perf_event(struct seq_file *seq, struct task_st
 	struct bpfmap_owner_perf_record rec = {.rec_type = BPFMAP_OWNER_REC_PERF};
 	struct bpf_prog *prog;
 
+	/* A kernel built without perf events: the load must not fail on this dead code. */
+	if (!bpf_core_type_exists(struct perf_event))
+		return;
 	if (use_cast) {
 		struct perf_event *event = CAST(struct perf_event, obj);
 
