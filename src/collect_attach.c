@@ -317,6 +317,22 @@ static int write_netns(struct attach_writer *w, const struct nl_view *v, uint64_
 	return 0;
 }
 
+/*
+ * What every attachment row joins: the programs (for their labels and
+ * filters, where the kernel has their iterator) and the links (whose
+ * attachments are theirs, not counted again).
+ */
+static int programs_and_links(struct scrape *s)
+{
+	if (iters__available(s->iters, ITER_PROGS)) {
+		int err = scrape_programs(s);
+
+		if (err)
+			return err;
+	}
+	return attach_links(s);
+}
+
 int collect_attach_netlink(struct scrape *s)
 {
 	struct netns_list l = {0};
@@ -324,12 +340,7 @@ int collect_attach_netlink(struct scrape *s)
 	size_t entered = 0;
 	int err;
 
-	if (iters__available(s->iters, ITER_PROGS)) {
-		err = scrape_programs(s);
-		if (err)
-			return err;
-	}
-	err = attach_links(s);
+	err = programs_and_links(s);
 	if (err)
 		return err;
 	err = netns_list_read(&l);
@@ -724,12 +735,7 @@ int collect_attach_perf_event(struct scrape *s)
 	size_t nr = 0, linked = 0, written = 0;
 	int err;
 
-	if (iters__available(s->iters, ITER_PROGS)) {
-		err = scrape_programs(s);
-		if (err)
-			return err;
-	}
-	err = attach_links(s);
+	err = programs_and_links(s);
 	if (!err)
 		err = scrape_perf_attach(s);
 	if (err)

@@ -94,6 +94,15 @@ stop_exporter() {
 
 scrape() { fetch /metrics "$1" || case_err "scrape failed"; }
 
+# wait_log FILE TEXT: up to 10 s for TEXT in FILE (a log line after a signal).
+wait_log() {
+	for _ in $(seq 100); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # fix CMD REPLY: a fixture command, up to 10 s for its reply line.
 fix() {
 	n=$(grep -cx "$2" $T/fix.out)
@@ -305,11 +314,7 @@ n0=$(grep -c '^ebpf_prog_info{id="[0-9]*",name="update_[0-9]"' $T/g0.txt)
 [ "$n0" -gt 0 ] || case_err "the collector's update_N programs are not listed"
 printf 'collectors:\n  map_errors: false\n' >$T/on.yaml
 kill -HUP $SRV_PID
-for _ in $(seq 100); do
-	grep -q 'collector map_errors: off, its programs detached' $T/srv2.log && break
-	sleep 0.1
-done
-grep -q 'collector map_errors: off, its programs detached' $T/srv2.log ||
+wait_log $T/srv2.log 'collector map_errors: off, its programs detached' ||
 	case_err "no log line for the detach"
 # The kernel frees a program once its last reference is dropped, after an RCU grace period.
 for _ in $(seq 50); do
@@ -323,11 +328,8 @@ expect_no_match $T/g1.txt 'collector="map_errors"' "a map_errors collector serie
 expect_line $T/g1.txt 'bpfmap_exporter_kernel_feature{feature="fexit_map_update"} 1'
 printf 'collectors:\n  map_errors: true\n' >$T/on.yaml
 kill -HUP $SRV_PID
-for _ in $(seq 100); do
-	grep -q 'restart to turn it on' $T/srv2.log && break
-	sleep 0.1
-done
-grep -q 'restart to turn it on' $T/srv2.log || case_err "no warning that turning it on needs a restart"
+wait_log $T/srv2.log 'restart to turn it on' ||
+	case_err "no warning that turning it on needs a restart"
 stop_exporter
 expect_eq "$STOP_RC" 0 "exit code on SIGTERM"
 case_end "g. a reload turning it off detaches its $n0 programs" $T/srv2.log
