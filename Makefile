@@ -294,6 +294,7 @@ test: deps
 		exit 1; fi
 	$(MAKE) unit
 	$(MAKE) check-static
+	tests/docs/links.py
 	$(MAKE) integration
 	$(MAKE) test-kernels
 	$(MAKE) test-helm
