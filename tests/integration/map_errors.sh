@@ -226,6 +226,8 @@ for role in hash lru pcpu trie arr hom; do
 	[ "$want" = "$got" ] || case_err "$role: got [$(echo "$got" | tr '\n' ' ')], want [$(echo "$want" | tr '\n' ' ')]"
 	summary_line="$summary_line $role:$(echo "$want" | sed 's/.*reason="\([a-z_]*\)"} \([0-9]*\)/\1=\2/' | tr '\n' ',' | sed 's/,$//')"
 done
+# The per-scrape read cost: the collector's own duration, counters of six maps.
+echo "# map_errors collector: $(awk '/scrape_collector_duration_seconds\{collector="map_errors"\}/ { print $2 }' $T/m1.txt)s per scrape"
 evict=$(awk '$1 == "evict" && $2 == "lru" { print $3 }' $T/fix.out)
 [ "${evict:-0}" -gt 0 ] || case_err "the fixture's LRU evicted nothing"
 expect_line $T/m1.txt "ebpf_map_lru_evictions_total{id=\"$(map_id lru)\"} $evict"
