@@ -19,8 +19,9 @@ Exits 0 if every check holds, else prints what failed and exits 1.
 import struct
 import sys
 
-TASK, NAME, FD, END = 1, 2, 3, 4
-SIZES = {TASK: 40, NAME: 264, FD: 24, END: 16}  # bpf/records.h
+TASK, NAME, FD, END, PERF = 1, 2, 3, 4, 5
+# bpf/records.h; a perf record (a perf event with a program) stands alone.
+SIZES = {TASK: 40, NAME: 264, FD: 24, END: 16, PERF: 24}
 
 
 def parse(stream):
