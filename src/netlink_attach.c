@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -149,8 +150,9 @@ static int link_msg(const struct nlmsghdr *h, const void *hdr, const void *attrs
 {
 	const struct ifinfomsg *ifi = hdr;
 	struct nl_view *v = arg;
-	struct nl_ifname name = {.ifindex = ifi->ifi_index};
+	struct nl_ifname name = {.ifindex = ifi->ifi_index, .link_netnsid = NL_NSID_NONE};
 	const struct rtattr *a, *x;
+	char kind[16];
 	int err;
 
 	(void)h;
@@ -158,12 +160,30 @@ static int link_msg(const struct nlmsghdr *h, const void *hdr, const void *attrs
 		const void *nested = attr_data(a);
 		size_t nested_len = attr_len(a);
 
-		if (attr_type(a) == IFLA_IFNAME) {
+		switch (attr_type(a)) {
+		case IFLA_IFNAME:
 			attr_str(a, name.name, sizeof(name.name));
 			continue;
-		}
-		if (attr_type(a) != IFLA_XDP)
+		case IFLA_LINK:
+			name.link = attr_u32(a);
 			continue;
+		case IFLA_LINK_NETNSID:
+			if (attr_len(a) >= sizeof(int32_t))
+				name.link_netnsid = (int32_t)attr_u32(a);
+			continue;
+		case IFLA_LINKINFO:
+			while ((x = next_attr(&nested, &nested_len))) {
+				if (attr_type(x) != IFLA_INFO_KIND)
+					continue;
+				attr_str(x, kind, sizeof(kind));
+				name.veth = !strcmp(kind, "veth");
+			}
+			continue;
+		case IFLA_XDP:
+			break;
+		default:
+			continue;
+		}
 		/* Each mode's program has its own attribute, in every mode (multi too). */
 		while ((x = next_attr(&nested, &nested_len))) {
 			struct nl_attach at = {.kind = NL_ATTACH_XDP, .ifindex = ifi->ifi_index};
@@ -287,12 +307,39 @@ int nl_parse_filters(const void *buf, size_t len, uint32_t seq, const char *qdis
 	return walk_msgs(buf, len, seq, RTM_NEWTFILTER, sizeof(struct tcmsg), filter_msg, &fa);
 }
 
-const char *nl_view_ifname(const struct nl_view *v, uint32_t ifindex)
+const struct nl_ifname *nl_view_if(const struct nl_view *v, uint32_t ifindex)
 {
 	for (size_t i = 0; i < v->nr_ifnames; i++)
 		if (v->ifnames[i].ifindex == ifindex)
-			return v->ifnames[i].name;
-	return "";
+			return &v->ifnames[i];
+	return NULL;
+}
+
+const char *nl_view_ifname(const struct nl_view *v, uint32_t ifindex)
+{
+	const struct nl_ifname *i = nl_view_if(v, ifindex);
+
+	return i ? i->name : "";
+}
+
+static int nsid_msg(const struct nlmsghdr *h, const void *hdr, const void *attrs, size_t len,
+		    void *arg)
+{
+	const struct rtattr *a;
+	int32_t *nsid = arg;
+
+	(void)h;
+	(void)hdr;
+	*nsid = NL_NSID_NONE;
+	while ((a = next_attr(&attrs, &len)))
+		if (attr_type(a) == NETNSA_NSID && attr_len(a) >= sizeof(int32_t))
+			*nsid = (int32_t)attr_u32(a);
+	return 1; /* the one answer: done */
+}
+
+int nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int32_t *nsid)
+{
+	return walk_msgs(buf, len, seq, RTM_NEWNSID, sizeof(struct rtgenmsg), nsid_msg, nsid);
 }
 
 size_t nl_qdisc_filter_parents(const struct nl_qdisc *q, uint32_t parents[2])
@@ -338,6 +385,7 @@ struct nl_request {
 	union {
 		struct ifinfomsg ifi;
 		struct tcmsg tc;
+		struct rtgenmsg gen;
 	};
 	char attrs[16];
 };
@@ -444,4 +492,47 @@ int netlink_attach_read(int fd, struct nl_view *v)
 out:
 	free(buf);
 	return err;
+}
+
+int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nl_request req;
+	uint32_t value = (uint32_t)ns_fd;
+	struct rtattr *a;
+	char *buf;
+	int err = 0;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_type = RTM_GETNSID;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = seq;
+	req.gen.rtgen_family = AF_UNSPEC;
+	a = (struct rtattr *)((char *)&req + NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.gen))));
+	a->rta_type = NETNSA_FD;
+	a->rta_len = RTA_LENGTH(sizeof(value));
+	memcpy(RTA_DATA(a), &value, sizeof(value));
+	req.h.nlmsg_len = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.gen))) + RTA_SPACE(sizeof(value));
+	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	buf = malloc(NL_BUF_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	while (!err) {
+		ssize_t n = recv(fd, buf, NL_BUF_SIZE, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0) {
+			err = -EPIPE;
+			break;
+		}
+		err = nl_parse_nsid(buf, n, seq, nsid);
+	}
+	free(buf);
+	return err < 0 ? err : 0;
 }

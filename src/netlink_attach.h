@@ -41,9 +41,20 @@ struct nl_attach {
 	char tc_name[NL_TC_NAME_LEN]; /* tc: what the loader named it */
 };
 
+/* No peer namespace: IFLA_LINK_NETNSID absent (NETNSA_NSID_NOT_ASSIGNED). */
+#define NL_NSID_NONE (-1)
+
 struct nl_ifname {
 	uint32_t ifindex;
 	char name[NL_IFNAME_LEN];
+	uint8_t veth; /* IFLA_LINKINFO's IFLA_INFO_KIND is "veth" */
+	/*
+	 * The peer (IFLA_LINK) and the id of its namespace as this namespace
+	 * sees it (IFLA_LINK_NETNSID), given only when the peer is in another
+	 * namespace; NL_NSID_NONE otherwise.
+	 */
+	uint32_t link;
+	int32_t link_netnsid;
 };
 
 struct nl_qdisc {
@@ -82,6 +93,16 @@ int nl_parse_filters(const void *buf, size_t len, uint32_t seq, const char *qdis
 
 /* An interface's name in v, or "" if the dump did not name it. */
 const char *nl_view_ifname(const struct nl_view *v, uint32_t ifindex);
+/* An interface of v, or NULL if the dump did not list it. */
+const struct nl_ifname *nl_view_if(const struct nl_view *v, uint32_t ifindex);
+
+/*
+ * The id the namespace of a socket gives another namespace, from the
+ * answer (RTM_NEWNSID) to an RTM_GETNSID request seq: 1 and *nsid set
+ * (NL_NSID_NONE if it gave it none), 0 if not in this buffer, -errno on
+ * a netlink error or a malformed message.
+ */
+int nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int32_t *nsid);
 
 /*
  * The tc parents to ask for filters on a qdisc: clsact has two (ingress,
@@ -103,5 +124,13 @@ const char *nl_xdp_mode_name(const struct nl_attach *a);
  * namespace to read, into v (emptied first). 0 or -errno.
  */
 int netlink_attach_read(int fd, struct nl_view *v);
+
+/*
+ * The id fd's namespace (a NETLINK_ROUTE socket made there) gives the
+ * namespace ns_fd refers to (RTM_GETNSID with NETNSA_FD; asking
+ * assigns none): 0 and *nsid (NL_NSID_NONE if none), or -errno. seq: a
+ * number new on this socket (answers are matched on it).
+ */
+int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid);
 
 #endif
