@@ -94,15 +94,20 @@ static void resolve_names(struct scrape *s, uint64_t gen)
  * objects runs in is forgotten by the next scrape's sweep and read anew,
  * a few small files per cgroup link.
  */
-void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info *cg,
-			  struct resolved_names *out)
+void owner_resolve_info(struct scrape *s, const struct cgroup_info *cg, struct resolved_names *out)
 {
 	memset(out, 0, sizeof(*out));
-	cgroup_path_parse(path, cg);
 	if (!s->owner_gen || !s->owner_state || (!cg->container_id[0] && !cg->pod_uid[0]))
 		return;
 	resolver__lookup(s->owner_state->resolver, s->cfg->rootfs, cg, s->owner_gen,
 			 monotonic_seconds(), out);
+}
+
+void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info *cg,
+			  struct resolved_names *out)
+{
+	cgroup_path_parse(path, cg);
+	owner_resolve_info(s, cg, out);
 }
 
 int collect_owners(struct scrape *s)

@@ -253,6 +253,8 @@ void owner_write_workloads(struct scrape *s, uint32_t kind);
  */
 void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info *cg,
 			  struct resolved_names *out);
+/* The same from a parsed path: for the holders of a network namespace. */
+void owner_resolve_info(struct scrape *s, const struct cgroup_info *cg, struct resolved_names *out);
 void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
 
