@@ -34,12 +34,31 @@
 #include "netlink_attach.h"
 #include "util.h"
 
-/* A network namespace and what netlink said there. */
+/* Flow dissector programs one namespace can have (one, since 4.20). */
+#define NETNS_FLOW_MAX 4
+
+/* A network namespace and what netlink and BPF_PROG_QUERY said there. */
 struct netns {
 	uint64_t ino;
 	int sock_err; /* no socket could be made there: -errno */
 	int err; /* the dumps failed: -errno */
 	struct nl_view v;
+	/* The id the exporter's namespace gives this one, if asked; NL_NSID_NONE. */
+	int32_t nsid;
+	int nsid_err; /* RTM_GETNSID failed: -errno */
+	int flow_err; /* BPF_PROG_QUERY (BPF_FLOW_DISSECTOR) failed: -errno */
+	uint32_t flow_ids[NETNS_FLOW_MAX];
+	uint32_t nr_flow;
+	/* Its holders' container and pod (netns_holders()), once asked. */
+	bool holders_read;
+	struct cgroup_info cg;
+	struct resolved_names names;
+};
+
+/* A process and the namespace it is in. */
+struct pid_netns {
+	uint32_t pid;
+	uint64_t ino;
 };
 
 /* What the namespace thread found. */
@@ -48,6 +67,16 @@ struct netns_list {
 	size_t nr, cap;
 	size_t refused; /* namespaces or processes that could not be entered */
 	int err; /* -ENOMEM and the like: the list is incomplete */
+	uint64_t own_ino; /* the exporter's namespace (0 if unknown) */
+	/*
+	 * A socket of the exporter's namespace, made when a veth there with a
+	 * program has its peer in another namespace: each namespace read is
+	 * then asked for the id the exporter's gives it. -1 otherwise.
+	 */
+	int own_sock;
+	uint32_t nsid_seq;
+	struct pid_netns *pids; /* every process, by pid; ino 0 if refused */
+	size_t nr_pids, cap_pids;
 };
 
 static int route_socket(void)
@@ -66,27 +95,55 @@ static bool netns_seen(const struct netns_list *l, uint64_t ino)
 }
 
 /*
+ * The flow dissector programs attached to the namespace fd refers to
+ * with BPF_PROG_ATTACH (a netns link's too: the kernel lists both).
+ */
+static void netns_flow_query(struct netns *ns, int fd)
+{
+	uint32_t flags = 0, cnt = NETNS_FLOW_MAX;
+
+	if (bpf_prog_query(fd, BPF_FLOW_DISSECTOR, 0, &flags, ns->flow_ids, &cnt)) {
+		ns->flow_err = -errno;
+		cnt = ns->flow_err == -ENOSPC ? NETNS_FLOW_MAX : 0;
+	}
+	ns->nr_flow = cnt < NETNS_FLOW_MAX ? cnt : NETNS_FLOW_MAX;
+}
+
+/*
  * Read the calling thread's namespace, unless read already: a socket is
  * made, dumped and closed at once, so a host with thousands of pods
- * holds one at a time. 0, or -ENOMEM.
+ * holds one at a time. Its inode in *ino (0 if unknown). 0, or -ENOMEM.
  */
-static int netns_read_here(struct netns_list *l)
+static int netns_read_here(struct netns_list *l, uint64_t *ino)
 {
 	struct netns *ns;
 	struct stat st;
-	int err, sock;
+	int err, sock, fd;
 
-	if (stat("/proc/thread-self/ns/net", &st)) {
+	*ino = 0;
+	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
 		l->refused++;
 		return 0;
 	}
-	if (netns_seen(l, st.st_ino))
+	*ino = st.st_ino;
+	if (netns_seen(l, st.st_ino)) {
+		close(fd);
 		return 0;
+	}
 	err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
-	if (err)
+	if (err) {
+		close(fd);
 		return err;
+	}
 	ns = &l->ns[l->nr++];
-	*ns = (struct netns){.ino = st.st_ino};
+	*ns = (struct netns){.ino = st.st_ino, .nsid = NL_NSID_NONE};
+	netns_flow_query(ns, fd);
+	if (l->own_sock >= 0)
+		ns->nsid_err = netlink_nsid_of(l->own_sock, fd, ++l->nsid_seq, &ns->nsid);
+	close(fd);
 	sock = route_socket();
 	if (sock < 0) {
 		ns->sock_err = sock;
@@ -98,13 +155,14 @@ static int netns_read_here(struct netns_list *l)
 }
 
 /* Enter the namespace fd refers to (a namespace file or a pidfd) and read it. */
-static int netns_enter(struct netns_list *l, int fd)
+static int netns_enter(struct netns_list *l, int fd, uint64_t *ino)
 {
+	*ino = 0;
 	if (setns(fd, CLONE_NEWNET)) {
 		l->refused++;
 		return 0;
 	}
-	return netns_read_here(l);
+	return netns_read_here(l, ino);
 }
 
 /*
@@ -116,6 +174,7 @@ static int netns_named(struct netns_list *l, const char *path)
 	struct dirent *d;
 	struct stat st;
 	DIR *dir = opendir(path);
+	uint64_t ino;
 	int err = 0;
 
 	if (!dir)
@@ -130,7 +189,7 @@ static int netns_named(struct netns_list *l, const char *path)
 			continue;
 		/* Known already (fstat needs no entering), else entered. */
 		if (!fstat(fd, &st) && !netns_seen(l, st.st_ino))
-			err = netns_enter(l, fd);
+			err = netns_enter(l, fd, &ino);
 		close(fd);
 	}
 	closedir(dir);
@@ -146,6 +205,8 @@ static int netns_named(struct netns_list *l, const char *path)
  * file). Either way the kernel asks for ptrace access: a process whose
  * capabilities are not a subset of the exporter's (most containers',
  * unless the exporter holds CAP_SYS_PTRACE) is refused and counted.
+ * Every process is noted with its namespace (0 if refused): the holders
+ * of a namespace name its pod.
  */
 static int netns_processes(struct netns_list *l)
 {
@@ -159,6 +220,7 @@ static int netns_processes(struct netns_list *l)
 		char path[64];
 		char *end;
 		long pid = strtol(d->d_name, &end, 10);
+		uint64_t ino;
 		int fd;
 
 		if (*end || pid <= 0)
@@ -170,8 +232,14 @@ static int netns_processes(struct netns_list *l)
 		}
 		if (fd < 0)
 			continue; /* gone meanwhile */
-		err = netns_enter(l, fd);
+		err = netns_enter(l, fd, &ino);
 		close(fd);
+		if (err)
+			continue;
+		/* Refused (ino 0) too: its cgroup still tells whether its pod has other containers. */
+		err = grow_array((void **)&l->pids, &l->cap_pids, l->nr_pids + 1, sizeof(*l->pids));
+		if (!err)
+			l->pids[l->nr_pids++] = (struct pid_netns){(uint32_t)pid, ino};
 	}
 	closedir(proc);
 	return err;
@@ -183,6 +251,18 @@ static int netns_processes(struct netns_list *l)
  */
 static const char *const named_dirs[] = {"/run/netns", "/run/docker/netns"};
 
+/* Has the exporter's namespace a veth with a program whose peer is in another? */
+static bool own_veth_peers(const struct netns *own)
+{
+	for (size_t i = 0; i < own->v.nr_attach; i++) {
+		const struct nl_ifname *ifn = nl_view_if(&own->v, own->v.attach[i].ifindex);
+
+		if (ifn && ifn->veth && ifn->link_netnsid != NL_NSID_NONE)
+			return true;
+	}
+	return false;
+}
+
 /*
  * A netlink socket belongs to the namespace it was made in: this thread
  * enters each namespace in turn to read it there, then ends, so no other
@@ -191,12 +271,26 @@ static const char *const named_dirs[] = {"/run/netns", "/run/docker/netns"};
 static void *netns_thread(void *arg)
 {
 	struct netns_list *l = arg;
+	uint64_t ino;
+	int sock;
 
-	l->err = netns_read_here(l);
+	l->err = netns_read_here(l, &ino);
+	l->own_ino = ino;
+	/* Only then are the ids of the other namespaces worth asking. */
+	if (!l->err && l->nr && l->ns[0].ino == ino && own_veth_peers(&l->ns[0])) {
+		sock = route_socket();
+		if (sock >= 0)
+			l->own_sock = sock;
+		else
+			l->ns[0].nsid_err = sock;
+	}
 	for (size_t i = 0; !l->err && i < ARRAY_SIZE(named_dirs); i++)
 		l->err = netns_named(l, named_dirs[i]);
 	if (!l->err)
 		l->err = netns_processes(l);
+	if (l->own_sock >= 0)
+		close(l->own_sock);
+	l->own_sock = -1;
 	return NULL;
 }
 
@@ -209,6 +303,7 @@ static int netns_list_read(struct netns_list *l)
 	pthread_t thread;
 	int err;
 
+	l->own_sock = -1;
 	err = pthread_create(&thread, NULL, netns_thread, l);
 	if (err)
 		return -err;
@@ -221,6 +316,133 @@ static void netns_list_fini(struct netns_list *l)
 	for (size_t i = 0; i < l->nr; i++)
 		nl_view__fini(&l->ns[i].v);
 	free(l->ns);
+	free(l->pids);
+}
+
+/* A process's cgroup v2 path ("0::/..." of /proc/PID/cgroup). 0, or -errno. */
+static int proc_cgroup_path(uint32_t pid, char *out, size_t size)
+{
+	char path[40];
+	FILE *f;
+	int err = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(out, (int)size, f)) {
+		size_t n = strlen(out);
+
+		if (strncmp(out, "0::", 3))
+			continue;
+		if (n && out[n - 1] == '\n')
+			out[--n] = '\0';
+		memmove(out, out + 3, n - 2);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/*
+ * The container and pod holding a namespace, from the cgroups of the
+ * processes in it, named as owners are (owner_resolve_info()). Every
+ * process seen there must be in a container of one pod (or, outside
+ * Kubernetes, of one container): a process in no container (a shell
+ * that entered a pod's namespace) or in another pod leaves every label
+ * empty. A pod's containers share its namespace: several (its pause
+ * container and the others, including those of processes the kernel did
+ * not let the exporter enter) give the pod and its namespace, as the
+ * first of them (lowest pid) names them, and no container_id or
+ * container. The exporter's own namespace (the host's, run as
+ * documented) is never labelled: processes it may not enter can be in it.
+ */
+static void netns_holders(struct scrape *s, const struct netns_list *l, struct netns *ns)
+{
+	struct cgroup_info first = {0}, ci;
+	bool any = false, one_container = true;
+	char *path = NULL;
+
+	if (ns->holders_read)
+		return;
+	ns->holders_read = true;
+	if (ns->ino == l->own_ino)
+		goto none;
+	path = malloc(PATH_MAX);
+	if (!path)
+		goto none;
+	for (size_t i = 0; i < l->nr_pids; i++) {
+		if (l->pids[i].ino != ns->ino || proc_cgroup_path(l->pids[i].pid, path, PATH_MAX))
+			continue; /* another namespace's, or gone meanwhile */
+		cgroup_path_parse(path, &ci);
+		if (!ci.container_id[0] && !ci.pod_uid[0])
+			goto none;
+		if (!any) {
+			first = ci;
+			any = true;
+			continue;
+		}
+		if (strcmp(ci.pod_uid, first.pod_uid) ||
+		    (!first.pod_uid[0] && strcmp(ci.container_id, first.container_id)))
+			goto none;
+		if (strcmp(ci.container_id, first.container_id))
+			one_container = false;
+	}
+	if (!any)
+		goto none;
+	/* Another container of the pod among the processes not entered: in this namespace too. */
+	for (size_t i = 0; first.pod_uid[0] && one_container && i < l->nr_pids; i++) {
+		if (l->pids[i].ino || proc_cgroup_path(l->pids[i].pid, path, PATH_MAX))
+			continue;
+		cgroup_path_parse(path, &ci);
+		if (!strcmp(ci.pod_uid, first.pod_uid) &&
+		    strcmp(ci.container_id, first.container_id))
+			one_container = false;
+	}
+	owner_resolve_info(s, &first, &ns->names);
+	if (!one_container) {
+		struct cgroup_info pod = {0};
+
+		memcpy(pod.pod_uid, first.pod_uid, sizeof(pod.pod_uid));
+		first.container_id[0] = '\0';
+		ns->names.container[0] = '\0';
+		/* The first container's runtime did not name the pod: the kubelet's directory. */
+		if (!ns->names.pod[0])
+			owner_resolve_info(s, &pod, &ns->names);
+	}
+	ns->cg = first;
+	free(path);
+	return;
+none:
+	free(path);
+	memset(&ns->cg, 0, sizeof(ns->cg));
+	memset(&ns->names, 0, sizeof(ns->names));
+}
+
+/*
+ * Whose an interface of namespace ns is: a veth of the exporter's
+ * namespace whose peer is in another namespace is the peer namespace's
+ * holders' (NULL if that namespace was not read); any other interface
+ * is ns's holders'.
+ */
+static struct netns *netns_of_interface(struct scrape *s, struct netns_list *l, struct netns *ns,
+					uint32_t ifindex)
+{
+	const struct nl_ifname *ifn = nl_view_if(&ns->v, ifindex);
+	struct netns *peer = NULL;
+
+	if (ns->ino == l->own_ino && ifn && ifn->veth && ifn->link_netnsid != NL_NSID_NONE) {
+		for (size_t i = 0; i < l->nr && !peer; i++)
+			if (l->ns[i].ino != ns->ino && !l->ns[i].nsid_err &&
+			    l->ns[i].nsid == ifn->link_netnsid)
+				peer = &l->ns[i];
+		if (!peer)
+			return NULL;
+		ns = peer;
+	}
+	netns_holders(s, l, ns);
+	return ns;
 }
 
 /* Is this XDP program there through an XDP link (already an attachment of the links)? */
@@ -279,26 +501,47 @@ static int attach_prog_name(struct attach_writer *w, uint32_t prog_id, struct pr
 	return 0;
 }
 
-static int write_netns(struct attach_writer *w, const struct nl_view *v, uint64_t netns)
+/* Is this flow dissector there through a netns link (already an attachment of the links)? */
+static bool netns_link_holds(const struct link_table *links, uint32_t prog_id, uint64_t netns)
 {
+	for (size_t i = 0; i < links->nr; i++) {
+		const struct bpfmap_link_record *r = &links->links[i].rec;
+
+		if (r->type == BPF_LINK_TYPE_NETNS && r->prog_id == prog_id &&
+		    r->netns_ino == netns &&
+		    (!(r->flags & BPFMAP_LINK_HAS_ATTACH_TYPE) ||
+		     r->attach_type == BPF_FLOW_DISSECTOR))
+			return true;
+	}
+	return false;
+}
+
+static int write_netns(struct attach_writer *w, struct netns_list *list, struct netns *netns)
+{
+	static const struct netns none;
 	struct scrape *s = w->s;
-	char id[12], ifindex[12], ns[24];
+	const struct nl_view *v = &netns->v;
+	char id[12], ifindex[12], ns[24], type_buf[12];
 	int err;
 
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)netns);
+	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)netns->ino);
 	for (size_t i = 0; i < v->nr_attach; i++) {
 		const struct nl_attach *a = &v->attach[i];
+		const struct netns *holder;
 		struct prog_labels l;
 		const char *name;
 
 		if (a->kind == NL_ATTACH_XDP &&
-		    xdp_link_holds(&s->links, a->prog_id, a->ifindex, netns))
+		    xdp_link_holds(&s->links, a->prog_id, a->ifindex, netns->ino))
 			continue;
 		err = attach_prog_name(w, a->prog_id, &l, &name);
 		if (err)
 			return err;
 		if (!name)
 			continue;
+		holder = netns_of_interface(s, list, netns, a->ifindex);
+		if (!holder)
+			holder = &none;
 		snprintf(id, sizeof(id), "%u", a->prog_id);
 		snprintf(ifindex, sizeof(ifindex), "%u", a->ifindex);
 		const struct expo_label labels[] = {
@@ -310,6 +553,39 @@ static int write_netns(struct attach_writer *w, const struct nl_view *v, uint64_
 			{"ifindex", ifindex},
 			{"netns", ns},
 			{"mode", nl_xdp_mode_name(a)},
+			{"container_id", holder->cg.container_id},
+			{"container", holder->names.container},
+			{"pod", holder->names.pod},
+			{"namespace", holder->names.namespace},
+		};
+
+		expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
+	}
+	for (uint32_t i = 0; i < netns->nr_flow; i++) {
+		struct prog_labels l;
+		const char *name;
+
+		if (netns_link_holds(&s->links, netns->flow_ids[i], netns->ino))
+			continue;
+		err = attach_prog_name(w, netns->flow_ids[i], &l, &name);
+		if (err)
+			return err;
+		if (!name)
+			continue;
+		netns_holders(s, list, netns);
+		snprintf(id, sizeof(id), "%u", netns->flow_ids[i]);
+		const struct expo_label labels[] = {
+			{"id", id},
+			{"name", name},
+			{"via", "prog_attach"},
+			{"attach_type",
+			 link_attach_type_name(BPF_FLOW_DISSECTOR, type_buf, sizeof(type_buf))},
+			{"target", ns},
+			{"netns", ns},
+			{"container_id", netns->cg.container_id},
+			{"container", netns->names.container},
+			{"pod", netns->names.pod},
+			{"namespace", netns->names.namespace},
 		};
 
 		expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
@@ -337,7 +613,7 @@ int collect_attach_netlink(struct scrape *s)
 {
 	struct netns_list l = {0};
 	struct attach_writer w = {.s = s};
-	size_t entered = 0;
+	size_t entered = 0, flow_refused = 0, nsid_failed = 0;
 	int err;
 
 	err = programs_and_links(s);
@@ -348,21 +624,34 @@ int collect_attach_netlink(struct scrape *s)
 		goto out;
 	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
 	for (size_t i = 0; i < l.nr; i++) {
-		if (l.ns[i].sock_err) {
+		struct netns *ns = &l.ns[i];
+
+		/* A kernel before 5.2 cannot be asked (EINVAL): nothing to say. */
+		if (ns->flow_err && ns->flow_err != -EINVAL && ns->flow_err != -ENOSPC) {
+			if (!flow_refused++)
+				log_warn("attach_netlink: netns %llu: flow dissector query: %s",
+					 (unsigned long long)ns->ino, strerror(-ns->flow_err));
+		}
+		if (ns->nsid_err && !nsid_failed++)
+			log_warn("attach_netlink: netns %llu: its id in the exporter's namespace: "
+				 "%s",
+				 (unsigned long long)ns->ino, strerror(-ns->nsid_err));
+		if (ns->sock_err) {
 			log_debug("attach_netlink: netns %llu: no socket: %s",
-				  (unsigned long long)l.ns[i].ino, strerror(-l.ns[i].sock_err));
+				  (unsigned long long)ns->ino, strerror(-ns->sock_err));
 			continue;
 		}
-		err = l.ns[i].err;
+		err = ns->err;
 		if (!err)
-			err = write_netns(&w, &l.ns[i].v, l.ns[i].ino);
+			err = write_netns(&w, &l, ns);
 		if (err)
 			goto out;
 		entered++;
 	}
 	/* Entering another namespace needs CAP_SYS_ADMIN. */
-	log_debug("attach_netlink: %zu network namespaces read, %zu entries refused", entered,
-		  l.refused);
+	log_debug("attach_netlink: %zu network namespaces read, %zu entries refused, "
+		  "%zu processes listed, %zu flow dissector queries and %zu namespace ids failed",
+		  entered, l.refused, l.nr_pids, flow_refused, nsid_failed);
 out:
 	netns_list_fini(&l);
 	owner_set__fini(&w.set);

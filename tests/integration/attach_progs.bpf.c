@@ -2,7 +2,8 @@
 /*
  * Programs for tests/integration/attach.sh, attached by real tools (ip,
  * tc, bpftool) the ways that make no link: XDP and tc through netlink, a
- * cgroup program with BPF_PROG_ATTACH. They pass everything.
+ * cgroup program and a flow dissector with BPF_PROG_ATTACH. They pass
+ * everything.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -25,4 +26,11 @@ SEC("cgroup_skb/ingress")
 int bme_att_cgskb(struct __sk_buff *skb)
 {
 	return 1;
+}
+
+/* Dissects nothing: BPF_OK with empty flow keys (the verifier asks no more). */
+SEC("flow_dissector")
+int bme_att_flow(struct __sk_buff *skb)
+{
+	return 0; /* BPF_OK */
 }
