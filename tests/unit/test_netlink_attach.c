@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 
 #include "netlink_attach.h"
 #include "netlink_dumps.h"
@@ -143,13 +145,106 @@ static void netlink_error(void **state)
 	nl_view__fini(&v);
 }
 
+/* A veth end whose peer is in another namespace: its kind, peer and the peer's namespace id. */
+static void recorded_veth_peer(void **state)
+{
+	struct nl_view v = {0};
+	const struct nl_ifname *lo, *veth;
+
+	(void)state;
+	assert_int_equal(nl_parse_links(nl_rec_veth_links, nl_rec_veth_links_len, 4, &v), 1);
+	lo = nl_view_if(&v, 1);
+	veth = nl_view_if(&v, 2);
+	assert_non_null(lo);
+	assert_non_null(veth);
+	assert_null(nl_view_if(&v, 3));
+	assert_false(lo->veth);
+	assert_int_equal(lo->link_netnsid, NL_NSID_NONE);
+	assert_string_equal(veth->name, "bme15v");
+	assert_true(veth->veth);
+	assert_int_equal(veth->link, 2);
+	assert_int_equal(veth->link_netnsid, 0);
+	assert_int_equal(v.nr_attach, 1);
+	assert_int_equal(v.attach[0].prog_id, 32686);
+	assert_int_equal(v.attach[0].ifindex, 2);
+	nl_view__fini(&v);
+}
+
+/* RTM_GETNSID answers: an id, none given, and a file that is no namespace. */
+static void recorded_nsid(void **state)
+{
+	int32_t nsid = 42;
+
+	(void)state;
+	assert_int_equal(nl_parse_nsid(nl_rec_nsid_peer, nl_rec_nsid_peer_len, 5, &nsid), 1);
+	assert_int_equal(nsid, 0);
+	nsid = 42;
+	assert_int_equal(nl_parse_nsid(nl_rec_nsid_none, nl_rec_nsid_none_len, 6, &nsid), 1);
+	assert_int_equal(nsid, NL_NSID_NONE);
+	assert_int_equal(nl_parse_nsid(nl_rec_nsid_bad_fd, nl_rec_nsid_bad_fd_len, 7, &nsid),
+			 -EINVAL);
+	/* Another request's answer is not ours. */
+	nsid = 42;
+	assert_int_equal(nl_parse_nsid(nl_rec_nsid_peer, nl_rec_nsid_peer_len, 6, &nsid), 0);
+	assert_int_equal(nsid, 42);
+}
+
+/* Cut anywhere, the veth dump and the id answer are refused or read in part. */
+static void truncated_veth_and_nsid(void **state)
+{
+	(void)state;
+	for (size_t len = 0; len < nl_rec_veth_links_len; len++) {
+		unsigned char *copy = malloc(len ? len : 1);
+		struct nl_view v = {0};
+		int err;
+
+		memcpy(copy, nl_rec_veth_links, len);
+		err = nl_parse_links(copy, len, 4, &v);
+		assert_true(err == 0 || err == -EBADMSG);
+		for (size_t i = 0; i < v.nr_ifnames; i++)
+			assert_true(v.ifnames[i].link_netnsid == NL_NSID_NONE ||
+				    v.ifnames[i].link_netnsid == 0);
+		nl_view__fini(&v);
+		free(copy);
+	}
+	for (size_t len = 0; len < nl_rec_nsid_peer_len; len++) {
+		unsigned char copy[sizeof(nl_rec_nsid_peer)];
+		int32_t nsid = 42;
+		int err;
+
+		memcpy(copy, nl_rec_nsid_peer, len);
+		err = nl_parse_nsid(copy, len, 5, &nsid);
+		assert_true(err == 0 || err == -EBADMSG);
+		assert_int_equal(nsid, 42);
+	}
+}
+
+/* An id attribute too short to hold one: no id, not garbage. */
+static void short_nsid(void **state)
+{
+	unsigned char copy[sizeof(nl_rec_nsid_peer)];
+	struct nlmsghdr *h = (struct nlmsghdr *)copy;
+	struct rtattr *a = (struct rtattr *)(copy + NLMSG_LENGTH(NLMSG_ALIGN(1)));
+	int32_t nsid = 42;
+
+	(void)state;
+	memcpy(copy, nl_rec_nsid_peer, sizeof(copy));
+	assert_int_equal(a->rta_type, NETNSA_NSID);
+	a->rta_len = RTA_LENGTH(2);
+	h->nlmsg_len = NLMSG_LENGTH(NLMSG_ALIGN(1)) + RTA_LENGTH(2);
+	assert_int_equal(nl_parse_nsid(copy, h->nlmsg_len, 5, &nsid), 1);
+	assert_int_equal(nsid, NL_NSID_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(recorded_links), cmocka_unit_test(recorded_qdiscs_and_filters),
 		cmocka_unit_test(qdisc_parents),  cmocka_unit_test(other_seq),
 		cmocka_unit_test(truncated),	  cmocka_unit_test(bad_lengths),
-		cmocka_unit_test(netlink_error),
+		cmocka_unit_test(netlink_error),  cmocka_unit_test(recorded_veth_peer),
+		cmocka_unit_test(recorded_nsid),  cmocka_unit_test(truncated_veth_and_nsid),
+		cmocka_unit_test(short_nsid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
