@@ -8,7 +8,10 @@
 # netns) and a namespace only a process holds (bpftool net); cgroup
 # programs attached by bpftool cgroup attach, multi and override, one in
 # a Kubernetes-style pod cgroup (bpftool cgroup tree); the cost of the
-# cgroup walk over a few thousand cgroups; kprobes, uprobes and
+# cgroup walk over a few thousand cgroups; a veth whose peer is in a
+# Kubernetes-style pod's namespace, its rows labelled with the pod as the
+# owners name it; a flow dissector attached with BPF_PROG_ATTACH in a
+# named namespace (bpftool net); kprobes, uprobes and
 # tracepoints attached through perf events, by bpftrace (ioctl) and by
 # libbpf (perf_event links, tests/integration/perf_link.c), against
 # bpftool perf; kprobe_multi and uprobe_multi links where the kernel
@@ -46,18 +49,27 @@ NR_CGROUPS=${ATTACH_CGROUPS:-3000}
 PERF_LINK=$(dirname -- "$OBJ")/perf_link
 PERF_LINK_OBJ=$(dirname -- "$OBJ")/perf_link.bpf.o
 PERF_PIDS=() # bpftrace runs and the link fixture
+# A second container of the pod above (its pause container, say).
+K_ID2=aaaa000000000000000000000000000000000000000000000000000000000099
+POD_IF=${PREFIX}k   # host end of the pod namespace's veth
+POD_PEER=${PREFIX}q # its end inside
+POD_PIDS=()         # the processes holding the pod's namespace
+FLOW_NS=bpfmap-${PREFIX}f
 TRACEFS_MOUNTED=0
 DEBUGFS_MOUNTED=0
 
 attach_cleanup() {
 	local rc=$? p
-	for p in "${PERF_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PERF_PIDS[@]}" "${POD_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	ip link del "$POD_IF" 2>/dev/null
+	ip netns del "$FLOW_NS" 2>/dev/null
 	((TRACEFS_MOUNTED)) && umount /sys/kernel/tracing 2>/dev/null
 	((DEBUGFS_MOUNTED)) && umount /sys/kernel/debug 2>/dev/null
 	ip link del "$HOST_IF" 2>/dev/null
 	ip link del "$HOST_IF2" 2>/dev/null
 	ip netns del "$NETNS" 2>/dev/null
 	[[ -n $NS_PID ]] && kill "$NS_PID" 2>/dev/null
+	((${#POD_PIDS[@]})) && sleep 0.2 # their cgroups can go once they have exited
 	if [[ -n $CGTOP && -d $CGTOP ]]; then
 		# Detach (a cgroup with programs can still be removed, but be tidy), deepest first.
 		bpftool -j cgroup tree "$CGTOP" 2>/dev/null | python3 -c '
@@ -555,6 +567,159 @@ case_multi() {
 	case_end "f. multi-probe links against bpftool link: placed:${kinds:- none}; refused:$(awk '$1 == "refused-multi" { printf " %s", $2 }' "$TMP/multi_pl.out")" "$log"
 }
 
+# The exporter's netlink rows of namespace $2 on interfaces $3 (a regex)
+# from scrape $1, with their workload: "attach_type target container_id
+# container pod namespace" ("-" for a label the row lacks).
+exporter_net_owners() {
+	python3 -c '
+import re, sys
+for line in open(sys.argv[1]):
+    if not line.startswith("ebpf_prog_attach_info{") or "via=\"netlink\"" not in line:
+        continue
+    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", line.split("}")[0]))
+    if l.get("netns") != sys.argv[2] or not re.fullmatch(sys.argv[3], l.get("target", "")):
+        continue
+    print(l["attach_type"], l["target"], *(l.get(k, "-") for k in ("container_id", "container", "pod", "namespace")))
+' "$1" "$2" "$3" | sort
+}
+
+# A veth whose peer is in a pod's namespace: the host end's XDP and tc
+# rows, and the peer's own, carry the pod's labels as the owners of the
+# process holding that namespace get them (tests/fixtures/rootfs names
+# container K_ID cilium-agent of pod kube-system/cilium-x7k2p). Then a
+# second container of the pod joins the namespace: the pod stays, the
+# container is no longer one.
+case_pod_veth() {
+	local m=$TMP/k.txt log=$TMP/pod.log pod pod2 host_ns pod_ns p i want dur
+	case_begin
+	[[ -n $CG_ROOT ]] || cgroup2_root || { case_err "no cgroup2 mount"; case_end "g. pod veth"; return; }
+	[[ -n $CGTOP ]] || CGTOP=$CG_ROOT/${PREFIX}_attach
+	pod=$CGTOP/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${K_UID//-/_}.slice/cri-containerd-$K_ID.scope
+	pod2=${pod%/*}/cri-containerd-$K_ID2.scope
+	mkdir -p "$pod" "$pod2" || case_err "mkdir $pod"
+	# The pod's namespace, held by a process of its cilium-agent container
+	# (without capabilities, so that the exporter may enter it).
+	unshare --net -- setpriv --bounding-set=-all --inh-caps=-all sleep 600 &
+	p=$!
+	POD_PIDS+=("$p")
+	for ((i = 0; i < 50; i++)); do
+		[[ $(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null) != \
+			"$(stat -L -c %i /proc/self/ns/net)" ]] && break
+		sleep 0.1
+	done
+	echo "$p" >"$pod/cgroup.procs" || case_err "cannot move $p into the pod's cgroup"
+	host_ns=$(stat -L -c %i /proc/self/ns/net)
+	pod_ns=$(stat -L -c %i "/proc/$p/ns/net")
+	if ! { ip link add "$POD_IF" type veth peer name "$POD_PEER" netns "$p" &&
+		ip link set "$POD_IF" up && nsenter -t "$p" -n ip link set "$POD_PEER" up &&
+		ip link set dev "$POD_IF" xdpgeneric obj "$OBJ" sec xdp &&
+		tc qdisc add dev "$POD_IF" clsact &&
+		tc filter add dev "$POD_IF" ingress bpf da obj "$OBJ" sec tc &&
+		nsenter -t "$p" -n tc qdisc add dev "$POD_PEER" clsact &&
+		nsenter -t "$p" -n tc filter add dev "$POD_PEER" egress bpf da obj "$OBJ" sec tc; }; then
+		case_err "set-up failed"
+		case_end "g. pod veth: set-up"
+		return
+	fi
+	ip -d link show "$POD_IF" | grep -o 'link-netns[a-z]* [0-9a-z-]*' | sed 's/^/# host end: /'
+	start_exporter "$log" --path.rootfs="$ROOTFS" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
+	dur=$(awk '/scrape_collector_duration_seconds\{collector="attach_netlink"\}/ { print $2 }' "$m")
+	echo "# attach_netlink collector: ${dur}s per scrape"
+	# Placed as bpftool places them, on both ends.
+	bpftool -j net | bpftool_net "$POD_IF" >"$TMP/o.pod"
+	exporter_net "$m" "$host_ns" "$POD_IF" >"$TMP/e.pod"
+	compare "pod veth, host end" "$TMP/o.pod" "$TMP/e.pod"
+	nsenter -t "$p" -n bpftool -j net | bpftool_net "$POD_PEER" >"$TMP/o.podns"
+	exporter_net "$m" "$pod_ns" "$POD_PEER" >"$TMP/e.podns"
+	compare "pod veth, pod end" "$TMP/o.podns" "$TMP/e.podns"
+	# The pod's workload on every row of both ends.
+	want="$K_ID cilium-agent cilium-x7k2p kube-system"
+	printf '%s\n' "tc_ingress $POD_IF $want" "xdp $POD_IF $want" >"$TMP/w.pod"
+	exporter_net_owners "$m" "$host_ns" "$POD_IF" >"$TMP/x.pod"
+	cmp -s "$TMP/w.pod" "$TMP/x.pod" || case_err "host end: want $(tr '\n' ';' <"$TMP/w.pod") got $(tr '\n' ';' <"$TMP/x.pod")"
+	echo "tc_egress $POD_PEER $want" >"$TMP/w.podns"
+	exporter_net_owners "$m" "$pod_ns" "$POD_PEER" >"$TMP/x.podns"
+	cmp -s "$TMP/w.podns" "$TMP/x.podns" || case_err "pod end: want $(tr '\n' ';' <"$TMP/w.podns") got $(tr '\n' ';' <"$TMP/x.podns")"
+	expect_match "$m" "^ebpf_prog_attach_info\\{id=\"[0-9]+\",name=\"bme_att_xdp\",via=\"netlink\",attach_type=\"xdp\",target=\"$POD_IF\",ifindex=\"[0-9]+\",netns=\"$host_ns\",mode=\"generic\",container_id=\"$K_ID\",container=\"cilium-agent\",pod=\"cilium-x7k2p\",namespace=\"kube-system\"\\} 1$" \
+		"host end's XDP row without its pod"
+	# Veths whose peers are in namespaces of no pod (a named one no process
+	# is in, one a process of no container holds) get no workload.
+	if [[ -n $NS_PID ]]; then
+		exporter_net_owners "$m" "$host_ns" "$HOST_IF|$HOST_IF2" >"$TMP/x.nopod"
+		[[ -s $TMP/x.nopod ]] || case_err "no rows on $HOST_IF, $HOST_IF2"
+		awk '$3 != "-" || $4 != "-" || $5 != "-" || $6 != "-"' "$TMP/x.nopod" | grep -q . &&
+			case_err "a veth of no pod has a workload: $(tr '\n' ';' <"$TMP/x.nopod")"
+	fi
+	sed 's/^/# exporter: /' "$TMP/x.pod" "$TMP/x.podns"
+
+	# A second container of the pod joins its namespace (as app containers
+	# join the pause container's): the pod and namespace stay, the
+	# container is ambiguous and left out.
+	nsenter -t "$p" -n setpriv --bounding-set=-all --inh-caps=-all sleep 600 &
+	POD_PIDS+=("$!")
+	sleep 0.2
+	echo "$!" >"$pod2/cgroup.procs" || case_err "cannot move $! into the second container's cgroup"
+	expect_eq "$(stat -L -c %i "/proc/$!/ns/net")" "$pod_ns" "second container's namespace"
+	expect_eq "$(scrape "$EXP_PORT" "$m.2")" 200 "scrape with two containers"
+	want="- - cilium-x7k2p kube-system"
+	printf '%s\n' "tc_ingress $POD_IF $want" "xdp $POD_IF $want" >"$TMP/w.pod2"
+	exporter_net_owners "$m.2" "$host_ns" "$POD_IF" >"$TMP/x.pod2"
+	cmp -s "$TMP/w.pod2" "$TMP/x.pod2" || case_err "two containers: want $(tr '\n' ';' <"$TMP/w.pod2") got $(tr '\n' ';' <"$TMP/x.pod2")"
+	expect_promtool "$m.2"
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
+	case_end "g. a veth whose peer is in a pod's namespace: both ends' rows carry the pod (one container, then two)" "$log"
+}
+
+# A flow dissector attached with BPF_PROG_ATTACH in a named namespace,
+# as bpftool net shows it there (its text: bpftool 7.1's JSON for flow
+# dissectors is not valid JSON).
+case_flow_dissector() {
+	local m=$TMP/fd.txt log=$TMP/flow.log ns attached=0 prog=$PIN/bme_att_flow
+	case_begin
+	ip netns add "$FLOW_NS" || { case_err "ip netns add"; case_end "h. flow dissector"; return; }
+	ns=$(stat -L -c %i "/run/netns/$FLOW_NS")
+	[[ -e $prog ]] || bpftool prog loadall "$OBJ" "$PIN" || case_err "bpftool prog loadall"
+	# nsenter, not ip netns exec: the latter mounts a /sys without the pins.
+	if nsenter --net="/run/netns/$FLOW_NS" bpftool prog attach pinned "$prog" flow_dissector; then
+		attached=1
+		echo "# flow dissector attached in $FLOW_NS"
+	else
+		echo "# flow dissector refused by this kernel in $FLOW_NS"
+	fi
+	start_exporter "$log" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
+	nsenter --net="/run/netns/$FLOW_NS" bpftool net |
+		awk '/^[a-z_]+:/ { f = ($1 == "flow_dissector:"); next } f && $1 == "id" { print $2 }' |
+		sort >"$TMP/o.flow"
+	python3 -c '
+import re, sys
+for line in open(sys.argv[1]):
+    if not line.startswith("ebpf_prog_attach_info{"):
+        continue
+    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", line.split("}")[0]))
+    if l.get("attach_type") == "flow_dissector" and l.get("netns") == sys.argv[2]:
+        print(l["id"])
+' "$m" "$ns" | sort >"$TMP/e.flow"
+	if ((attached)); then
+		compare "flow dissector" "$TMP/o.flow" "$TMP/e.flow"
+		expect_match "$m" "^ebpf_prog_attach_info\\{id=\"$(head -1 "$TMP/o.flow")\",name=\"bme_att_flow\",via=\"prog_attach\",attach_type=\"flow_dissector\",target=\"$ns\",netns=\"$ns\"\\} 1$" \
+			"flow dissector row not as documented"
+		sed 's/^/# bpftool net: flow_dissector id /' "$TMP/o.flow"
+	else
+		# Refused: nothing attached, nothing reported.
+		[[ ! -s $TMP/o.flow ]] || case_err "attach refused, yet bpftool shows $(cat "$TMP/o.flow")"
+		[[ ! -s $TMP/e.flow ]] || case_err "attach refused, yet the exporter reports $(cat "$TMP/e.flow")"
+	fi
+	expect_promtool "$m"
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
+	case_end "h. a flow dissector attached in a named namespace, as bpftool net shows it ($( ((attached)) && echo attached || echo refused))" "$log"
+}
+
 main() {
 	case_netlink
 	case_refused
@@ -562,6 +727,8 @@ main() {
 	case_cgroup_cost
 	case_perf
 	case_multi
+	case_pod_veth
+	case_flow_dissector
 	SUMMARY_DONE=1
 	summary
 }
