@@ -55,10 +55,12 @@ struct netns {
 	struct resolved_names names;
 };
 
-/* A process and the namespace it is in. */
+/* A process, the namespace it is in, and its cgroup once read. */
 struct pid_netns {
 	uint32_t pid;
 	uint64_t ino;
+	int cg_state; /* 0: not read yet, 1: cg read, -1: gone meanwhile */
+	struct cgroup_info cg;
 };
 
 /* What the namespace thread found. */
@@ -77,6 +79,10 @@ struct netns_list {
 	uint32_t nsid_seq;
 	struct pid_netns *pids; /* every process, by pid; ino 0 if refused */
 	size_t nr_pids, cap_pids;
+	/* The cgroup2 mount and its root, for pods' cgroups (read once asked). */
+	bool cg_mount_read;
+	int cg_mount_err;
+	char cg_mount[1024], cg_root[1024];
 };
 
 static int route_socket(void)
@@ -239,7 +245,8 @@ static int netns_processes(struct netns_list *l)
 		/* Refused (ino 0) too: its cgroup still tells whether its pod has other containers. */
 		err = grow_array((void **)&l->pids, &l->cap_pids, l->nr_pids + 1, sizeof(*l->pids));
 		if (!err)
-			l->pids[l->nr_pids++] = (struct pid_netns){(uint32_t)pid, ino};
+			l->pids[l->nr_pids++] =
+				(struct pid_netns){.pid = (uint32_t)pid, .ino = ino};
 	}
 	closedir(proc);
 	return err;
@@ -345,6 +352,99 @@ static int proc_cgroup_path(uint32_t pid, char *out, size_t size)
 	return err;
 }
 
+/* A process's container and pod, read once a scrape; NULL if it is gone. */
+static const struct cgroup_info *pid_cgroup(struct pid_netns *p, char *path)
+{
+	if (!p->cg_state) {
+		p->cg_state = proc_cgroup_path(p->pid, path, PATH_MAX) ? -1 : 1;
+		if (p->cg_state > 0)
+			cgroup_path_parse(path, &p->cg);
+	}
+	return p->cg_state > 0 ? &p->cg : NULL;
+}
+
+static int cgroup2_mount(char *dir, size_t dir_size, char *root, size_t root_size);
+
+/* Has cgroup name (below dir) a process, itself or below ("populated 1" in cgroup.events)? */
+static bool cgroup_populated(int dir, const char *name)
+{
+	char path[300], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", name);
+	fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* removed meanwhile */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, "populated 1") != NULL;
+}
+
+/*
+ * Has the pod whose cgroup holds path (a process's, as /proc/PID/cgroup
+ * gives it) a container other than cg's? Its cgroup's children say, one
+ * directory read: true if another container's cgroup is there, or if
+ * the pod's cgroup cannot be read (the exporter in a cgroup namespace
+ * that hides it, say), false only if cg's container is the only one with
+ * a process in it.
+ */
+static bool pod_other_container(struct netns_list *l, const char *path,
+				const struct cgroup_info *cg)
+{
+	struct cgroup_info ci;
+	struct dirent *d;
+	size_t len, root_len;
+	char *dir_path;
+	bool other = true;
+	DIR *dir;
+
+	if (!l->cg_mount_read) {
+		l->cg_mount_read = true;
+		l->cg_mount_err = cgroup2_mount(l->cg_mount, sizeof(l->cg_mount), l->cg_root,
+						sizeof(l->cg_root));
+	}
+	if (l->cg_mount_err)
+		return true;
+	/* The pod's cgroup: the shortest prefix of path that names the pod. */
+	for (len = 1; path[len]; len++) {
+		char prefix[PATH_MAX];
+
+		if (path[len] != '/')
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)len, path);
+		cgroup_path_parse(prefix, &ci);
+		if (!strcmp(ci.pod_uid, cg->pod_uid))
+			break;
+	}
+	root_len = strlen(l->cg_root);
+	if (!path[len] || strncmp(path, l->cg_root, root_len) ||
+	    (path[root_len] && path[root_len] != '/') || len <= root_len)
+		return true;
+	dir_path = malloc(PATH_MAX);
+	if (!dir_path)
+		return true;
+	snprintf(dir_path, PATH_MAX, "%s%.*s", l->cg_mount, (int)(len - root_len), path + root_len);
+	dir = opendir(dir_path);
+	if (dir) {
+		other = false;
+		while (!other && (d = readdir(dir))) {
+			if (d->d_type != DT_DIR || d->d_name[0] == '.')
+				continue;
+			snprintf(dir_path, PATH_MAX, "%.*s/%s", (int)len, path, d->d_name);
+			cgroup_path_parse(dir_path, &ci);
+			other = ci.container_id[0] && strcmp(ci.container_id, cg->container_id) &&
+				cgroup_populated(dirfd(dir), d->d_name);
+		}
+		closedir(dir);
+	}
+	free(dir_path);
+	return other;
+}
+
 /*
  * The container and pod holding a namespace, from the cgroups of the
  * processes in it, named as owners are (owner_resolve_info()). Every
@@ -352,16 +452,18 @@ static int proc_cgroup_path(uint32_t pid, char *out, size_t size)
  * Kubernetes, of one container): a process in no container (a shell
  * that entered a pod's namespace) or in another pod leaves every label
  * empty. A pod's containers share its namespace: several (its pause
- * container and the others, including those of processes the kernel did
- * not let the exporter enter) give the pod and its namespace, as the
- * first of them (lowest pid) names them, and no container_id or
- * container. The exporter's own namespace (the host's, run as
+ * container and the others, whether or not the kernel let the exporter
+ * enter their processes: the pod's cgroup lists them) give the pod and
+ * its namespace, as the first of them (lowest pid) names them, and no
+ * container_id or container. The exporter's own namespace (the host's, run as
  * documented) is never labelled: processes it may not enter can be in it.
  */
-static void netns_holders(struct scrape *s, const struct netns_list *l, struct netns *ns)
+static void netns_holders(struct scrape *s, struct netns_list *l, struct netns *ns)
 {
-	struct cgroup_info first = {0}, ci;
+	struct cgroup_info first = {0};
+	const struct cgroup_info *ci;
 	bool any = false, one_container = true;
+	size_t first_pid = 0;
 	char *path = NULL;
 
 	if (ns->holders_read)
@@ -373,33 +475,29 @@ static void netns_holders(struct scrape *s, const struct netns_list *l, struct n
 	if (!path)
 		goto none;
 	for (size_t i = 0; i < l->nr_pids; i++) {
-		if (l->pids[i].ino != ns->ino || proc_cgroup_path(l->pids[i].pid, path, PATH_MAX))
+		if (l->pids[i].ino != ns->ino || !(ci = pid_cgroup(&l->pids[i], path)))
 			continue; /* another namespace's, or gone meanwhile */
-		cgroup_path_parse(path, &ci);
-		if (!ci.container_id[0] && !ci.pod_uid[0])
+		if (!ci->container_id[0] && !ci->pod_uid[0])
 			goto none;
 		if (!any) {
-			first = ci;
+			first = *ci;
+			first_pid = i;
 			any = true;
 			continue;
 		}
-		if (strcmp(ci.pod_uid, first.pod_uid) ||
-		    (!first.pod_uid[0] && strcmp(ci.container_id, first.container_id)))
+		if (strcmp(ci->pod_uid, first.pod_uid) ||
+		    (!first.pod_uid[0] && strcmp(ci->container_id, first.container_id)))
 			goto none;
-		if (strcmp(ci.container_id, first.container_id))
+		if (strcmp(ci->container_id, first.container_id))
 			one_container = false;
 	}
 	if (!any)
 		goto none;
-	/* Another container of the pod among the processes not entered: in this namespace too. */
-	for (size_t i = 0; first.pod_uid[0] && one_container && i < l->nr_pids; i++) {
-		if (l->pids[i].ino || proc_cgroup_path(l->pids[i].pid, path, PATH_MAX))
-			continue;
-		cgroup_path_parse(path, &ci);
-		if (!strcmp(ci.pod_uid, first.pod_uid) &&
-		    strcmp(ci.container_id, first.container_id))
-			one_container = false;
-	}
+	/* Other containers of the pod (its pause container, say) share its namespace. */
+	if (first.pod_uid[0] && one_container &&
+	    (proc_cgroup_path(l->pids[first_pid].pid, path, PATH_MAX) ||
+	     pod_other_container(l, path, &first)))
+		one_container = false;
 	owner_resolve_info(s, &first, &ns->names);
 	if (!one_container) {
 		struct cgroup_info pod = {0};
