@@ -421,7 +421,8 @@ static bool pod_other_container(struct netns_list *l, const char *path,
 			break;
 	}
 	root_len = strlen(l->cg_root);
-	if (!path[len] || strncmp(path, l->cg_root, root_len) ||
+	/* Outside the exporter's cgroup namespace ("/../..."): not under its mount. */
+	if (!path[len] || strstr(path, "/..") || strncmp(path, l->cg_root, root_len) ||
 	    (path[root_len] && path[root_len] != '/') || len <= root_len)
 		return true;
 	dir_path = malloc(PATH_MAX);
