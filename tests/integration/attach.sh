@@ -14,8 +14,10 @@
 # named namespace (bpftool net); kprobes, uprobes and
 # tracepoints attached through perf events, by bpftrace (ioctl) and by
 # libbpf (perf_event links, tests/integration/perf_link.c), against
-# bpftool perf; kprobe_multi and uprobe_multi links where the kernel
-# allows them (refused: nothing reported), against bpftool link.
+# bpftool perf; xdp-filter's program (xdp-tools, libxdp) against bpftool
+# net; libbpf-tools' opensnoop, execsnoop and runqlat against bpftool
+# perf; kprobe_multi and uprobe_multi links where the kernel allows them
+# (refused: nothing reported), against bpftool link.
 #
 #   attach.sh BIN ATTACH_PROGS_OBJ     (as root)
 #
@@ -44,6 +46,9 @@ K_ID=aaaa000000000000000000000000000000000000000000000000000000000001
 K_UID=2d1c5f3b-6a7e-4f4d-8c9b-8e7f6a5d4c3b
 ROOTFS=$HERE/../fixtures/rootfs
 CG_MOUNT=''
+XDP_IF=${PREFIX}x    # xdp-filter's veth
+XDP_PEER=${PREFIX}y
+XDP_STATE_MADE=0 # libxdp's state folder in bpffs was made by this suite
 NR_CGROUPS=${ATTACH_CGROUPS:-3000}
 # The perf_event link fixture, built next to ATTACH_PROGS_OBJ.
 PERF_LINK=$(dirname -- "$OBJ")/perf_link
@@ -67,6 +72,9 @@ attach_cleanup() {
 	((DEBUGFS_MOUNTED)) && umount /sys/kernel/debug 2>/dev/null
 	ip link del "$HOST_IF" 2>/dev/null
 	ip link del "$HOST_IF2" 2>/dev/null
+	command -v xdp-filter >/dev/null && xdp-filter unload "$XDP_IF" >/dev/null 2>&1
+	ip link del "$XDP_IF" 2>/dev/null
+	((XDP_STATE_MADE)) && rmdir /sys/fs/bpf/xdp 2>/dev/null
 	ip netns del "$NETNS" 2>/dev/null
 	[[ -n $NS_PID ]] && kill "$NS_PID" 2>/dev/null
 	((${#POD_PIDS[@]})) && sleep 0.2 # their cgroups can go once they have exited
@@ -723,6 +731,106 @@ for line in open(sys.argv[1]):
 	case_end "h. a flow dissector attached in a named namespace, as bpftool net shows it ($( ((attached)) && echo attached || echo refused))" "$log"
 }
 
+# xdp-filter (xdp-tools, on libxdp): a real loader's XDP program on a veth
+# of the host namespace. libxdp runs it behind its dispatcher, through an
+# freplace link, where the kernel allows that; alone where it refuses.
+# Either way bpftool net places the program on the interface.
+case_xdp_tools() {
+	local m=$TMP/x.txt log=$TMP/xdp.log host_ns id name mode
+	case_begin
+	if ! command -v xdp-filter >/dev/null; then
+		apt-get install -y -qq --no-install-recommends xdp-tools >/dev/null 2>&1 || {
+			case_err "xdp-tools cannot be installed"
+			case_end "i. xdp-filter"
+			return
+		}
+	fi
+	[[ -d /sys/fs/bpf/xdp ]] || XDP_STATE_MADE=1
+	if ! ip link add "$XDP_IF" type veth peer name "$XDP_PEER" || ! ip link set "$XDP_IF" up ||
+		! ip link set "$XDP_PEER" up; then
+		case_err "veth set-up failed"
+		case_end "i. xdp-filter"
+		return
+	fi
+	xdp-filter load "$XDP_IF" -m native >"$TMP/xf.out" 2>&1 ||
+		case_err "xdp-filter load: $(tr '\n' ' ' <"$TMP/xf.out")"
+	host_ns=$(stat -L -c %i /proc/self/ns/net)
+	start_exporter "$log" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	bpftool -j net | bpftool_net "$XDP_IF" >"$TMP/o.xdp"
+	exporter_net "$m" "$host_ns" "$XDP_IF" >"$TMP/e.xdp"
+	compare "xdp-filter" "$TMP/o.xdp" "$TMP/e.xdp"
+	sed 's/^/# bpftool: /' "$TMP/o.xdp"
+	id=$(awk '{ print $4; exit }' "$TMP/o.xdp")
+	name=$(bpftool -j prog show id "${id:-0}" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("name",""))' 2>/dev/null)
+	if [[ $name == xdp_dispatcher ]]; then
+		# The filter runs behind the dispatcher: an freplace (tracing) link to it.
+		mode="behind libxdp's dispatcher"
+		expect_match "$m" "^ebpf_link_info\\{.*link_type=\"tracing\".*prog_name=\"xdpfilt_[a-z_]*\".*target_prog_id=\"$id\"" \
+			"no freplace link of xdp-filter to the dispatcher $id"
+	else
+		mode="alone (no dispatcher: $name)"
+		[[ $name == xdpfilt_* ]] || case_err "program $id on $XDP_IF is '$name', not xdp-filter's"
+	fi
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code"
+	xdp-filter unload "$XDP_IF" >/dev/null 2>&1 || case_err "xdp-filter unload failed"
+	case_end "i. xdp-filter's program as bpftool net places it, $mode" "$log"
+}
+
+# libbpf-tools (opensnoop, execsnoop: tracepoints through perf_event links;
+# runqlat: BTF raw tracepoints through raw_tracepoint links), as a user
+# runs them, against bpftool perf, which lists both kinds by process.
+case_libbpf_tools() {
+	local m=$TMP/lt.txt log=$TMP/lt.log pids='' tool o=$TMP/o.lt e=$TMP/e.lt
+	case_begin
+	if ! [[ -x /usr/sbin/opensnoop && -x /usr/sbin/execsnoop && -x /usr/sbin/runqlat ]]; then
+		apt-get install -y -qq --no-install-recommends libbpf-tools >/dev/null 2>&1 || {
+			case_err "libbpf-tools cannot be installed"
+			case_end "j. libbpf-tools"
+			return
+		}
+	fi
+	for tool in opensnoop execsnoop "runqlat 30 1"; do
+		# shellcheck disable=SC2086 # the tool's arguments are split on purpose
+		/usr/sbin/$tool >"$TMP/lt.${tool%% *}.out" 2>&1 &
+		pids+=" $!"
+		PERF_PIDS+=("$!")
+	done
+	for tool in $pids; do
+		wait_perf "$tool" 1 || case_err "pid $tool attached nothing: $(tail -n 2 "$TMP"/lt.*.out | tr '\n' ' ')"
+	done
+	start_exporter "$log" || case_err "exporter did not start"
+	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
+	bpftool -j perf | python3 -c '
+import json, sys
+pids = set(int(p) for p in sys.argv[1].split())
+for x in json.load(sys.stdin):
+    if x["pid"] in pids and x["fd_type"] in ("tracepoint", "raw_tracepoint"):
+        print(x["prog_id"], "perf_event" if x["fd_type"] == "tracepoint" else "raw_tracepoint", x["tracepoint"])
+' "$pids" | sort -u >"$o"
+	python3 -c '
+import re, sys
+ids = set(l.split()[0] for l in open(sys.argv[2]))
+for line in open(sys.argv[1]):
+    m = re.match(r"ebpf_link_info\{(.*)\} 1$", line)
+    if not m:
+        continue
+    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(1)))
+    if l.get("prog_id") in ids and l["link_type"] in ("perf_event", "raw_tracepoint"):
+        print(l["prog_id"], l["link_type"], l.get("target", ""))
+' "$m" "$o" | sort -u >"$e"
+	sed 's/^/# bpftool perf: /' "$o"
+	compare "libbpf-tools" "$o" "$e"
+	stop_exporter "$EXP_PID"
+	expect_eq "$STOP_RC" 0 "exit code"
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null
+	# shellcheck disable=SC2086
+	wait $pids 2>/dev/null
+	case_end "j. libbpf-tools' tracepoint and raw tracepoint links as bpftool perf places them ($(wc -l <"$o"))" "$log"
+}
+
 main() {
 	case_netlink
 	case_refused
@@ -732,6 +840,8 @@ main() {
 	case_multi
 	case_pod_veth
 	case_flow_dissector
+	case_xdp_tools
+	case_libbpf_tools
 	SUMMARY_DONE=1
 	summary
 }
