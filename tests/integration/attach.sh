@@ -114,7 +114,9 @@ for ns in json.load(sys.stdin):
 ' "$1"
 }
 
-# The exporter's netlink attachments in namespace $2 from scrape $1, same form.
+# The exporter's netlink attachments in namespace $2 on interfaces $3 (a
+# regex) from scrape $1, one per line: the labels named in $4 ("-" for a
+# label the row lacks), by default in the same form as bpftool_net.
 exporter_net() {
 	python3 -c '
 import re, sys
@@ -124,8 +126,8 @@ for line in open(sys.argv[1]):
     l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", line.split("}")[0]))
     if l.get("netns") != sys.argv[2] or not re.fullmatch(sys.argv[3], l.get("target", "")):
         continue
-    print(l["attach_type"], l["target"], l["ifindex"], l["id"], l.get("mode", "-"))
-' "$1" "$2" "$3"
+    print(*(l.get(k, "-") for k in sys.argv[4].split()))
+' "$1" "$2" "$3" "${4:-attach_type target ifindex id mode}"
 }
 
 # compare WHAT ORACLE_FILE EXPORTER_FILE: every attachment bpftool places
@@ -575,20 +577,9 @@ case_multi() {
 	case_end "f. multi-probe links against bpftool link: placed:${kinds:- none}; refused:$(awk '$1 == "refused-multi" { printf " %s", $2 }' "$TMP/multi_pl.out")" "$log"
 }
 
-# The exporter's netlink rows of namespace $2 on interfaces $3 (a regex)
-# from scrape $1, with their workload: "attach_type target container_id
-# container pod namespace" ("-" for a label the row lacks).
+# The same with their workload: "attach_type target container_id container pod namespace".
 exporter_net_owners() {
-	python3 -c '
-import re, sys
-for line in open(sys.argv[1]):
-    if not line.startswith("ebpf_prog_attach_info{") or "via=\"netlink\"" not in line:
-        continue
-    l = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", line.split("}")[0]))
-    if l.get("netns") != sys.argv[2] or not re.fullmatch(sys.argv[3], l.get("target", "")):
-        continue
-    print(l["attach_type"], l["target"], *(l.get(k, "-") for k in ("container_id", "container", "pod", "namespace")))
-' "$1" "$2" "$3" | sort
+	exporter_net "$1" "$2" "$3" "attach_type target container_id container pod namespace" | sort
 }
 
 # A veth whose peer is in a pod's namespace: the host end's XDP and tc
