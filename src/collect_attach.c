@@ -726,14 +726,14 @@ int collect_attach_netlink(struct scrape *s)
 		struct netns *ns = &l.ns[i];
 
 		/* A kernel before 5.2 cannot be asked (EINVAL): nothing to say. */
-		if (ns->flow_err && ns->flow_err != -EINVAL && ns->flow_err != -ENOSPC) {
-			if (!flow_refused++)
-				log_warn("attach_netlink: netns %llu: flow dissector query: %s",
-					 (unsigned long long)ns->ino, strerror(-ns->flow_err));
-		}
-		if (ns->nsid_err && !nsid_failed++)
+		if (ns->flow_err && ns->flow_err != -EINVAL && ns->flow_err != -ENOSPC &&
+		    !flow_refused++ && scrape_note(s, NOTE_FLOW_QUERY_FAILS, true) > 0)
+			log_warn("attach_netlink: netns %llu: flow dissector query: %s (logged "
+				 "again once it works)",
+				 (unsigned long long)ns->ino, strerror(-ns->flow_err));
+		if (ns->nsid_err && !nsid_failed++ && scrape_note(s, NOTE_NSID_FAILS, true) > 0)
 			log_warn("attach_netlink: netns %llu: its id in the exporter's namespace: "
-				 "%s",
+				 "%s (logged again once it works)",
 				 (unsigned long long)ns->ino, strerror(-ns->nsid_err));
 		if (ns->sock_err) {
 			log_debug("attach_netlink: netns %llu: no socket: %s",
@@ -747,6 +747,10 @@ int collect_attach_netlink(struct scrape *s)
 			goto out;
 		entered++;
 	}
+	if (!flow_refused && scrape_note(s, NOTE_FLOW_QUERY_FAILS, false) < 0)
+		log_info("attach_netlink: flow dissector queries answer again");
+	if (!nsid_failed && scrape_note(s, NOTE_NSID_FAILS, false) < 0)
+		log_info("attach_netlink: namespace ids answer again");
 	/* Entering another namespace needs CAP_SYS_ADMIN. */
 	log_debug("attach_netlink: %zu network namespaces read, %zu entries refused, "
 		  "%zu processes listed, %zu flow dissector queries and %zu namespace ids failed",

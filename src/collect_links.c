@@ -260,6 +260,7 @@ int collect_links(struct scrape *s)
 	struct str_arena strings = {0}; /* the programs' owner values, for their filters */
 	struct link_row *rows = NULL;
 	size_t nr_rows = 0;
+	bool perf_targets;
 	int err;
 
 	/* A link goes with its program, whether or not program series are exported. */
@@ -275,9 +276,8 @@ int collect_links(struct scrape *s)
 		return err;
 	s->links_valid = true;
 	/* The targets come from the perf event queries, of the attach_perf_event collector. */
-	for (size_t i = 0; s->cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT] &&
-			   s->queries.perf_events && i < s->links.nr;
-	     i++) {
+	perf_targets = s->cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT] && s->queries.perf_events;
+	for (size_t i = 0; perf_targets && i < s->links.nr; i++) {
 		if (s->links.links[i].rec.type != BPF_LINK_TYPE_PERF_EVENT)
 			continue;
 		/* Without the answer, perf_event links only lack their target. */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Map series, from SEC("iter/bpf_map"), joined with this scrape's programs. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 struct map_row {
 	const struct bpfmap_map_record *rec;
+	size_t map_index; /* rec's in s->maps: the count walk fills it in */
 	char id[12];
 	char name[BPFMAP_NAME_LEN + 1];
 	const char *type;
@@ -403,9 +403,6 @@ void map_rows__free(struct map_rows *r)
 	free(r);
 }
 
-/* Logged when the programs read starts failing, and when it works again. */
-static atomic_bool programs_unread;
-
 static int build_rows(struct scrape *s, struct map_rows *r)
 {
 	const struct iter_buf *buf;
@@ -421,12 +418,16 @@ static int build_rows(struct scrape *s, struct map_rows *r)
 	 */
 	if (iters__available(s->iters, ITER_PROGS)) {
 		err = scrape_programs(s);
-		if (err && !atomic_exchange(&programs_unread, true))
+		switch (scrape_note(s, NOTE_MAPS_WITHOUT_PROGRAMS, err != 0)) {
+		case 1:
 			log_warn("maps: reading programs failed (%s): map series go without "
 				 "prog and ebpf_map_program_info until it works again",
 				 strerror(-err));
-		else if (!err && atomic_exchange(&programs_unread, false))
+			break;
+		case -1:
 			log_info("maps: programs read again, map series joined with them");
+			break;
+		}
 	}
 	err = scrape_read(s, ITER_MAPS, &buf);
 	if (!err)
@@ -447,6 +448,7 @@ static int build_rows(struct scrape *s, struct map_rows *r)
 		const struct bpfmap_map_record *rec = &s->maps.maps[i];
 
 		row->rec = rec;
+		row->map_index = i;
 		expo_format_u64(rec->id, row->id);
 		records_name(row->name, rec->name);
 		row->type = libbpf_bpf_map_type_str(rec->type);
@@ -510,7 +512,7 @@ int collect_maps(struct scrape *s)
 	s->count_valid = true;
 	/* Kept maps only, in ascending id order: a map nobody exports costs no walk. */
 	for (size_t i = 0; i < r->nr; i++)
-		map_count__apply(&s->count, s->maps.maps + (r->rows[i].rec - s->maps.maps));
+		map_count__apply(&s->count, &s->maps.maps[r->rows[i].map_index]);
 
 	/* Each kept map's labels, rendered once and shared by all its series. */
 	for (size_t i = 0; i < r->nr; i++) {

@@ -189,6 +189,13 @@ int scrape_programs(struct scrape *s)
 	return err;
 }
 
+int scrape_note(struct scrape *s, enum scrape_note n, bool holds)
+{
+	bool held = atomic_exchange(&s->noted[n], holds);
+
+	return holds == held ? 0 : holds ? 1 : -1;
+}
+
 const struct prog_entry *scrape_find_prog(const struct prog_table *progs, uint32_t id)
 {
 	size_t lo = 0, hi = progs->nr;
@@ -298,6 +305,7 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 	s.cfg = exp->cfg;
 	s.map_errors = exp->map_errors; /* a reload may detach them */
 	s.queries = exp->queries;
+	s.noted = exp->noted;
 	s.stats_held = exp->stats_fd >= 0;
 	s.stats_sysctl = s.cfg->collectors[COLLECTOR_PROGRAMS] ? objinfo_run_stats_sysctl() : 0;
 	expo__reset(out);

@@ -39,6 +39,17 @@ int owner_state__new(struct owner_state **out);
 void owner_state__free(struct owner_state *st); /* NULL-safe */
 
 /*
+ * Conditions inside a collector that go on over many scrapes: logged when
+ * they start and when they end (scrape_note()), never on every scrape.
+ */
+enum scrape_note {
+	NOTE_MAPS_WITHOUT_PROGRAMS, /* the programs read failed: maps go without the join */
+	NOTE_FLOW_QUERY_FAILS, /* a namespace's flow dissector query failed */
+	NOTE_NSID_FAILS, /* a namespace's id in the exporter's could not be asked */
+	NOTE_MAX,
+};
+
+/*
  * Whether the kernel answers the attachment collectors' queries (cgroup
  * BPF_PROG_QUERY: CAP_NET_ADMIN, or CAP_SYS_ADMIN since 6.10;
  * BPF_TASK_FD_QUERY: CAP_SYS_ADMIN) with the capabilities kept.
@@ -65,6 +76,7 @@ struct exporter {
 	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
 	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
+	atomic_bool noted[NOTE_MAX]; /* which scrape_note conditions hold */
 };
 
 /*
@@ -122,6 +134,7 @@ struct scrape {
 	bool mem_valid;
 	bool stats_held; /* the exporter holds the kernel's run-time statistics on */
 	struct attach_queries queries; /* the exporter's, for this scrape */
+	atomic_bool *noted; /* the exporter's, for scrape_note() */
 	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
 	struct link_table links;
 	bool links_valid; /* links holds this scrape's links */
@@ -159,6 +172,12 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
  * them, so they do not depend on program series being exported.
  */
 int scrape_programs(struct scrape *s);
+
+/*
+ * Whether condition n holds in this scrape: 1 if it starts now (log it),
+ * -1 if it ended now (log that), 0 if nothing changed.
+ */
+int scrape_note(struct scrape *s, enum scrape_note n, bool holds);
 
 /*
  * This scrape's maps (s->maps), joined with programs and owners and
