@@ -63,6 +63,7 @@ CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/r
 	     src/perf_attach.c
 APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
 	     src/collect_progs.c src/collect_links.c src/collect_attach.c src/collect_self.c src/objinfo.c src/iter.c \
+	     src/scrape_source.c \
 	     src/map_walk.c src/map_errors.c src/collect_map_errors.c src/pins.c src/privileges.c \
 	     src/http.c src/no_nss.c \
 	     cmd/bpfmap_exporter/main.c

@@ -564,7 +564,7 @@ static int attach_links(struct scrape *s)
 	const struct iter_buf *buf;
 	int err;
 
-	if (s->links_valid || !iters__available(s->iters, ITER_LINKS))
+	if (s->links_valid || !s->src->facts.iter[ITER_LINKS])
 		return 0;
 	err = scrape_read(s, ITER_LINKS, &buf);
 	if (!err)
@@ -699,7 +699,7 @@ static int write_netns(struct attach_writer *w, struct netns_list *list, struct 
  */
 static int programs_and_links(struct scrape *s)
 {
-	if (iters__available(s->iters, ITER_PROGS)) {
+	if (s->src->facts.iter[ITER_PROGS]) {
 		int err = scrape_programs(s);
 
 		if (err)
@@ -1009,27 +1009,6 @@ out:
 
 /* --- kprobes, uprobes and tracepoints attached through perf events -------- */
 
-static int task_fd_query(void *ctx, uint32_t tgid, uint32_t fd, struct perf_query *q)
-{
-	__u32 len = sizeof(q->name), prog_id = 0, fd_type = 0;
-	__u64 offset = 0, addr = 0;
-	int err;
-
-	(void)ctx;
-	q->name[0] = '\0';
-	err = bpf_task_fd_query((int)tgid, (int)fd, 0, q->name, &len, &prog_id, &fd_type, &offset,
-				&addr);
-	err = err < 0 ? -errno : 0;
-	/* A name longer than the buffer is cut, and still said. */
-	if (err == -ENOSPC)
-		err = 0;
-	q->prog_id = prog_id;
-	q->fd_type = fd_type;
-	q->offset = offset;
-	q->addr = addr;
-	return err;
-}
-
 void attach_queries_probe(struct attach_queries *q, const struct config *cfg)
 {
 	char mount_dir[1024], path[PATH_MAX], name[1];
@@ -1089,7 +1068,8 @@ int scrape_perf_attach(struct scrape *s)
 		err = -ESRCH;
 		goto out;
 	}
-	err = perf_attach_table__read(&s->perf, t->perf, t->nr_perf, task_fd_query, NULL);
+	err = perf_attach_table__read(&s->perf, t->perf, t->nr_perf, s->src->task_fd_query,
+				     s->src->ctx);
 out:
 	owner_table__fini(&local);
 	s->perf_err = err;

@@ -264,7 +264,7 @@ int collect_links(struct scrape *s)
 	int err;
 
 	/* A link goes with its program, whether or not program series are exported. */
-	if (iters__available(s->iters, ITER_PROGS)) {
+	if (s->src->facts.iter[ITER_PROGS]) {
 		err = scrape_programs(s);
 		if (err)
 			return err;

@@ -13,7 +13,6 @@
 #include "grow.h"
 #include "log.h"
 #include "map_walk.h"
-#include "objinfo.h"
 #include "util.h"
 
 struct map_row {
@@ -216,8 +215,9 @@ static void write_program_pairs(struct scrape *s, const struct map_row *rows, si
 
 static int read_memlock(void *arg, uint32_t id, uint64_t *bytes)
 {
-	(void)arg;
-	return objinfo_map_memlock(id, bytes);
+	const struct scrape_source *src = arg;
+
+	return src->map_memlock(src->ctx, id, bytes);
 }
 
 /*
@@ -267,7 +267,7 @@ static bool memory_changes(const struct bpfmap_map_record *rec, bool has_mem_usa
 static int write_memory(struct scrape *s, const struct map_row *rows, const uint32_t *ids,
 			size_t nr_rows)
 {
-	bool has_mem_usage = iters__has_map_mem_usage(s->iters);
+	bool has_mem_usage = s->src->facts.map_mem_usage;
 	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
 	bool *known = calloc(nr_rows ? nr_rows : 1, sizeof(*known));
 	bool *changes = calloc(nr_rows ? nr_rows : 1, sizeof(*changes));
@@ -282,7 +282,7 @@ static int write_memory(struct scrape *s, const struct map_row *rows, const uint
 		changes[i] = memory_changes(rows[i].rec, has_mem_usage);
 	err = mem_cache__pass(s->mem_cache, ids, changes, nr_rows, monotonic_seconds(),
 			      s->cfg->memory_max_age_seconds, s->cfg->memory_reads_per_scrape,
-			      read_memlock, NULL, bytes, known, &s->mem);
+			      read_memlock, (void *)s->src, bytes, known, &s->mem);
 	if (err)
 		goto out;
 	s->mem_valid = true;
@@ -314,9 +314,9 @@ out:
 	return err;
 }
 
-/* A scrape's walks: the kernel's iterator, or user space reads into buf. */
+/* A scrape's walks: asked of its source, with user space reads into buf. */
 struct walker {
-	struct iters *iters;
+	const struct scrape_source *src;
 	struct map_walk_buf buf;
 };
 
@@ -325,14 +325,7 @@ static int walk_map(void *arg, enum map_count_method how, const struct bpfmap_ma
 {
 	struct walker *w = arg;
 
-	switch (how) {
-	case MAP_COUNT_METHOD_ITERATOR:
-		return iters__count_elems(w->iters, rec->id, entries);
-	case MAP_COUNT_METHOD_BATCH:
-		return map_walk_batch(&w->buf, rec, entries);
-	default:
-		return map_walk_keys(&w->buf, rec, entries);
-	}
+	return w->src->count_walk(w->src->ctx, how, rec, &w->buf, entries);
 }
 
 /* Keep the holders of a kept row (the set is reused for the next map). */
@@ -416,7 +409,7 @@ static int build_rows(struct scrape *s, struct map_rows *r)
 	 * program series are exported. A kernel without the iterator, or a
 	 * read that failed, leaves maps without it, never without their series.
 	 */
-	if (iters__available(s->iters, ITER_PROGS)) {
+	if (s->src->facts.iter[ITER_PROGS]) {
 		err = scrape_programs(s);
 		switch (scrape_note(s, NOTE_MAPS_WITHOUT_PROGRAMS, err != 0)) {
 		case 1:
@@ -499,16 +492,15 @@ void scrape_kept_maps(const struct scrape *s, const uint32_t **ids, size_t *nr)
 int collect_maps(struct scrape *s)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
-	struct walker walker = {.iters = s->iters};
+	struct walker walker = {.src = s->src};
 	struct map_rows *r;
 	int err;
 
 	err = scrape_map_rows(s, &r);
 	if (err)
 		return err;
-	map_count__init(&s->count, exporter_count_method(s->cfg, s->iters),
-			iters__count_support(s->iters), s->cfg->fallback_max_entries, walk_map,
-			&walker);
+	map_count__init(&s->count, exporter_count_method(s->cfg, &s->src->facts),
+			&s->src->facts.count, s->cfg->fallback_max_entries, walk_map, &walker);
 	s->count_valid = true;
 	/* Kept maps only, in ascending id order: a map nobody exports costs no walk. */
 	for (size_t i = 0; i < r->nr; i++)

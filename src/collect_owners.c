@@ -127,7 +127,8 @@ int collect_owners(struct scrape *s)
 	if (!err)
 		err = owner_table__decode(&s->owners, buf->data, buf->len);
 	if (!err)
-		err = pin_cache__walk(st->pins, s->cfg->bpffs, s->cfg->nr_bpffs, &s->owners);
+		err = s->src->walk_pins(s->src->ctx, st->pins, s->cfg->bpffs, s->cfg->nr_bpffs,
+				       &s->owners);
 	pthread_mutex_unlock(&st->lock);
 	if (err)
 		return err;

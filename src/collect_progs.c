@@ -5,13 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "collector.h"
 #include "log.h"
-#include "objinfo.h"
 #include "util.h"
 
 struct prog_row {
@@ -46,14 +44,6 @@ int prog_labels__build(struct scrape *s, const struct prog_entry *e, struct prog
 bool prog_labels__kept(const struct scrape *s, const struct prog_labels *l)
 {
 	return label_policy__keep(&s->cfg->policy[OBJECT_PROG], l->values);
-}
-
-static double clock_seconds(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -108,12 +98,12 @@ static const struct {
  * A program gone meanwhile has none; other failures are logged at debug
  * level, once per scrape.
  */
-static void read_run_stats(struct prog_row *rows, size_t nr_rows)
+static void read_run_stats(const struct scrape_source *src, struct prog_row *rows, size_t nr_rows)
 {
 	int last_err = 0;
 
 	for (size_t i = 0; i < nr_rows; i++) {
-		int err = objinfo_prog_run_stats(rows[i].e->rec.id, &rows[i].stats);
+		int err = src->prog_run_stats(src->ctx, rows[i].e->rec.id, &rows[i].stats);
 
 		rows[i].has_stats = !err;
 		if (err && err != -ENOENT)
@@ -210,11 +200,11 @@ int collect_programs(struct scrape *s)
 	}
 
 	if (scrape_run_stats_on(s))
-		read_run_stats(rows, nr_rows);
+		read_run_stats(s->src, rows, nr_rows);
 
 	/* load_time is CLOCK_BOOTTIME; the offset turns it into wall-clock time. */
-	boot_to_unix = clock_seconds(CLOCK_REALTIME) - clock_seconds(CLOCK_BOOTTIME);
-	page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	boot_to_unix = s->src->boot_to_unix(s->src->ctx);
+	page_size = s->src->facts.page_size;
 	for (size_t i = 0; i < nr_rows; i++) {
 		struct expo_label labels[LABELS_MAX];
 		size_t n = label_policy__select(policy, OBJECT_PROG, rows[i].l.values, labels);

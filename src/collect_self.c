@@ -55,7 +55,8 @@ static void write_collectors(struct expo *out, const struct collector_result res
 	}
 }
 
-static void write_features(struct expo *out, const struct iters *iters, const struct exporter *exp)
+static void write_features(struct expo *out, const struct source_facts *facts,
+			   const struct exporter *exp)
 {
 	static const struct {
 		const char *name;
@@ -71,19 +72,19 @@ static void write_features(struct expo *out, const struct iters *iters, const st
 	const struct expo_label mem_usage = {"feature", "map_mem_usage"};
 	const struct expo_label batch = {"feature", "map_lookup_batch"};
 	const struct expo_label keys = {"feature", "map_get_next_key"};
-	const struct map_count_support *count = iters__count_support(iters);
+	const struct map_count_support *count = &facts->count;
 
 	expo__family(out, "bpfmap_exporter_kernel_feature",
 		     "Kernel features the exporter uses: 1 available, 0 missing.", EXPO_GAUGE);
 	for (size_t i = 0; i < ARRAY_SIZE(iterators); i++) {
 		const struct expo_label label = {"feature", iterators[i].name};
 
-		expo__sample(out, &label, 1, iters__available(iters, iterators[i].kind));
+		expo__sample(out, &label, 1, facts->iter[iterators[i].kind]);
 	}
-	expo__sample(out, &kfunc, 1, iters__has_elem_count_kfunc(iters));
-	expo__sample(out, &elem_iter, 1, iters__has_elem_iter(iters));
-	expo__sample(out, &link_iter, 1, iters__available(iters, ITER_LINKS));
-	expo__sample(out, &mem_usage, 1, iters__has_map_mem_usage(iters));
+	expo__sample(out, &kfunc, 1, facts->elem_count_kfunc);
+	expo__sample(out, &elem_iter, 1, facts->elem_iter);
+	expo__sample(out, &link_iter, 1, facts->iter[ITER_LINKS]);
+	expo__sample(out, &mem_usage, 1, facts->map_mem_usage);
 	expo__sample(out, &batch, 1, !count->err[MAP_COUNT_METHOD_BATCH]);
 	expo__sample(out, &keys, 1, !count->err[MAP_COUNT_METHOD_KEYS]);
 	/* Known only where the map_errors collector was asked for at start-up. */
@@ -132,7 +133,7 @@ static void write_memory(const struct scrape *s)
 
 static void write_counting(const struct scrape *s)
 {
-	enum map_count_method method = exporter_count_method(s->cfg, s->iters);
+	enum map_count_method method = exporter_count_method(s->cfg, &s->src->facts);
 	const struct expo_label label = {"method", map_count_method_name(method)};
 
 	expo__family(s->out, "bpfmap_exporter_map_count_method_info",
@@ -233,7 +234,7 @@ void collect_self(struct scrape *s, const struct exporter *exp,
 {
 	write_build_info(s->out);
 	write_collectors(s->out, results);
-	write_features(s->out, s->iters, exp);
+	write_features(s->out, &s->src->facts, exp);
 	write_counting(s);
 	if (s->cfg->collectors[COLLECTOR_PROGRAMS])
 		write_run_stats(s);

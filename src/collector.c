@@ -13,19 +13,19 @@
 
 static bool links_supported(const struct scrape *s)
 {
-	return iters__available(s->iters, ITER_LINKS);
+	return s->src->facts.iter[ITER_LINKS];
 }
 
 /* It asks only about the attach types of loaded programs: it needs them. */
 static bool attach_cgroup_supported(const struct scrape *s)
 {
-	return iters__available(s->iters, ITER_PROGS) && s->queries.cgroups;
+	return s->src->facts.iter[ITER_PROGS] && s->queries.cgroups;
 }
 
 /* Perf event files are found by the owners' task_file read. */
 static bool attach_perf_event_supported(const struct scrape *s)
 {
-	return iters__available(s->iters, ITER_OWNERS) && s->queries.perf_events;
+	return s->src->facts.iter[ITER_OWNERS] && s->queries.perf_events;
 }
 
 static bool map_errors_supported(const struct scrape *s)
@@ -62,7 +62,7 @@ static void *prefetch_run(void *arg)
 		enum iter_kind k = pre->order[i];
 		double t0 = monotonic_seconds();
 
-		pre->err[k] = iters__read(pre->iters, k, &pre->buf[k]);
+		pre->err[k] = pre->src->read(pre->src->ctx, k, &pre->buf[k]);
 		pre->seconds[k] = monotonic_seconds() - t0;
 		pthread_mutex_lock(&pre->lock);
 		pre->done[k] = true;
@@ -115,9 +115,9 @@ static void prefetch_start(struct scrape *s)
 	};
 	bool any = false;
 
-	s->pre.iters = s->iters;
+	s->pre.src = s->src;
 	for (size_t i = 0; i < ARRAY_SIZE(reads); i++) {
-		bool want = reads[i].needed && iters__available(s->iters, reads[i].kind);
+		bool want = reads[i].needed && s->src->facts.iter[reads[i].kind];
 
 		s->pre.want[reads[i].kind] = want;
 		if (want)
@@ -157,7 +157,7 @@ int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **b
 
 	if (!s->pre.want[kind]) {
 		*buf = &s->buf;
-		return iters__read(s->iters, kind, &s->buf);
+		return s->src->read(s->src->ctx, kind, &s->buf);
 	}
 	t0 = monotonic_seconds();
 	pthread_mutex_lock(&s->pre.lock);
@@ -260,9 +260,10 @@ static int set_static_labels(struct expo *out, const struct config *cfg)
 	return err;
 }
 
-enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters)
+enum map_count_method exporter_count_method(const struct config *cfg,
+					    const struct source_facts *facts)
 {
-	return map_count_method(cfg->counting_mode, iters__count_support(iters));
+	return map_count_method(cfg->counting_mode, &facts->count);
 }
 
 bool scrape_run_stats_on(const struct scrape *s)
@@ -295,7 +296,7 @@ void exporter_apply_run_stats(struct exporter *exp)
 int exporter__scrape(struct exporter *exp, struct expo *out)
 {
 	struct collector_result results[COLLECTOR_MAX] = {};
-	struct scrape s = {.iters = exp->iters,
+	struct scrape s = {.src = &exp->source,
 			   .out = out,
 			   .owner_state = exp->owners,
 			   .mem_cache = exp->mem_cache};
@@ -307,7 +308,8 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 	s.queries = exp->queries;
 	s.noted = exp->noted;
 	s.stats_held = exp->stats_fd >= 0;
-	s.stats_sysctl = s.cfg->collectors[COLLECTOR_PROGRAMS] ? objinfo_run_stats_sysctl() : 0;
+	s.stats_sysctl =
+		s.cfg->collectors[COLLECTOR_PROGRAMS] ? s.src->run_stats_sysctl(s.src->ctx) : 0;
 	expo__reset(out);
 	err = set_static_labels(out, s.cfg);
 	if (err)

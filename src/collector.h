@@ -27,6 +27,7 @@
 #include "mem_cache.h"
 #include "records_decode.h"
 #include "perf_attach.h"
+#include "scrape_source.h"
 
 /*
  * The owners collector's state across scrapes: name and pin caches, and
@@ -64,6 +65,7 @@ struct exporter {
 	pthread_rwlock_t lock; /* scrapes read cfg, a reload swaps it */
 	struct config *cfg;
 	struct iters *iters;
+	struct scrape_source source; /* what scrapes ask: the kernel, through iters */
 	struct owner_state *owners;
 	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
 	/* NULL: collector off at start-up, unavailable, or turned off by a reload */
@@ -88,7 +90,7 @@ struct exporter {
 struct prefetch {
 	pthread_t thread;
 	bool running; /* the thread is still to be joined */
-	struct iters *iters;
+	const struct scrape_source *src;
 	enum iter_kind order[ITER_KIND_MAX]; /* the reads, in the order collectors need them */
 	size_t nr_reads;
 	bool want[ITER_KIND_MAX]; /* read by the thread (in order), not consumed yet */
@@ -103,7 +105,7 @@ struct prefetch {
 /* One scrape's working set. */
 struct scrape {
 	const struct config *cfg;
-	struct iters *iters;
+	const struct scrape_source *src; /* every question to the kernel goes here */
 	struct expo *out;
 	struct iter_buf buf; /* for reads that were not prefetched */
 	struct prefetch pre;
@@ -278,7 +280,8 @@ void collect_self(struct scrape *s, const struct exporter *exp,
 		  const struct collector_result results[COLLECTOR_MAX]);
 
 /* The entry counting method a config gives on this kernel. */
-enum map_count_method exporter_count_method(const struct config *cfg, const struct iters *iters);
+enum map_count_method exporter_count_method(const struct config *cfg,
+					    const struct source_facts *facts);
 
 /* Are program run statistics being counted, so worth reporting? */
 bool scrape_run_stats_on(const struct scrape *s);

@@ -222,7 +222,7 @@ static struct config *load_config(const struct flags *flags)
  * kernel's own count, why: every better candidate the kernel refused or
  * lacks. At start, and when a reload changes it.
  */
-static void log_count_method(const struct config *cfg, const struct iters *iters)
+static void log_count_method(const struct config *cfg, const struct source_facts *facts)
 {
 	static const char *const what[MAP_COUNT_METHOD_MAX] = {
 		[MAP_COUNT_METHOD_KFUNC] = "bpf_map_sum_elem_count",
@@ -230,8 +230,8 @@ static void log_count_method(const struct config *cfg, const struct iters *iters
 		[MAP_COUNT_METHOD_BATCH] = "batched lookups",
 		[MAP_COUNT_METHOD_KEYS] = "one key at a time",
 	};
-	const struct map_count_support *support = iters__count_support(iters);
-	enum map_count_method method = exporter_count_method(cfg, iters);
+	const struct map_count_support *support = &facts->count;
+	enum map_count_method method = exporter_count_method(cfg, facts);
 	enum map_count_method candidates[MAP_COUNT_CANDIDATES_MAX];
 	size_t n = map_count_candidates(cfg->counting_mode, candidates), len = 0;
 	char why[512] = "";
@@ -297,9 +297,10 @@ static void reload(struct exporter *exp, const struct flags *flags)
 			"collector map_errors: off, its programs detached; restart to count again");
 	}
 	log_set_level(cfg->log_level);
-	if (exporter_count_method(cfg, exp->iters) != exporter_count_method(old, exp->iters) ||
+	if (exporter_count_method(cfg, &exp->source.facts) !=
+		    exporter_count_method(old, &exp->source.facts) ||
 	    cfg->fallback_max_entries != old->fallback_max_entries)
-		log_count_method(cfg, exp->iters);
+		log_count_method(cfg, &exp->source.facts);
 	config__free(old);
 	log_info("configuration reloaded from %s",
 		 flags->config_file ? flags->config_file : "the embedded default");
@@ -360,7 +361,7 @@ static int probe_cb(void *arg)
 static uint64_t caps_for_features(const struct exporter *exp)
 {
 	const struct config *cfg = exp->cfg;
-	bool walk = map_count_method_walks(exporter_count_method(cfg, exp->iters));
+	bool walk = map_count_method_walks(exporter_count_method(cfg, &exp->source.facts));
 	bool netlink = cfg->collectors[COLLECTOR_ATTACH_NETLINK];
 	bool cgroup = cfg->collectors[COLLECTOR_ATTACH_CGROUP];
 	bool perf = cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT];
@@ -498,7 +499,8 @@ int main(int argc, char **argv)
 		ret = EXIT_FAILURE;
 		goto out;
 	}
-	log_count_method(exp.cfg, exp.iters);
+	scrape_source_kernel(&exp.source, exp.iters);
+	log_count_method(exp.cfg, &exp.source.facts);
 	/* Optional: where the kernel refuses, one log line and a feature gauge at 0. */
 	if (exp.cfg->collectors[COLLECTOR_MAP_ERRORS]) {
 		uint32_t own[BPFMAP_MAP_ERR_SELF_MAX - 3];
