@@ -1069,7 +1069,7 @@ int scrape_perf_attach(struct scrape *s)
 		goto out;
 	}
 	err = perf_attach_table__read(&s->perf, t->perf, t->nr_perf, s->src->task_fd_query,
-				     s->src->ctx);
+				      s->src->ctx);
 out:
 	owner_table__fini(&local);
 	s->perf_err = err;

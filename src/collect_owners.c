@@ -128,7 +128,7 @@ int collect_owners(struct scrape *s)
 		err = owner_table__decode(&s->owners, buf->data, buf->len);
 	if (!err)
 		err = s->src->walk_pins(s->src->ctx, st->pins, s->cfg->bpffs, s->cfg->nr_bpffs,
-				       &s->owners);
+					&s->owners);
 	pthread_mutex_unlock(&st->lock);
 	if (err)
 		return err;
