@@ -86,6 +86,14 @@ ATTACH_PROGS := $(BUILD)/tests/attach_progs.bpf.o
 # libbpf's perf_event links, beside it (attach.sh finds both by its path).
 PERF_LINK := $(BUILD)/tests/perf_link $(BUILD)/tests/perf_link.bpf.o
 
+# The collectors replayed from recorded kernel answers (tests/golden): no
+# kernel, no root. The recorder needs both, and the integration fixtures.
+SCRAPE_OBJS := $(filter-out $(BUILD)/cmd/%,$(APP_OBJS))
+GOLDEN := $(BUILD)/tests/golden_scrape
+GOLDEN_RECORD := $(BUILD)/tests/golden_record
+# make golden-record RECORDING=NAME: where this kernel's answers go
+RECORDING ?= linux-$(shell uname -r | cut -d. -f1,2)
+
 # Static helm and kubectl for the chart tests (scripts/k8s-tools.sh).
 K8S_TOOLS := $(CACHE)/k8s-tools
 HELM      := $(K8S_TOOLS)/helm
@@ -97,7 +105,7 @@ BASE_IMAGE ?= debian:bookworm
 DOCKER     ?= docker
 DOCKER_BUILD_FLAGS ?=
 
-.PHONY: all deps run test unit integration test-sanitize test-memcheck test-kernels check-static \
+.PHONY: all deps run test unit golden-update golden-record integration test-sanitize test-memcheck test-kernels check-static \
 	check-format format clean distclean image deploy-manifests test-helm test-prometheus \
 	test-image
 .DELETE_ON_ERROR:
@@ -236,8 +244,24 @@ $(OWNER_FIXTURE): tests/integration/owner_fixture.c
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static $< -lbpf -lelf -lz -o $@
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) $(GOLDEN)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@echo "== golden"; tests/golden/run.sh $(GOLDEN)
+
+$(GOLDEN): $(BUILD)/tests/golden/golden.o $(BUILD)/tests/golden/replay.o $(SCRAPE_OBJS) $(MHD_LIB)
+	$(CC) $(LDFLAGS) $(LINKMODE) -Wl,--wrap=getpwuid_r $(filter %.o,$^) $(LDLIBS) -o $@
+
+$(GOLDEN_RECORD): $(BUILD)/tests/golden/record.o $(BUILD)/tests/golden/replay.o $(SCRAPE_OBJS) $(MHD_LIB)
+	$(CC) $(LDFLAGS) $(LINKMODE) -Wl,--wrap=getpwuid_r $(filter %.o,$^) $(LDLIBS) -o $@
+
+# Rewrite the expected expositions from today's code: read the diff.
+golden-update: $(GOLDEN)
+	tests/golden/run.sh --update $(GOLDEN)
+
+# Record this kernel's answers (as root), then golden-update.
+golden-record: $(GOLDEN_RECORD) $(FIXTURE) $(PROGS_FIXTURE)
+	tests/golden/record.sh $(GOLDEN_RECORD) $(FIXTURE) $(PROGS_FIXTURE) \
+		tests/fixtures/golden/recordings/$(RECORDING)
 
 # Every suite runs even if one fails; any failing fails the target.
 integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUILD)/tests/objects \
@@ -358,7 +382,7 @@ deploy-manifests: $(HELM)
 # --- housekeeping ------------------------------------------------------------
 
 FORMAT_SRCS := $(wildcard src/*.[ch] bpf/*.[ch] cmd/*/*.c tests/unit/*.[ch] tests/integration/*.c \
-		tests/kernels/*.c tests/fuzz/*.c)
+		tests/kernels/*.c tests/fuzz/*.c tests/golden/*.[ch])
 
 check-format: | $(DEPS)
 	clang-format --dry-run --Werror $(FORMAT_SRCS)

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Records what this kernel answers a scrape (replay.h) into DIR, with
+# the integration fixtures loaded: maps of every kind the kernel has,
+# programs attached through links to a pod's cgroup and to an interface
+# in a network namespace, the fixture process inside that pod's cgroup.
+# The golden tests (run.sh) replay it with no kernel and no root.
+#
+#   record.sh RECORD FIXTURE PROGS_FIXTURE DIR     (as root)
+#
+# Re-record after a change to bpf/records.h (the bytes are its ABI), then
+# `make golden-update` and read the diff of the expected expositions.
+set -u
+RECORD=$1 FIXTURE=$2 PROGS_FIXTURE=$3 DIR=$4
+
+# The pod whose names tests/fixtures/rootfs holds (as in progs.sh).
+K_ID=aaaa000000000000000000000000000000000000000000000000000000000001
+K_UID=2d1c5f3b-6a7e-4f4d-8c9b-8e7f6a5d4c3b
+NETNS=bpfmap-gold
+IFNAME=goldv
+TMP=$(mktemp -d)
+SYSCTL=/proc/sys/kernel/bpf_stats_enabled
+SYSCTL0=$(cat "$SYSCTL")
+CGTOP='' FIX_PID='' PFIX_PID=''
+
+cleanup() {
+	[[ -n $FIX_PID ]] && kill "$FIX_PID" 2>/dev/null
+	[[ -n $PFIX_PID ]] && kill "$PFIX_PID" 2>/dev/null
+	wait 2>/dev/null
+	echo "$SYSCTL0" >"$SYSCTL"
+	ip netns del "$NETNS" 2>/dev/null
+	[[ -n $CGTOP ]] && find "$CGTOP" -depth -type d -exec rmdir {} + 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+die() { echo "record.sh: $*" >&2; exit 1; }
+
+((EUID == 0)) || die "run as root: recording loads BPF objects"
+ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[[ -n $ROOT ]] || die "no cgroup2 mount"
+CGTOP=$ROOT/bpfmap-gold
+CGROUP=$CGTOP/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${K_UID//-/_}.slice/cri-containerd-$K_ID.scope
+mkdir -p "$CGROUP" || die "mkdir $CGROUP"
+ip netns add "$NETNS" || die "ip netns add $NETNS"
+ip -n "$NETNS" link add "$IFNAME" type veth peer name goldp && ip -n "$NETNS" link set "$IFNAME" up ||
+	die "veth in $NETNS"
+echo 1 >"$SYSCTL" # run counts to record
+
+# fixture: maps of every type and one program, held by a host process
+# until its stdin (a fifo this script holds open) closes.
+mkfifo "$TMP/fixture.in" && exec 7<>"$TMP/fixture.in"
+"$FIXTURE" gold <&7 >"$TMP/fixture.out" 2>"$TMP/fixture.err" &
+FIX_PID=$!
+for _ in $(seq 50); do grep -q '^ready' "$TMP/fixture.out" && break; sleep 0.1; done
+grep -q '^ready' "$TMP/fixture.out" || die "fixture: $(cat "$TMP/fixture.err")"
+# progs_fixture: links and a ring buffer, run a few times, in the pod's cgroup.
+coproc PFIX { exec "$PROGS_FIXTURE" "$CGROUP" "/run/netns/$NETNS" "$IFNAME" 2>"$TMP/progs.err"; }
+PFIX_PID=$PFIX_PID
+grep -q -m1 '^ready' <&"${PFIX[0]}" || die "progs_fixture: $(cat "$TMP/progs.err")"
+echo "$PFIX_PID" >"$CGROUP/cgroup.procs" || die "moving progs_fixture into $CGROUP"
+for cmd in "rename 3" "ring 5"; do
+	echo "$cmd" >&"${PFIX[1]}" && read -r -t 5 -u "${PFIX[0]}" reply && [[ $reply == done ]] ||
+		die "progs_fixture: $cmd"
+done
+
+rm -rf "$DIR" && mkdir -p "$DIR" || die "mkdir $DIR"
+"$RECORD" "$DIR" || die "recording failed"
+echo "# $(uname -r), recorded $(date -u +%F)" >"$DIR/kernel.txt"
+ls -l "$DIR"
