@@ -352,6 +352,15 @@ $(FUZZ_DIR)/%.o: %.c | $(GNUTLS_LIB)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(CORE_LIBS) -o $@
 
+# A whole scrape replayed (tests/golden/replay.c): the collectors too.
+FUZZ_SCRAPE_OBJS := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out $(CORE_SRCS) cmd/% src/http.c \
+		    src/no_nss.c,$(APP_SRCS)) tests/golden/replay.c)
+$(FUZZ_SCRAPE_OBJS): FUZZ_CFLAGS += -I$(BUILD)
+$(FUZZ_SCRAPE_OBJS): | $(SKELS)
+$(FUZZ_DIR)/fuzz_scrape: tests/fuzz/fuzz_scrape.c $(FUZZ_OBJS) $(FUZZ_SCRAPE_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -Itests/golden -fsanitize=fuzzer $< $(FUZZ_OBJS) $(FUZZ_SCRAPE_OBJS) \
+		-lbpf -lelf $(CORE_LIBS) -o $@
+
 .PHONY: fuzz fuzz-smoke
 fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do \

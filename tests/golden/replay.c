@@ -298,13 +298,8 @@ static int load_answers(struct replay *r, struct source_facts *facts, const char
 	return err;
 }
 
-int replay__load(const char *dir, struct replay **out, struct scrape_source *src)
+static void source_init(struct scrape_source *src, struct replay *r)
 {
-	struct replay *r = calloc(1, sizeof(*r));
-	int err;
-
-	if (!r)
-		return -ENOMEM;
 	*src = (struct scrape_source){
 		.ctx = r,
 		.read = replay_read,
@@ -316,6 +311,16 @@ int replay__load(const char *dir, struct replay **out, struct scrape_source *src
 		.walk_pins = replay_walk_pins,
 		.task_fd_query = replay_task_fd_query,
 	};
+}
+
+int replay__load(const char *dir, struct replay **out, struct scrape_source *src)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	source_init(src, r);
 	err = load_answers(r, &src->facts, dir);
 	for (int k = 0; !err && k < ITER_KIND_MAX; k++) {
 		if (!src->facts.iter[k])
@@ -328,6 +333,32 @@ int replay__load(const char *dir, struct replay **out, struct scrape_source *src
 		replay__free(r);
 		return err;
 	}
+	*out = r;
+	return 0;
+}
+
+int replay__from_bytes(const void *const bytes[ITER_KIND_MAX], const size_t lens[ITER_KIND_MAX],
+		       struct replay **out, struct scrape_source *src)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	source_init(src, r);
+	for (int k = 0; k < ITER_KIND_MAX; k++) {
+		r->bytes[k].data = malloc(lens[k] + 1);
+		if (!r->bytes[k].data) {
+			replay__free(r);
+			return -ENOMEM;
+		}
+		memcpy(r->bytes[k].data, bytes[k], lens[k]);
+		r->bytes[k].len = r->bytes[k].cap = lens[k];
+		src->facts.iter[k] = true;
+	}
+	for (int m = 0; m < MAP_COUNT_METHOD_MAX; m++)
+		src->facts.count.err[m] = m == MAP_COUNT_METHOD_KEYS ? 0 : -EPERM;
+	src->facts.page_size = 4096;
+	r->boot_to_unix = 1.7e9;
 	*out = r;
 	return 0;
 }

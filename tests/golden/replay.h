@@ -28,6 +28,12 @@ struct replay;
 
 /* Load a recording: 0, or -errno with a message on stderr. */
 int replay__load(const char *dir, struct replay **out, struct scrape_source *src);
+/*
+ * Iterator bytes with no answers (every question gets -ENOENT), for the
+ * fuzzer: every iterator loaded, counted by one key at a time.
+ */
+int replay__from_bytes(const void *const bytes[ITER_KIND_MAX], const size_t lens[ITER_KIND_MAX],
+		       struct replay **out, struct scrape_source *src);
 void replay__free(struct replay *r); /* NULL-safe */
 
 /* The file name of an iterator's bytes ("maps.bin"). */
