@@ -61,7 +61,8 @@ CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/r
 	     src/cgroup_path.c src/owners.c src/resolve.c src/mem_cache.c \
 	     src/scrape_stream.c src/map_errors_table.c src/netlink_attach.c \
 	     src/perf_attach.c
-APP_SRCS  := $(CORE_SRCS) src/collector.c src/collect_owners.c src/collect_maps.c \
+APP_SRCS  := $(CORE_SRCS) src/collector.c src/snapshot.c src/owner_series.c \
+	     src/collect_owners.c src/collect_maps.c \
 	     src/collect_progs.c src/collect_links.c src/collect_attach.c src/collect_self.c src/objinfo.c src/iter.c \
 	     src/scrape_source.c \
 	     src/map_walk.c src/map_errors.c src/collect_map_errors.c src/pins.c src/privileges.c \
@@ -320,6 +321,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) check-static
 	tests/docs/links.py
+	tests/docs/layout.py
 	$(MAKE) integration
 	$(MAKE) test-kernels
 	$(MAKE) test-helm

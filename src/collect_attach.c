@@ -558,19 +558,10 @@ static bool xdp_link_holds(const struct link_table *links, uint32_t prog_id, uin
 	return false;
 }
 
-/* This scrape's links, for the de-duplication: the links collector's, or read here. */
+/* This scrape's links, for the de-duplication, where the kernel has them. */
 static int attach_links(struct scrape *s)
 {
-	const struct iter_buf *buf;
-	int err;
-
-	if (s->links_valid || !s->src->facts.iter[ITER_LINKS])
-		return 0;
-	err = scrape_read(s, ITER_LINKS, &buf);
-	if (!err)
-		err = records_decode_links(buf->data, buf->len, &s->links);
-	s->links_valid = !err;
-	return err;
+	return s->src->facts.iter[ITER_LINKS] ? scrape_links(s) : 0;
 }
 
 struct attach_writer {
@@ -1038,42 +1029,6 @@ void attach_queries_probe(struct attach_queries *q, const struct config *cfg)
 		log_warn("collector attach_cgroup not run: BPF_PROG_QUERY on cgroups needs "
 			 "CAP_NET_ADMIN (or CAP_SYS_ADMIN since Linux 6.10), which the exporter "
 			 "does not hold");
-}
-
-int scrape_perf_attach(struct scrape *s)
-{
-	struct owner_table local = {0};
-	const struct owner_table *t = &s->owners;
-	const struct iter_buf *buf;
-	int err = 0;
-
-	if (s->perf_read)
-		return s->perf_err;
-	s->perf_read = true;
-	if (!s->owners_valid) {
-		/* The owners collector is off or failed: its read, for the perf events only. */
-		err = scrape_read(s, ITER_OWNERS, &buf);
-		if (!err)
-			err = owner_table__decode(&local, buf->data, buf->len);
-		if (err)
-			goto out;
-		t = &local;
-	}
-	/*
-	 * The records name tasks by their pids on the host; the query looks a
-	 * pid up in the exporter's own PID namespace. Outside the host's
-	 * (no hostPID), it would miss, or ask another task.
-	 */
-	if (t->reader_pidns_level != 0) {
-		err = -ESRCH;
-		goto out;
-	}
-	err = perf_attach_table__read(&s->perf, t->perf, t->nr_perf, s->src->task_fd_query,
-				      s->src->ctx);
-out:
-	owner_table__fini(&local);
-	s->perf_err = err;
-	return err;
 }
 
 /* Is this event a perf_event link's (whose series carries it)? */

@@ -28,42 +28,11 @@ static const char *const link_type_names[] = {
 	"uprobe_multi", "netkit",	  "sockmap",
 };
 
-static const struct {
-	unsigned int type;
-	const char *name;
-} new_attach_types[] = {
-	{45, "netfilter"},
-	{46, "tcx_ingress"},
-	{47, "tcx_egress"},
-	{48, "trace_uprobe_multi"},
-	{49, "cgroup_unix_connect"},
-	{50, "cgroup_unix_sendmsg"},
-	{51, "cgroup_unix_recvmsg"},
-	{52, "cgroup_unix_getpeername"},
-	{53, "cgroup_unix_getsockname"},
-	{54, "netkit_primary"},
-	{55, "netkit_peer"},
-};
-
 static const char *link_type_name(uint32_t type)
 {
 	if (type < ARRAY_SIZE(link_type_names))
 		return link_type_names[type];
 	return "unknown";
-}
-
-const char *link_attach_type_name(uint32_t type, char *buf, size_t size)
-{
-	const char *name = libbpf_bpf_attach_type_str(type);
-
-	for (size_t i = 0; !name && i < ARRAY_SIZE(new_attach_types); i++)
-		if (new_attach_types[i].type == type)
-			name = new_attach_types[i].name;
-	if (!name) {
-		snprintf(buf, size, "%u", type);
-		name = buf;
-	}
-	return name;
 }
 
 /* "ipv4/prerouting": the family and hook as nft names them. */
@@ -255,7 +224,6 @@ static void write_prog_attach(struct scrape *s, const struct link_row *rows, siz
 
 int collect_links(struct scrape *s)
 {
-	const struct iter_buf *buf;
 	struct owner_set set = {0};
 	struct str_arena strings = {0}; /* the programs' owner values, for their filters */
 	struct link_row *rows = NULL;
@@ -269,12 +237,9 @@ int collect_links(struct scrape *s)
 		if (err)
 			return err;
 	}
-	err = scrape_read(s, ITER_LINKS, &buf);
-	if (!err)
-		err = records_decode_links(buf->data, buf->len, &s->links);
+	err = scrape_links(s);
 	if (err)
 		return err;
-	s->links_valid = true;
 	/* The targets come from the perf event queries, of the attach_perf_event collector. */
 	perf_targets = s->cfg->collectors[COLLECTOR_ATTACH_PERF_EVENT] && s->queries.perf_events;
 	for (size_t i = 0; perf_targets && i < s->links.nr; i++) {

@@ -15,51 +15,6 @@
 #include "map_walk.h"
 #include "util.h"
 
-struct map_row {
-	const struct bpfmap_map_record *rec;
-	size_t map_index; /* rec's in s->maps: the count walk fills it in */
-	char id[12];
-	char name[BPFMAP_NAME_LEN + 1];
-	const char *type;
-	const char *values[MAP_LABEL_MAX]; /* the label schema's view of this row */
-	size_t first_holder, nr_holders; /* in struct map_owners.holders */
-	size_t first_use, nr_uses; /* programs using the map, in s->uses */
-	struct expo_labels set; /* the selected labels, rendered once for every family */
-};
-
-/* The holders of every kept map, back to back. */
-struct map_owners {
-	struct owner_set set; /* one map's, reused */
-	struct owner_holder *holders;
-	size_t nr, cap;
-	struct str_arena strings; /* joined owner label values */
-};
-
-/*
- * Writes the sorted, de-duplicated names of the programs using a map
- * into out (sized by the caller for the worst case); returns its length.
- */
-static size_t join_prog_names(const struct scrape *s, const struct map_row *row, char *out)
-{
-	const char *prev = NULL;
-	size_t len = 0;
-
-	for (size_t i = row->first_use; i < row->first_use + row->nr_uses; i++) {
-		const char *name = s->progs.progs[s->uses.uses[i].prog_index].rec.name;
-		size_t name_len = strnlen(name, BPFMAP_NAME_LEN);
-
-		if (!name_len || (prev && !strncmp(prev, name, BPFMAP_NAME_LEN)))
-			continue;
-		if (len)
-			out[len++] = ',';
-		memcpy(out + len, name, name_len);
-		len += name_len;
-		prev = name;
-	}
-	out[len] = '\0';
-	return len;
-}
-
 /*
  * The entry count is true only where the kernel keeps one for this map
  * (hash family with the kfunc); other maps get no entries/pressure
@@ -121,7 +76,8 @@ static const struct {
 				 "Deprecated alias of ebpf_map_entries (compat.seed_metrics)."},
 };
 
-static void write_values(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+static void write_values(struct scrape *s, const struct map_row *rows,
+			 const struct expo_labels *sets, size_t nr_rows)
 {
 	size_t nr_families = ARRAY_SIZE(map_families);
 
@@ -131,7 +87,7 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 		expo__family(s->out, map_families[f].name, map_families[f].help, EXPO_GAUGE);
 		for (size_t i = 0; i < nr_rows; i++) {
 			const struct bpfmap_map_record *rec = rows[i].rec;
-			struct expo_labels set = rows[i].set;
+			struct expo_labels set = sets[i];
 			uint64_t entries;
 
 			if (f == MAP_MAX_ENTRIES) {
@@ -157,7 +113,8 @@ static void write_values(struct scrape *s, const struct map_row *rows, size_t nr
 	}
 }
 
-static void write_rings(struct scrape *s, const struct map_row *rows, size_t nr_rows)
+static void write_rings(struct scrape *s, const struct map_row *rows,
+			const struct expo_labels *sets, size_t nr_rows)
 {
 	static const struct {
 		const char *name, *help;
@@ -183,7 +140,7 @@ static void write_rings(struct scrape *s, const struct map_row *rows, size_t nr_
 			value = f == 0	 ? pending
 				: f == 1 ? rec->ring_producer_pos
 					 : rec->ring_consumer_pos;
-			expo__sample_set_u64(s->out, rows[i].set, value);
+			expo__sample_set_u64(s->out, sets[i], value);
 		}
 	}
 }
@@ -264,8 +221,8 @@ static bool memory_changes(const struct bpfmap_map_record *rec, bool has_mem_usa
  * Each map's memory from fdinfo, through the cache (mem_cache.h): a map
  * without a figure yet gets no series. The total sums the figures known.
  */
-static int write_memory(struct scrape *s, const struct map_row *rows, const uint32_t *ids,
-			size_t nr_rows)
+static int write_memory(struct scrape *s, const struct map_row *rows,
+			const struct expo_labels *sets, const uint32_t *ids, size_t nr_rows)
 {
 	bool has_mem_usage = s->src->facts.map_mem_usage;
 	uint64_t *bytes = calloc(nr_rows ? nr_rows : 1, sizeof(*bytes));
@@ -300,7 +257,7 @@ static int write_memory(struct scrape *s, const struct map_row *rows, const uint
 	for (size_t i = 0; i < nr_rows; i++) {
 		if (!known[i])
 			continue;
-		expo__sample_set_u64(s->out, rows[i].set, bytes[i]);
+		expo__sample_set_u64(s->out, sets[i], bytes[i]);
 		total += bytes[i];
 	}
 	expo__family(s->out, "ebpf_maps_memory_bytes",
@@ -326,21 +283,6 @@ static int walk_map(void *arg, enum map_count_method how, const struct bpfmap_ma
 	struct walker *w = arg;
 
 	return w->src->count_walk(w->src->ctx, how, rec, &w->buf, entries);
-}
-
-/* Keep the holders of a kept row (the set is reused for the next map). */
-static int keep_holders(struct map_owners *o, struct map_row *row)
-{
-	int err = grow_array((void **)&o->holders, &o->cap, o->nr + o->set.nr, sizeof(*o->holders));
-
-	if (err)
-		return err;
-	if (o->set.nr)
-		memcpy(o->holders + o->nr, o->set.h, o->set.nr * sizeof(*o->holders));
-	row->first_holder = o->nr;
-	row->nr_holders = o->set.nr;
-	o->nr += o->set.nr;
-	return 0;
 }
 
 /* Owner info and pins of each map, and the per-container and per-pod sums. */
@@ -370,135 +312,21 @@ static int write_owners(struct scrape *s, const struct map_row *rows, const uint
 	return 0;
 }
 
-/*
- * This scrape's maps, labelled and filtered once (rows and their holders
- * point into what it holds): the maps collector writes them, map_errors
- * keeps to the same maps.
- */
-struct map_rows {
-	struct map_row *rows;
-	uint32_t *ids; /* of the kept maps, ascending: for pins, memory and map_errors */
-	size_t nr;
-	struct map_owners owners;
-	char *prog_names; /* every kept map's joined program names, back to back */
-};
-
-void map_rows__free(struct map_rows *r)
-{
-	if (!r)
-		return;
-	owner_set__fini(&r->owners.set);
-	free(r->owners.holders);
-	str_arena__fini(&r->owners.strings);
-	free(r->prog_names);
-	free(r->ids);
-	free(r->rows);
-	free(r);
-}
-
-static int build_rows(struct scrape *s, struct map_rows *r)
-{
-	const struct iter_buf *buf;
-	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
-	char *next_names;
-	int err;
-
-	/*
-	 * The join with programs (the prog label, ebpf_map_program_info, owners
-	 * through programs) is part of the map series: read them whether or not
-	 * program series are exported. A kernel without the iterator, or a
-	 * read that failed, leaves maps without it, never without their series.
-	 */
-	if (s->src->facts.iter[ITER_PROGS]) {
-		err = scrape_programs(s);
-		switch (scrape_note(s, NOTE_MAPS_WITHOUT_PROGRAMS, err != 0)) {
-		case 1:
-			log_warn("maps: reading programs failed (%s): map series go without "
-				 "prog and ebpf_map_program_info until it works again",
-				 strerror(-err));
-			break;
-		case -1:
-			log_info("maps: programs read again, map series joined with them");
-			break;
-		}
-	}
-	err = scrape_read(s, ITER_MAPS, &buf);
-	if (!err)
-		err = records_decode_maps(buf->data, buf->len, &s->maps);
-	if (err)
-		return err;
-
-	/* Worst case of every map's joined program names, so no pointer moves. */
-	r->rows = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*r->rows));
-	r->ids = calloc(s->maps.nr ? s->maps.nr : 1, sizeof(*r->ids));
-	r->prog_names = malloc(s->uses.nr * (BPFMAP_NAME_LEN + 1) + s->maps.nr + 1);
-	if (!r->rows || !r->ids || !r->prog_names)
-		return -ENOMEM;
-	next_names = r->prog_names;
-	/* In ascending id order, as the iterator returns maps: the budget goes to older maps. */
-	for (size_t i = 0; i < s->maps.nr; i++) {
-		struct map_row *row = &r->rows[r->nr];
-		const struct bpfmap_map_record *rec = &s->maps.maps[i];
-
-		row->rec = rec;
-		row->map_index = i;
-		expo_format_u64(rec->id, row->id);
-		records_name(row->name, rec->name);
-		row->type = libbpf_bpf_map_type_str(rec->type);
-		if (!row->type)
-			row->type = "unknown"; /* a type newer than our libbpf */
-		row->values[MAP_LABEL_ID] = row->id;
-		row->values[MAP_LABEL_NAME] = row->name;
-		row->values[MAP_LABEL_TYPE] = row->type;
-		row->values[MAP_LABEL_PROG] = next_names;
-		row->first_use = row->nr_uses = 0;
-		if (s->progs_valid)
-			row->nr_uses = map_use_index__find(&s->uses, rec->id, &row->first_use);
-		/* Joined before the filters, which may select on them. */
-		join_prog_names(s, row, next_names);
-		err = owner_object_labels(s, BPFMAP_OBJ_MAP, rec->id, row->first_use, row->nr_uses,
-					  &r->owners.set, &r->owners.strings,
-					  &row->values[MAP_LABEL_COMM]);
-		if (err)
-			return err;
-		if (!label_policy__keep(policy, row->values))
-			continue;
-		err = keep_holders(&r->owners, row);
-		if (err)
-			return err;
-		next_names += strlen(next_names) + 1;
-		r->ids[r->nr++] = rec->id;
-	}
-	return 0;
-}
-
-int scrape_map_rows(struct scrape *s, struct map_rows **out)
-{
-	if (!s->map_rows_built) {
-		s->map_rows_built = true;
-		s->map_rows = calloc(1, sizeof(*s->map_rows));
-		s->map_rows_err = s->map_rows ? build_rows(s, s->map_rows) : -ENOMEM;
-	}
-	*out = s->map_rows;
-	return s->map_rows_err;
-}
-
-void scrape_kept_maps(const struct scrape *s, const uint32_t **ids, size_t *nr)
-{
-	*ids = s->map_rows ? s->map_rows->ids : NULL;
-	*nr = s->map_rows ? s->map_rows->nr : 0;
-}
-
+/* The maps the snapshot kept, with their counts, memory and holders. */
 int collect_maps(struct scrape *s)
 {
 	const struct label_policy *policy = &s->cfg->policy[OBJECT_MAP];
 	struct walker walker = {.src = s->src};
+	struct expo_labels *sets;
 	struct map_rows *r;
 	int err;
 
 	err = scrape_map_rows(s, &r);
 	if (err)
 		return err;
+	sets = calloc(r->nr ? r->nr : 1, sizeof(*sets));
+	if (!sets)
+		return -ENOMEM;
 	map_count__init(&s->count, exporter_count_method(s->cfg, &s->src->facts),
 			&s->src->facts.count, s->cfg->fallback_max_entries, walk_map, &walker);
 	s->count_valid = true;
@@ -511,15 +339,16 @@ int collect_maps(struct scrape *s)
 		struct expo_label labels[LABELS_MAX];
 		size_t n = label_policy__select(policy, OBJECT_MAP, r->rows[i].values, labels);
 
-		r->rows[i].set = expo__labels(s->out, labels, n);
+		sets[i] = expo__labels(s->out, labels, n);
 	}
 	write_info(s, r->rows, r->nr);
-	write_values(s, r->rows, r->nr);
-	write_rings(s, r->rows, r->nr);
+	write_values(s, r->rows, sets, r->nr);
+	write_rings(s, r->rows, sets, r->nr);
 	write_program_pairs(s, r->rows, r->nr);
 	err = write_owners(s, r->rows, r->ids, r->nr, &r->owners);
 	if (!err && s->cfg->memory_reads_per_scrape)
-		err = write_memory(s, r->rows, r->ids, r->nr);
+		err = write_memory(s, r->rows, sets, r->ids, r->nr);
 	map_walk_buf__fini(&walker.buf);
+	free(sets);
 	return err;
 }

@@ -21,31 +21,6 @@ struct prog_row {
 	struct expo_labels set; /* the selected labels, rendered once for every family */
 };
 
-int prog_labels__build(struct scrape *s, const struct prog_entry *e, struct prog_labels *l,
-		       struct owner_set *set, struct str_arena *a)
-{
-	const char *type = libbpf_bpf_prog_type_str(e->rec.type);
-
-	expo_format_u64(e->rec.id, l->id);
-	records_name(l->name, e->rec.name);
-	for (int i = 0; i < BPFMAP_TAG_LEN; i++) {
-		l->tag[2 * i] = "0123456789abcdef"[e->rec.tag[i] >> 4];
-		l->tag[2 * i + 1] = "0123456789abcdef"[e->rec.tag[i] & 0xf];
-	}
-	l->tag[2 * BPFMAP_TAG_LEN] = '\0';
-	l->values[PROG_LABEL_ID] = l->id;
-	l->values[PROG_LABEL_NAME] = l->name;
-	l->values[PROG_LABEL_TYPE] = type ? type : "unknown"; /* a type newer than our libbpf */
-	l->values[PROG_LABEL_TAG] = l->tag;
-	return owner_object_labels(s, BPFMAP_OBJ_PROG, e->rec.id, 0, 0, set, a,
-				   &l->values[PROG_LABEL_COMM]);
-}
-
-bool prog_labels__kept(const struct scrape *s, const struct prog_labels *l)
-{
-	return label_policy__keep(&s->cfg->policy[OBJECT_PROG], l->values);
-}
-
 /*
  * A load time (CLOCK_BOOTTIME) as Unix time, to the millisecond: the
  * boot-to-wall offset is read anew each scrape and would move finer digits.

@@ -2,13 +2,13 @@
 /*
  * Collectors and the scrape that runs them.
  *
- * A scrape is fresh every time: the enabled collectors run in table
- * order (owners first, so programs and maps can label their holders),
- * each reads its iterator and writes its families; the self collector
- * then reports every collector's duration and success. A failing
- * collector costs only its own series. Programs are read once, by the
- * first collector that needs them (scrape_programs()): maps join them
- * and links follow them whether or not program series are exported.
+ * A scrape is fresh every time. What it reads is read once, by the first
+ * collector that needs it, into the snapshot (snapshot.c: the scrape_*()
+ * functions below), and only read afterwards; the collectors are writers
+ * that turn it into series, in table order, and never call each other.
+ * The self collector then reports every collector's duration and success.
+ * A failing collector costs only its own series. Every question to the
+ * kernel goes through the scrape's source (scrape_source.h).
  */
 #ifndef BPFMAP_COLLECTOR_H
 #define BPFMAP_COLLECTOR_H
@@ -139,6 +139,8 @@ struct scrape {
 	atomic_bool *noted; /* the exporter's, for scrape_note() */
 	int stats_sysctl; /* kernel.bpf_stats_enabled: 1, 0, or -errno */
 	struct link_table links;
+	bool links_read; /* scrape_links() ran: links_err is its result */
+	int links_err;
 	bool links_valid; /* links holds this scrape's links */
 	struct perf_attach_table perf; /* where perf events' programs are attached */
 	bool perf_read; /* scrape_perf_attach() ran: perf_err is its result */
@@ -167,6 +169,19 @@ struct collector {
  */
 int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **buf);
 
+/* Start the reads the enabled collectors need (prefetch); free everything read. */
+void snapshot_start(struct scrape *s);
+void snapshot_fini(struct scrape *s);
+
+/*
+ * This scrape's owner table (s->owners): the task_file read, pins,
+ * container and pod names. The owners collector reads it; 0 or -errno.
+ */
+int scrape_owners(struct scrape *s);
+
+/* This scrape's links (s->links), read on the first call; 0 or -errno on every call. */
+int scrape_links(struct scrape *s);
+
 /*
  * This scrape's programs (s->progs) and the map -> programs index
  * (s->uses), read on the first call, whichever collector makes it; 0 or
@@ -181,9 +196,37 @@ int scrape_programs(struct scrape *s);
  */
 int scrape_note(struct scrape *s, enum scrape_note n, bool holds);
 
+struct map_row {
+	const struct bpfmap_map_record *rec;
+	size_t map_index; /* rec's in s->maps: the count walk fills it in */
+	char id[12];
+	char name[BPFMAP_NAME_LEN + 1];
+	const char *type;
+	const char *values[MAP_LABEL_MAX]; /* the label schema's view of this row */
+	size_t first_holder, nr_holders; /* in struct map_owners.holders */
+	size_t first_use, nr_uses; /* programs using the map, in s->uses */
+};
+
+/* The holders of every kept map, back to back. */
+struct map_owners {
+	struct owner_set set; /* one map's, reused */
+	struct owner_holder *holders;
+	size_t nr, cap;
+	struct str_arena strings; /* joined owner label values */
+};
+
+/* The kept maps of a scrape, in ascending id order. */
+struct map_rows {
+	struct map_row *rows;
+	uint32_t *ids; /* of the kept maps, ascending: for pins, memory and map_errors */
+	size_t nr;
+	struct map_owners owners;
+	char *prog_names; /* every kept map's joined program names, back to back */
+};
+
 /*
  * This scrape's maps (s->maps), joined with programs and owners and
- * filtered by the maps filters, built on the first call (collect_maps.c),
+ * filtered by the maps filters, built on the first call (snapshot.c),
  * whichever collector makes it; 0 or its -errno on every call.
  */
 int scrape_map_rows(struct scrape *s, struct map_rows **out);
