@@ -153,12 +153,21 @@ struct pid {
 	unsigned int level; /* 0 in the initial PID namespace */
 };
 
+struct net;
+
+/* NULL once the task has exited (exit_task_namespaces). */
+struct nsproxy {
+	struct net *net_ns;
+};
+
 struct task_struct {
+	int pid;
 	int tgid;
 	char comm[16];
 	struct task_struct *group_leader;
 	struct css_set *cgroups;
 	struct pid *thread_pid;
+	struct nsproxy *nsproxy;
 };
 
 struct qstr {
@@ -217,6 +226,11 @@ struct bpf_iter__task_file {
 	struct task_struct *task;
 	u32 fd;
 	struct file *file;
+};
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
 };
 
 /* --- links (iter/bpf_link, 5.19+) --- */

@@ -100,6 +100,7 @@ enum bpfmap_owner_rec_type {
 	BPFMAP_OWNER_REC_FD = 3,
 	BPFMAP_OWNER_REC_END = 4,
 	BPFMAP_OWNER_REC_PERF = 5,
+	BPFMAP_OWNER_REC_NETNS = 6, /* only in the stream of SEC("iter/task") */
 };
 
 /* Kinds of BPF object a file can be. */
@@ -161,6 +162,21 @@ struct bpfmap_owner_end_record {
 	__u32 rec_type; /* BPFMAP_OWNER_REC_END */
 	__u32 reader_tgid; /* the reading process, in the initial PID namespace */
 	__u32 reader_pidns_level; /* 0: the reader sees every task on the host */
+	__u32 pad;
+};
+
+/*
+ * Every process's network namespace, from SEC("iter/task")
+ * (iter_tasks.bpf.c): one record per thread group leader, then an end
+ * record, a stream of its own decoded as owners are. The task_file
+ * stream describes only tasks that hold a BPF file, and a pod's
+ * processes seldom do. The namespace is read from the task itself: no
+ * ptrace access, unlike /proc/PID/ns/net. Exiting tasks are left out.
+ */
+struct bpfmap_owner_netns_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_NETNS */
+	__u32 tgid; /* in the initial PID namespace */
+	__u32 netns_ino; /* the inode /proc/PID/ns/net names */
 	__u32 pad;
 };
 
@@ -255,6 +271,7 @@ _Static_assert(sizeof(struct bpfmap_owner_name_record) == 264, "owner name recor
 _Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_end_record) == 16, "owner end record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_perf_record) == 24, "owner perf record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_netns_record) == 16, "owner netns record ABI");
 _Static_assert(sizeof(struct bpfmap_map_err_key) == 8, "map error key ABI");
 
 #endif /* BPFMAP_RECORDS_H */

@@ -65,6 +65,7 @@ static void write_features(struct expo *out, const struct source_facts *facts,
 		{"iter_bpf_map", ITER_MAPS},
 		{"iter_bpf_prog", ITER_PROGS},
 		{"iter_task_file", ITER_OWNERS},
+		{"iter_task", ITER_TASKS},
 	};
 	const struct expo_label kfunc = {"feature", "bpf_map_sum_elem_count"};
 	const struct expo_label elem_iter = {"feature", "iter_bpf_map_elem"};

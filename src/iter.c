@@ -20,6 +20,7 @@
 #include "iter_maps.skel.h"
 #include "iter_owners.skel.h"
 #include "iter_progs.skel.h"
+#include "iter_tasks.skel.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
@@ -29,6 +30,7 @@ struct iters {
 	struct iter_map_elems *elems_skel; /* NULL: the kernel lacks iter/bpf_map_elem */
 	struct iter_owners *owners_skel;
 	struct iter_links *links_skel; /* NULL: the kernel lacks iter/bpf_link (5.19+) */
+	struct iter_tasks *tasks_skel; /* NULL: did not load */
 	struct bpf_link *links[ITER_KIND_MAX];
 	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
 	bool has_elem_count_kfunc;
@@ -50,6 +52,8 @@ static const char *const iter_names[ITER_KIND_MAX] = {
 	[ITER_PROGS] = "bpf_prog",
 	[ITER_OWNERS] = "task_file",
 	[ITER_LINKS] = "bpf_link",
+	/* Every process's network namespace, for attach_netlink. */
+	[ITER_TASKS] = "task",
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -282,6 +286,28 @@ static void load_links(struct iters *it)
 			 strerror(-err));
 }
 
+/*
+ * Optional: without it attach_netlink learns a process's namespace by
+ * entering it, which the kernel refuses for some processes.
+ */
+static void load_tasks(struct iters *it)
+{
+	int err;
+
+	it->tasks_skel = iter_tasks__open_opts(&it->open_opts);
+	err = it->tasks_skel ? loaded(it, "task", iter_tasks__load(it->tasks_skel)) : -errno;
+	if (!err)
+		err = attach(it, ITER_TASKS, it->tasks_skel->progs.dump_task_netns);
+	if (!err)
+		return;
+	iter_tasks__destroy(it->tasks_skel);
+	it->tasks_skel = NULL;
+	log_warn("the task iterator does not load (%s): attach_netlink finds the "
+		 "processes of a network namespace only where it may enter them; run "
+		 "with --log.level=debug for the loader's details",
+		 strerror(-err));
+}
+
 int iters__new(struct iters **out)
 {
 	bool has_kfunc, has_cast;
@@ -340,6 +366,7 @@ int iters__new(struct iters **out)
 
 	load_elems(it);
 	load_links(it);
+	load_tasks(it);
 	map_walk_probe(&it->count_support.err[MAP_COUNT_METHOD_BATCH],
 		       &it->count_support.err[MAP_COUNT_METHOD_KEYS]);
 out:
@@ -363,6 +390,7 @@ void iters__free(struct iters *it)
 	iter_progs__destroy(it->progs_skel);
 	iter_map_elems__destroy(it->elems_skel);
 	iter_links__destroy(it->links_skel);
+	iter_tasks__destroy(it->tasks_skel);
 	pthread_mutex_destroy(&it->walk_lock);
 	iter_owners__destroy(it->owners_skel);
 	free(it);
@@ -417,6 +445,8 @@ size_t iters__map_ids(const struct iters *it, uint32_t *ids, size_t max)
 		n = object_map_ids(it->owners_skel->obj, ids, max, n);
 	if (it->links_skel)
 		n = object_map_ids(it->links_skel->obj, ids, max, n);
+	if (it->tasks_skel)
+		n = object_map_ids(it->tasks_skel->obj, ids, max, n);
 	return n;
 }
 

@@ -13,7 +13,7 @@
 
 #include "map_count.h"
 
-enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_LINKS, ITER_KIND_MAX };
+enum iter_kind { ITER_MAPS, ITER_PROGS, ITER_OWNERS, ITER_LINKS, ITER_TASKS, ITER_KIND_MAX };
 
 /* A growable byte buffer, reused across reads. */
 struct iter_buf {
