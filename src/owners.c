@@ -31,6 +31,7 @@ static void table_empty(struct owner_table *t)
 	pins_free(t);
 	t->nr_refs = 0;
 	t->nr_perf = 0;
+	t->nr_netns = 0;
 	memset(t->next_ref, 0, sizeof(t->next_ref));
 	free(t->containers);
 	free(t->pods);
@@ -50,6 +51,7 @@ void owner_table__fini(struct owner_table *t)
 	free(t->refs);
 	free(t->pins);
 	free(t->perf);
+	free(t->netns);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -329,6 +331,26 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 			if (!err)
 				t->perf[t->nr_perf++] = (struct owner_perf){
 					rec.tgid, rec.fd, rec.prog_id, rec.event_id};
+			break;
+		}
+		case BPFMAP_OWNER_REC_NETNS: {
+			struct bpfmap_owner_netns_record rec;
+
+			used = sizeof(rec);
+			if ((size_t)(end - p) < used) {
+				err = -EPROTO;
+				break;
+			}
+			memcpy(&rec, p, sizeof(rec));
+			if (!rec.tgid || !rec.netns_ino) {
+				err = -EPROTO;
+				break;
+			}
+			err = grow_array((void **)&t->netns, &t->cap_netns, t->nr_netns + 1,
+					 sizeof(*t->netns));
+			if (!err)
+				t->netns[t->nr_netns++] =
+					(struct owner_netns){rec.tgid, rec.netns_ino};
 			break;
 		}
 		case BPFMAP_OWNER_REC_END: {

@@ -75,6 +75,12 @@ struct owner_perf {
 	uint64_t event_id;
 };
 
+/* A process and its network namespace (bpfmap_owner_netns_record). */
+struct owner_netns {
+	uint32_t tgid;
+	uint32_t ino;
+};
+
 /* Per container or pod: what its tasks hold. */
 struct owner_workload {
 	uint32_t task; /* a task of the workload, for its labels */
@@ -99,6 +105,8 @@ struct owner_table {
 	size_t nr_containers, nr_pods;
 	struct owner_perf *perf; /* in stream order: fds of one event may repeat */
 	size_t nr_perf, cap_perf;
+	struct owner_netns *netns; /* in stream order (the task iterator's: by tgid) */
+	size_t nr_netns, cap_netns;
 	uint64_t stamp;
 	uint32_t reader_tgid;
 	uint32_t reader_pidns_level; /* 0: every task on the host was visible */
@@ -107,7 +115,8 @@ struct owner_table {
 /*
  * Decode a whole task_file read into t (emptied first). Tasks described
  * twice are merged by tgid; a link fd also holds its program (via link).
- * Perf event records land in t->perf (they hold no object of their own).
+ * Perf event records land in t->perf (they hold no object of their own),
+ * netns records (the task iterator's stream) in t->netns.
  * -EPROTO for a stream that is torn, out of order or without its end
  * record; -ENOMEM.
  */

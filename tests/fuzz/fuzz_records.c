@@ -70,12 +70,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/* Owners streams, and their perf event records through a made-up kernel. */
-	if (!owner_table__decode(&owners, data, size) &&
-	    !perf_attach_table__read(&perf, owners.perf, owners.nr_perf, fuzz_query, NULL)) {
-		for (size_t i = 0; i < perf.nr; i++) {
-			if (perf_attach_table__find(&perf, perf.a[i].event_id) == NULL ||
-			    !perf_attach_type_name(perf.a[i].fd_type))
+	if (!owner_table__decode(&owners, data, size)) {
+		/* The task iterator's records: each names a process and its namespace. */
+		for (size_t i = 0; i < owners.nr_netns; i++)
+			if (!owners.netns[i].tgid || !owners.netns[i].ino)
 				__builtin_trap();
+		if (!perf_attach_table__read(&perf, owners.perf, owners.nr_perf, fuzz_query,
+					     NULL)) {
+			for (size_t i = 0; i < perf.nr; i++) {
+				if (perf_attach_table__find(&perf, perf.a[i].event_id) == NULL ||
+				    !perf_attach_type_name(perf.a[i].fd_type))
+					__builtin_trap();
+			}
 		}
 	}
 	link_table__fini(&links);

@@ -720,6 +720,69 @@ static void test_perf_records(void **state)
 	free(s.bytes);
 }
 
+static void put_netns(struct stream *s, uint32_t tgid, uint32_t ino)
+{
+	struct bpfmap_owner_netns_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_NETNS,
+		.tgid = tgid,
+		.netns_ino = ino,
+	};
+
+	put(s, &rec, sizeof(rec));
+}
+
+/*
+ * The task iterator's stream: every process and its namespace, in order,
+ * then the end record with the reader's PID-namespace level. No task is
+ * described: those records name no holder of anything.
+ */
+static void test_netns_records(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s = {0};
+
+	(void)state;
+	put_netns(&s, 1, 4026531840);
+	put_netns(&s, 812, 4026532201);
+	put_netns(&s, 813, 4026532201);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_netns, 3);
+	assert_int_equal(t.netns[0].tgid, 1);
+	assert_true(t.netns[0].ino == 4026531840u);
+	assert_int_equal(t.netns[2].tgid, 813);
+	assert_true(t.netns[2].ino == 4026532201u);
+	assert_int_equal(t.nr_tasks, 0);
+	assert_int_equal(t.nr_refs, 0);
+	assert_int_equal(t.reader_pidns_level, 0);
+
+	/* A reader in a PID namespace of its own sees only its processes: the level says so. */
+	s.len = 0;
+	put_netns(&s, 7, 4026532300);
+	put_end(&s, 1);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_netns, 1);
+	assert_int_equal(t.reader_pidns_level, 1);
+
+	/* Torn, without its end, or naming no process or namespace: refused, and emptied. */
+	assert_int_equal(
+		owner_table__decode(&t, s.bytes, sizeof(struct bpfmap_owner_netns_record) - 4),
+		-EPROTO);
+	assert_int_equal(t.nr_netns, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, sizeof(struct bpfmap_owner_netns_record)),
+			 -EPROTO);
+	s.len = 0;
+	put_netns(&s, 0, 4026532300);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), -EPROTO);
+	s.len = 0;
+	put_netns(&s, 7, 0);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), -EPROTO);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_find_in_any_order),
 		cmocka_unit_test(test_decode_sorts_any_order),
 		cmocka_unit_test(test_perf_records),
+		cmocka_unit_test(test_netns_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
