@@ -494,11 +494,11 @@ out:
 	return err;
 }
 
-int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid)
+/* RTM_GETNSID naming the other namespace by attribute type (NETNSA_FD, NETNSA_PID). */
+static int nsid_request(int fd, uint16_t type, uint32_t value, uint32_t seq, int32_t *nsid)
 {
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	struct nl_request req;
-	uint32_t value = (uint32_t)ns_fd;
 	struct rtattr *a;
 	char *buf;
 	int err = 0;
@@ -509,7 +509,7 @@ int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid)
 	req.h.nlmsg_seq = seq;
 	req.gen.rtgen_family = AF_UNSPEC;
 	a = (struct rtattr *)((char *)&req + NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.gen))));
-	a->rta_type = NETNSA_FD;
+	a->rta_type = type;
 	a->rta_len = RTA_LENGTH(sizeof(value));
 	memcpy(RTA_DATA(a), &value, sizeof(value));
 	req.h.nlmsg_len = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.gen))) + RTA_SPACE(sizeof(value));
@@ -535,4 +535,14 @@ int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid)
 	}
 	free(buf);
 	return err < 0 ? err : 0;
+}
+
+int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid)
+{
+	return nsid_request(fd, NETNSA_FD, (uint32_t)ns_fd, seq, nsid);
+}
+
+int netlink_nsid_of_pid(int fd, uint32_t pid, uint32_t seq, int32_t *nsid)
+{
+	return nsid_request(fd, NETNSA_PID, pid, seq, nsid);
 }

@@ -132,5 +132,11 @@ int netlink_attach_read(int fd, struct nl_view *v);
  * number new on this socket (answers are matched on it).
  */
 int netlink_nsid_of(int fd, int ns_fd, uint32_t seq, int32_t *nsid);
+/*
+ * The same for the namespace of process pid (NETNSA_PID, pid in the
+ * caller's PID namespace): the kernel asks for no ptrace access there,
+ * unlike for an fd of /proc/PID/ns/net. -ESRCH if pid is gone.
+ */
+int netlink_nsid_of_pid(int fd, uint32_t pid, uint32_t seq, int32_t *nsid);
 
 #endif
