@@ -40,6 +40,11 @@
 /* A network namespace and what netlink and BPF_PROG_QUERY said there. */
 struct netns {
 	uint64_t ino;
+	/*
+	 * Not entered (the kernel refused each of its processes): known from
+	 * the task iterator only, by its inode, holders and id; no rows.
+	 */
+	bool unread;
 	int sock_err; /* no socket could be made there: -errno */
 	int err; /* the dumps failed: -errno */
 	struct nl_view v;
@@ -79,6 +84,14 @@ struct netns_list {
 	uint32_t nsid_seq;
 	struct pid_netns *pids; /* every process, by pid; ino 0 if refused */
 	size_t nr_pids, cap_pids;
+	/*
+	 * Every process's namespace from the task iterator, read without
+	 * entering any; NULL where it is not available (the pids are then
+	 * found by entering each process).
+	 */
+	const struct owner_netns *tasks;
+	size_t nr_tasks;
+	size_t unread; /* namespaces known from the tasks only */
 	/* The cgroup2 mount and its root, for pods' cgroups (read once asked). */
 	bool cg_mount_read;
 	int cg_mount_err;
@@ -209,37 +222,93 @@ static int netns_named(struct netns_list *l, const char *path)
 /*
  * A process's namespace, through a pidfd (5.8+; before, the namespace
  * file). Either way the kernel asks for ptrace access: a process whose
- * capabilities are not a subset of the exporter's (most containers',
- * unless the exporter holds CAP_SYS_PTRACE) is refused and counted.
- * Every process is noted with its namespace (0 if refused): the holders
- * of a namespace name its pod.
+ * capabilities are not a subset of the exporter's, or of another user
+ * (most containers', unless the exporter holds CAP_SYS_PTRACE), is
+ * refused and counted. *ino: its inode, 0 if refused or gone.
+ */
+static int netns_enter_process(struct netns_list *l, uint32_t pid, uint64_t *ino)
+{
+	char path[64];
+	int fd, err;
+
+	*ino = 0;
+	fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0 && errno == ENOSYS) {
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return 0; /* gone meanwhile */
+	err = netns_enter(l, fd, ino);
+	close(fd);
+	return err;
+}
+
+/*
+ * Every process's namespace as the task iterator read it: no process is
+ * entered to learn it, so the holders of a namespace are known whatever
+ * the kernel lets the exporter enter. A namespace not read yet is
+ * entered through its processes in turn (ptrace rules differ by
+ * process); one they all refuse is kept unread, for its holders and id.
+ */
+static int netns_tasks(struct netns_list *l)
+{
+	int err = grow_array((void **)&l->pids, &l->cap_pids, l->nr_tasks, sizeof(*l->pids));
+	uint64_t ino;
+
+	for (size_t i = 0; !err && i < l->nr_tasks; i++) {
+		const struct owner_netns *t = &l->tasks[i];
+
+		l->pids[l->nr_pids++] = (struct pid_netns){.pid = t->tgid, .ino = t->ino};
+		if (!netns_seen(l, t->ino))
+			err = netns_enter_process(l, t->tgid, &ino);
+	}
+	for (size_t i = 0; !err && i < l->nr_tasks; i++) {
+		const struct owner_netns *t = &l->tasks[i];
+		struct netns *ns;
+
+		if (netns_seen(l, t->ino))
+			continue;
+		err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
+		if (err)
+			break;
+		ns = &l->ns[l->nr++];
+		*ns = (struct netns){.ino = t->ino, .unread = true, .nsid = NL_NSID_NONE};
+		l->unread++;
+		/* By pid: no ptrace access, unlike an fd of the namespace. */
+		if (l->own_sock >= 0)
+			ns->nsid_err =
+				netlink_nsid_of_pid(l->own_sock, t->tgid, ++l->nsid_seq, &ns->nsid);
+		if (ns->nsid_err == -ESRCH)
+			ns->nsid_err = 0; /* exited meanwhile: no id to give */
+	}
+	return err;
+}
+
+/*
+ * Without the task iterator: every process, entered to learn its
+ * namespace (ptrace rules, above). Every process is noted with its
+ * namespace (0 if refused): the holders of a namespace name its pod.
  */
 static int netns_processes(struct netns_list *l)
 {
 	struct dirent *d;
-	DIR *proc = opendir("/proc");
+	DIR *proc;
 	int err = 0;
 
+	if (l->tasks)
+		return netns_tasks(l);
+	proc = opendir("/proc");
 	if (!proc)
 		return -errno;
 	while (!err && (d = readdir(proc))) {
-		char path[64];
 		char *end;
 		long pid = strtol(d->d_name, &end, 10);
 		uint64_t ino;
-		int fd;
 
 		if (*end || pid <= 0)
 			continue;
-		fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
-		if (fd < 0 && errno == ENOSYS) {
-			snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		}
-		if (fd < 0)
-			continue; /* gone meanwhile */
-		err = netns_enter(l, fd, &ino);
-		close(fd);
+		err = netns_enter_process(l, (uint32_t)pid, &ino);
 		if (err)
 			continue;
 		/* Refused (ino 0) too: its cgroup still tells whether its pod has other containers. */
@@ -522,8 +591,8 @@ none:
 /*
  * Whose an interface of namespace ns is: a veth of the exporter's
  * namespace whose peer is in another namespace is the peer namespace's
- * holders' (NULL if that namespace was not read); any other interface
- * is ns's holders'.
+ * holders' (NULL if that namespace is unknown: neither entered nor
+ * named by the task iterator); any other interface is ns's holders'.
  */
 static struct netns *netns_of_interface(struct scrape *s, struct netns_list *l, struct netns *ns,
 					uint32_t ifindex)
@@ -684,6 +753,28 @@ static int write_netns(struct attach_writer *w, struct netns_list *list, struct 
 }
 
 /*
+ * Every process's namespace, from the task iterator, into l: read
+ * without entering any process. Its tgids are the host's: a reader in a
+ * PID namespace of its own enters processes one by one instead.
+ */
+static int netns_tasks_read(struct scrape *s, struct owner_table *t, struct netns_list *l)
+{
+	const struct iter_buf *buf;
+	int err;
+
+	if (!iters__available(s->iters, ITER_TASKS))
+		return 0;
+	err = scrape_read(s, ITER_TASKS, &buf);
+	if (!err)
+		err = owner_table__decode(t, buf->data, buf->len);
+	if (err || t->reader_pidns_level != 0)
+		return err;
+	l->tasks = t->netns;
+	l->nr_tasks = t->nr_netns;
+	return 0;
+}
+
+/*
  * What every attachment row joins: the programs (for their labels and
  * filters, where the kernel has their iterator) and the links (whose
  * attachments are theirs, not counted again).
@@ -702,14 +793,16 @@ static int programs_and_links(struct scrape *s)
 int collect_attach_netlink(struct scrape *s)
 {
 	struct netns_list l = {0};
+	struct owner_table tasks = {0};
 	struct attach_writer w = {.s = s};
 	size_t entered = 0, flow_refused = 0, nsid_failed = 0;
 	int err;
 
 	err = programs_and_links(s);
-	if (err)
-		return err;
-	err = netns_list_read(&l);
+	if (!err)
+		err = netns_tasks_read(s, &tasks, &l);
+	if (!err)
+		err = netns_list_read(&l);
 	if (err)
 		goto out;
 	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
@@ -726,6 +819,8 @@ int collect_attach_netlink(struct scrape *s)
 			log_warn("attach_netlink: netns %llu: its id in the exporter's namespace: "
 				 "%s (logged again once it works)",
 				 (unsigned long long)ns->ino, strerror(-ns->nsid_err));
+		if (ns->unread)
+			continue; /* its holders only, for host veths leading there */
 		if (ns->sock_err) {
 			log_debug("attach_netlink: netns %llu: no socket: %s",
 				  (unsigned long long)ns->ino, strerror(-ns->sock_err));
@@ -744,10 +839,13 @@ int collect_attach_netlink(struct scrape *s)
 		log_info("attach_netlink: namespace ids answer again");
 	/* Entering another namespace needs CAP_SYS_ADMIN. */
 	log_debug("attach_netlink: %zu network namespaces read, %zu entries refused, "
-		  "%zu processes listed, %zu flow dissector queries and %zu namespace ids failed",
-		  entered, l.refused, l.nr_pids, flow_refused, nsid_failed);
+		  "%zu known from their processes only, %zu processes listed (%s), "
+		  "%zu flow dissector queries and %zu namespace ids failed",
+		  entered, l.refused, l.unread, l.nr_pids,
+		  l.tasks ? "task iterator" : "entered one by one", flow_refused, nsid_failed);
 out:
 	netns_list_fini(&l);
+	owner_table__fini(&tasks);
 	owner_set__fini(&w.set);
 	str_arena__fini(&w.strings);
 	return err;
