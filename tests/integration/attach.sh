@@ -59,6 +59,7 @@ K_ID2=aaaa000000000000000000000000000000000000000000000000000000000099
 POD_IF=${PREFIX}k   # host end of the pod namespace's veth
 POD_PEER=${PREFIX}q # its end inside
 POD_PIDS=()         # the processes holding the pod's namespace
+POD_NETNS=bpfmap-${PREFIX}k # the pod's namespace bind-mounted, as CNI plugins do
 FLOW_NS=bpfmap-${PREFIX}f
 TRACEFS_MOUNTED=0
 DEBUGFS_MOUNTED=0
@@ -67,6 +68,7 @@ attach_cleanup() {
 	local rc=$? p
 	for p in "${PERF_PIDS[@]}" "${POD_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	ip link del "$POD_IF" 2>/dev/null
+	ip netns del "$POD_NETNS" 2>/dev/null
 	ip netns del "$FLOW_NS" 2>/dev/null
 	((TRACEFS_MOUNTED)) && umount /sys/kernel/tracing 2>/dev/null
 	((DEBUGFS_MOUNTED)) && umount /sys/kernel/debug 2>/dev/null
@@ -577,6 +579,44 @@ case_multi() {
 	case_end "f. multi-probe links against bpftool link: placed:${kinds:- none}; refused:$(awk '$1 == "refused-multi" { printf " %s", $2 }' "$TMP/multi_pl.out")" "$log"
 }
 
+# The capabilities the exporter of log $1 kept after start-up, as setpriv
+# names them: "-all,+net_admin,+sys_admin".
+kept_caps() {
+	local kept
+	kept=$(sed -n 's/.*dropped every capability scrapes do not need (kept: \([^)]*\)).*/\1/p' "$1" |
+		tail -n 1 | tr 'A-Z,' 'a-z ')
+	printf '%s' -all
+	[[ -z $kept || $kept == none ]] || printf ',+%s' ${kept//cap_/}
+}
+
+# as_exporter CAPS CMD...: CMD as root holding only CAPS, as the serving exporter does.
+as_exporter() {
+	local caps=$1
+	shift
+	setpriv --inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" "$@"
+}
+
+# The id the caller's namespace gives the namespace of process $1, asked
+# as the exporter asks (RTM_GETNSID with NETNSA_PID): "-" if it gave
+# none, "error ERRNO" if refused.
+NSID_BY_PID='
+import socket, struct, sys
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+body = struct.pack("=B3x", 0) + struct.pack("=HHI", 8, 2, int(sys.argv[1]))  # NETNSA_PID
+s.send(struct.pack("=IHHII", 16 + len(body), 90, 1, 1, 0) + body)  # RTM_GETNSID, NLM_F_REQUEST
+data = s.recv(65536)
+length, kind = struct.unpack_from("=IH", data)
+if kind == 2:  # NLMSG_ERROR
+    sys.exit(print("error", -struct.unpack_from("=i", data, 16)[0]))
+at, nsid = 20, "-"
+while at + 4 <= length:
+    alen, atype = struct.unpack_from("=HH", data, at)
+    if atype == 1 and struct.unpack_from("=i", data, at + 4)[0] >= 0:  # NETNSA_NSID
+        nsid = str(struct.unpack_from("=i", data, at + 4)[0])
+    at += (alen + 3) & ~3
+print(nsid)
+'
+
 # The same with their workload: "attach_type target container_id container pod namespace".
 exporter_net_owners() {
 	exporter_net "$1" "$2" "$3" "attach_type target container_id container pod namespace" | sort
@@ -587,9 +627,12 @@ exporter_net_owners() {
 # process holding that namespace get them (tests/fixtures/rootfs names
 # container K_ID cilium-agent of pod kube-system/cilium-x7k2p). Then a
 # second container of the pod joins the namespace: the pod stays, the
-# container is no longer one.
+# container is no longer one. Then only that container's process, of
+# another user, holds the namespace: what the exporter, without
+# CAP_SYS_PTRACE, may still label, asked of the kernel.
 case_pod_veth() {
-	local m=$TMP/k.txt log=$TMP/pod.log pod pod2 host_ns pod_ns p i want dur
+	local m=$TMP/k.txt log=$TMP/pod.log pod pod2 host_ns pod_ns p q i want dur caps entered
+	local link_nsid pid_nsid iter_task
 	case_begin
 	[[ -n $CG_ROOT ]] || cgroup2_root || { case_err "no cgroup2 mount"; case_end "g. pod veth"; return; }
 	[[ -n $CGTOP ]] || CGTOP=$CG_ROOT/${PREFIX}_attach
@@ -621,7 +664,7 @@ case_pod_veth() {
 		return
 	fi
 	ip -d link show "$POD_IF" | grep -o 'link-netns[a-z]* [0-9a-z-]*' | sed 's/^/# host end: /'
-	start_exporter "$log" --path.rootfs="$ROOTFS" || case_err "exporter did not start"
+	start_exporter "$log" --path.rootfs="$ROOTFS" --log.level=debug || case_err "exporter did not start"
 	expect_eq "$(scrape "$EXP_PORT" "$m")" 200 "scrape"
 	expect_line "$m" 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
 	dur=$(awk '/scrape_collector_duration_seconds\{collector="attach_netlink"\}/ { print $2 }' "$m")
@@ -655,24 +698,85 @@ case_pod_veth() {
 
 	# A second container of the pod joins its namespace (as app containers
 	# join the pause container's): the pod and namespace stay, the
-	# container is ambiguous and left out. Its process keeps every
-	# capability, as a pause container's may: the kernel does not let the
-	# exporter enter it (unless it keeps CAP_SYS_PTRACE), the pod's cgroup
-	# still shows the container.
-	nsenter -t "$p" -n sleep 600 &
-	POD_PIDS+=("$!")
+	# container is ambiguous and left out. Its process runs as another
+	# user, as a pause container's does (65535): the kernel does not let
+	# the exporter enter it (unless it keeps CAP_SYS_PTRACE), the pod's
+	# cgroup still shows the container.
+	nsenter -t "$p" -n setpriv --reuid=65535 --regid=65535 --clear-groups sleep 600 &
+	q=$!
+	POD_PIDS+=("$q")
 	sleep 0.2
-	echo "$!" >"$pod2/cgroup.procs" || case_err "cannot move $! into the second container's cgroup"
-	expect_eq "$(stat -L -c %i "/proc/$!/ns/net")" "$pod_ns" "second container's namespace"
+	echo "$q" >"$pod2/cgroup.procs" || case_err "cannot move $q into the second container's cgroup"
+	expect_eq "$(stat -L -c %i "/proc/$q/ns/net")" "$pod_ns" "second container's namespace"
 	expect_eq "$(scrape "$EXP_PORT" "$m.2")" 200 "scrape with two containers"
 	want="- - cilium-x7k2p kube-system"
 	printf '%s\n' "tc_ingress $POD_IF $want" "xdp $POD_IF $want" >"$TMP/w.pod2"
 	exporter_net_owners "$m.2" "$host_ns" "$POD_IF" >"$TMP/x.pod2"
 	cmp -s "$TMP/w.pod2" "$TMP/x.pod2" || case_err "two containers: want $(tr '\n' ';' <"$TMP/w.pod2") got $(tr '\n' ';' <"$TMP/x.pod2")"
 	expect_promtool "$m.2"
+
+	# The cilium-agent process exits: only the uid 65535 one holds the
+	# namespace. The exporter keeps no CAP_SYS_PTRACE; what its
+	# capabilities may do there is asked of the kernel: open the
+	# namespace (entering it), and name it by pid (RTM_GETNSID, no ptrace
+	# access), against the id the veth's host end shows (ip -d link).
+	kill "$p"
+	wait "$p" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'populated 0' "$pod/cgroup.events" && break
+		sleep 0.05
+	done
+	caps=$(kept_caps "$log")
+	expect_no_match "$log" 'kept: .*(CAP_SYS_PTRACE|none)' "capabilities kept"
+	entered=0
+	as_exporter "$caps" stat -L -c %i "/proc/$q/ns/net" >/dev/null 2>&1 && entered=1
+	link_nsid=$(ip -j link show dev "$POD_IF" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("link_netnsid", "-"))')
+	pid_nsid=$(as_exporter "$caps" python3 -c "$NSID_BY_PID" "$q")
+	iter_task=$(awk '$1 == "bpfmap_exporter_kernel_feature{feature=\"iter_task\"}" { print $2 }' "$m")
+	echo "# exporter's capabilities ($caps): /proc/$q/ns/net $( ((entered)) && echo opened || echo refused);" \
+		"id by pid: $pid_nsid, host end's link-netnsid: $link_nsid; task iterator: ${iter_task:-absent}"
+	expect_eq "$(scrape "$EXP_PORT" "$m.3")" 200 "scrape with a pod of another user"
+	# The second container alone: its id; its runtime names nothing, the kubelet's directory the pod.
+	want="- - - -"
+	[[ $iter_task == 1 && $pid_nsid == "$link_nsid" ]] && want="$K_ID2 - agent-x2 kube-system"
+	printf '%s\n' "tc_ingress $POD_IF $want" "xdp $POD_IF $want" >"$TMP/w.pod3"
+	exporter_net_owners "$m.3" "$host_ns" "$POD_IF" >"$TMP/x.pod3"
+	cmp -s "$TMP/w.pod3" "$TMP/x.pod3" || case_err "another user's pod, host end: want $(tr '\n' ';' <"$TMP/w.pod3") got $(tr '\n' ';' <"$TMP/x.pod3")"
+	# The pod end is read only inside the namespace: where the kernel lets the exporter enter.
+	exporter_net_owners "$m.3" "$pod_ns" "$POD_PEER" >"$TMP/x.podns3"
+	if ((entered)); then
+		echo "tc_egress $POD_PEER $want" | cmp -s - "$TMP/x.podns3" ||
+			case_err "another user's pod, pod end (entered): got $(tr '\n' ';' <"$TMP/x.podns3")"
+	else
+		[[ -s $TMP/x.podns3 ]] && case_err "a namespace the kernel refuses was read: $(tr '\n' ';' <"$TMP/x.podns3")"
+		((iter_task == 1)) && expect_match "$log" 'attach_netlink: .*[1-9][0-9]* known from their processes only' \
+			"no namespace known from its processes only"
+	fi
+	sed 's/^/# exporter, another user'"'"'s pod: /' "$TMP/x.pod3" "$TMP/x.podns3"
+
+	# Bind-mounted (as containerd's and CRI-O's CNI set-up does), the
+	# namespace is opened without ptrace access: the pod end is read too,
+	# as bpftool places it, with the pod.
+	if ip netns attach "$POD_NETNS" "$q"; then
+		expect_eq "$(stat -L -c %i "/run/netns/$POD_NETNS")" "$pod_ns" "bind-mounted namespace"
+		expect_eq "$(scrape "$EXP_PORT" "$m.4")" 200 "scrape with the namespace bind-mounted"
+		nsenter -t "$q" -n bpftool -j net | bpftool_net "$POD_PEER" >"$TMP/o.podns4"
+		exporter_net "$m.4" "$pod_ns" "$POD_PEER" >"$TMP/e.podns4"
+		compare "bind-mounted pod namespace" "$TMP/o.podns4" "$TMP/e.podns4"
+		if [[ $iter_task == 1 ]]; then
+			echo "tc_egress $POD_PEER $K_ID2 - agent-x2 kube-system" >"$TMP/w.podns4"
+			exporter_net_owners "$m.4" "$pod_ns" "$POD_PEER" >"$TMP/x.podns4"
+			cmp -s "$TMP/w.podns4" "$TMP/x.podns4" ||
+				case_err "bind-mounted, pod end: want $(cat "$TMP/w.podns4") got $(tr '\n' ';' <"$TMP/x.podns4")"
+		fi
+		ip netns del "$POD_NETNS"
+	else
+		case_err "ip netns attach"
+	fi
+	expect_promtool "$m.3"
 	stop_exporter "$EXP_PID"
 	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
-	case_end "g. a veth whose peer is in a pod's namespace: both ends' rows carry the pod (one container, then two)" "$log"
+	case_end "g. a veth whose peer is in a pod's namespace: both ends' rows carry the pod (one container, then two, then only another user's: host end labelled $( [[ $want == "- - - -" ]] && echo 'without' || echo 'with') its pod, pod end $( ((entered)) && echo read || echo 'not read') unless bind-mounted)" "$log"
 }
 
 # A flow dissector attached with BPF_PROG_ATTACH in a named namespace,
