@@ -16,16 +16,22 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("iter/task")
 int dump_task_netns(struct bpf_iter__task *ctx)
 {
-	struct bpfmap_owner_netns_record rec = {.rec_type = BPFMAP_OWNER_REC_NETNS};
+	struct bpfmap_owner_netns_record rec;
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct nsproxy *nsproxy;
 	struct net *net;
 
 	if (!task) {
-		struct bpfmap_owner_end_record end = {.rec_type = BPFMAP_OWNER_REC_END};
+		struct bpfmap_owner_end_record end;
 		struct task_struct *reader = (struct task_struct *)bpf_get_current_task();
 
+		/*
+		 * Field by field: a constant initialiser would land in
+		 * .rodata.cst16, one more map the object creates for nothing.
+		 */
+		end.rec_type = BPFMAP_OWNER_REC_END;
+		end.pad = 0;
 		end.reader_tgid = bpf_get_current_pid_tgid() >> 32;
 		end.reader_pidns_level = BPF_CORE_READ(reader, thread_pid, level);
 		bpf_seq_write(seq, &end, sizeof(end));
@@ -41,6 +47,8 @@ int dump_task_netns(struct bpf_iter__task *ctx)
 	net = BPF_CORE_READ(nsproxy, net_ns);
 	if (!net)
 		return 0;
+	rec.rec_type = BPFMAP_OWNER_REC_NETNS;
+	rec.pad = 0;
 	rec.netns_ino = BPF_CORE_READ(net, ns.inum);
 	rec.tgid = BPF_CORE_READ(task, tgid);
 	if (rec.netns_ino)
