@@ -762,7 +762,7 @@ static int netns_tasks_read(struct scrape *s, struct owner_table *t, struct netn
 	const struct iter_buf *buf;
 	int err;
 
-	if (!iters__available(s->iters, ITER_TASKS))
+	if (!s->src->facts.iter[ITER_TASKS])
 		return 0;
 	err = scrape_read(s, ITER_TASKS, &buf);
 	if (!err)

@@ -4,9 +4,10 @@
  * exporter__scrape(): decoding, the joins of maps, programs, owners and
  * links, filters and label values, under three configs.
  *
- * Input: one byte choosing the config, then the maps, programs, owners
- * and links iterators' bytes, separated by SEP (missing parts are empty).
- * The seeds are tests/fixtures/golden's recording in that form.
+ * Input: one byte choosing the config, then each iterator's bytes in
+ * enum iter_kind order, separated by SEP (missing parts are empty). The
+ * seeds are tests/fixtures/golden's recording in that form, written by
+ * tests/golden/record.sh.
  */
 #include <stdint.h>
 #include <stdlib.h>

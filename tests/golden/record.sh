@@ -68,3 +68,19 @@ rm -rf "$DIR" && mkdir -p "$DIR" || die "mkdir $DIR"
 "$RECORD" "$DIR" || die "recording failed"
 echo "# $(uname -r), recorded $(date -u +%F)" >"$DIR/kernel.txt"
 ls -l "$DIR"
+
+# The scrape fuzzer's seeds: this recording's bytes, one per config
+# (tests/fuzz/fuzz_scrape.c: a config byte, then the parts joined by SEP).
+SEEDS=$(dirname "$0")/../fuzz/corpus/scrape
+rm -f "$SEEDS"/recording-* && mkdir -p "$SEEDS"
+for c in 0 1 2; do
+	{
+		printf "\\x0$c"
+		first=1
+		for kind in maps progs owners links tasks; do
+			((first)) || printf '\xff\xfe\xfd\xfc'
+			first=0
+			[[ -f $DIR/$kind.bin ]] && cat "$DIR/$kind.bin"
+		done
+	} >"$SEEDS/recording-$c"
+done

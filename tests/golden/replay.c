@@ -9,17 +9,13 @@
 #include "replay.h"
 
 static const char *const iter_names[ITER_KIND_MAX] = {
-	[ITER_MAPS] = "maps",
-	[ITER_PROGS] = "progs",
-	[ITER_OWNERS] = "owners",
-	[ITER_LINKS] = "links",
+	[ITER_MAPS] = "maps",	[ITER_PROGS] = "progs", [ITER_OWNERS] = "owners",
+	[ITER_LINKS] = "links", [ITER_TASKS] = "tasks",
 };
 
 static const char *const file_names[ITER_KIND_MAX] = {
-	[ITER_MAPS] = "maps.bin",
-	[ITER_PROGS] = "progs.bin",
-	[ITER_OWNERS] = "owners.bin",
-	[ITER_LINKS] = "links.bin",
+	[ITER_MAPS] = "maps.bin",   [ITER_PROGS] = "progs.bin", [ITER_OWNERS] = "owners.bin",
+	[ITER_LINKS] = "links.bin", [ITER_TASKS] = "tasks.bin",
 };
 
 const char *replay_file_name(enum iter_kind kind)

@@ -3,7 +3,7 @@
  * A recorded scrape source (src/scrape_source.h): what the kernel
  * answered once, replayed with no kernel. A recording is a directory:
  *
- *   maps.bin progs.bin owners.bin links.bin
+ *   maps.bin progs.bin owners.bin links.bin tasks.bin
  *       each iterator's bytes, as read (absent: the iterator did not load)
  *   answers.txt
  *       one answer per line, "-errno" where the kernel refused:
