@@ -301,11 +301,12 @@ test-image: $(FIXTURE_STATIC)
 
 # The same unit and integration tests on an ASan+UBSan build.
 test-sanitize:
-	$(MAKE) SANITIZE=address,undefined unit integration
+	$(MAKE) $(JOBS) SANITIZE=address,undefined unit
+	$(MAKE) $(JOBS) SANITIZE=address,undefined integration
 
 # The exporter under valgrind memcheck: no leaks, no invalid accesses.
 test-memcheck:
-	$(MAKE) DYNAMIC=1 build-dyn/bpfmap_exporter build-dyn/tests/fixture
+	$(MAKE) $(JOBS) DYNAMIC=1 build-dyn/bpfmap_exporter build-dyn/tests/fixture
 	tests/integration/memcheck.sh build-dyn/bpfmap_exporter build-dyn/tests/fixture
 
 # The release binary must need nothing at run time: no dynamic section at all.
@@ -314,16 +315,20 @@ check-static: $(BIN)
 		echo "check-static: $(BIN) is dynamically linked" >&2; exit 1; fi
 	@echo "check-static: $(BIN) is statically linked ($$(stat -c %s $(BIN)) bytes)"
 
+# Each step builds what it needs on every CPU, then runs its tests one
+# after the other (a step's tests are one recipe).
+JOBS := -j$(shell nproc 2>/dev/null || echo 1)
+
 test: deps
 	@if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test: run as root (sudo make test): the tests load BPF programs" >&2; \
 		exit 1; fi
-	$(MAKE) unit
+	$(MAKE) $(JOBS) unit
 	$(MAKE) check-static
 	tests/docs/links.py
 	tests/docs/layout.py
-	$(MAKE) integration
-	$(MAKE) test-kernels
+	$(MAKE) $(JOBS) integration
+	$(MAKE) $(JOBS) test-kernels
 	$(MAKE) test-helm
 	$(MAKE) test-prometheus
 	$(MAKE) test-image
@@ -375,7 +380,7 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZERS))
 	done
 
 fuzz-smoke:
-	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) $(JOBS) fuzz FUZZ_SECONDS=10
 
 # --- shipping ------------------------------------------------------------------
 
