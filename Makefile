@@ -39,9 +39,11 @@ LINKMODE := -static
 endif
 
 BIN      := $(BUILD)/bpfmap_exporter
+# src/ by layer (docs/layout.md): headers are included by their names.
+SRC_INCLUDES := $(addprefix -I,src src/http src/scrape src/kernel src/model src/config src/expo)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(SANFLAGS) \
-	    -Isrc -Ibpf -I$(BUILD) -I$(MHD_DIR)/include -I$(GNUTLS_DIR)/include \
+	    $(SRC_INCLUDES) -Ibpf -I$(BUILD) -I$(MHD_DIR)/include -I$(GNUTLS_DIR)/include \
 	    -DBPFMAP_VERSION='"$(VERSION)"' -DBPFMAP_REVISION='"$(REVISION)"'
 LDFLAGS  += $(SANFLAGS)
 # GnuTLS is our own static build; its crypto (nettle, hogweed, gmp) and
@@ -56,17 +58,17 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # Modules without BPF or HTTP: unit-testable on their own.
-CORE_SRCS := src/log.c src/expo.c src/labels.c src/yaml_doc.c src/config.c src/records_decode.c \
-	     src/listen_address.c src/map_count.c src/web_config.c src/basic_auth.c \
-	     src/cgroup_path.c src/owners.c src/resolve.c src/mem_cache.c \
-	     src/scrape_stream.c src/map_errors_table.c src/netlink_attach.c \
-	     src/perf_attach.c
-APP_SRCS  := $(CORE_SRCS) src/collector.c src/snapshot.c src/owner_series.c \
-	     src/collect_owners.c src/collect_maps.c \
-	     src/collect_progs.c src/collect_links.c src/collect_attach.c src/collect_self.c src/objinfo.c src/iter.c \
-	     src/scrape_source.c \
-	     src/map_walk.c src/map_errors.c src/collect_map_errors.c src/pins.c src/privileges.c \
-	     src/http.c src/no_nss.c \
+CORE_SRCS := src/log.c src/expo/expo.c src/expo/labels.c src/config/yaml_doc.c src/config/config.c src/model/records_decode.c \
+	     src/config/listen_address.c src/model/map_count.c src/config/web_config.c src/http/basic_auth.c \
+	     src/model/cgroup_path.c src/model/owners.c src/model/resolve.c src/model/mem_cache.c \
+	     src/http/scrape_stream.c src/model/map_errors_table.c src/model/netlink_attach.c \
+	     src/model/perf_attach.c
+APP_SRCS  := $(CORE_SRCS) src/scrape/collector.c src/scrape/snapshot.c src/scrape/owner_series.c \
+	     src/scrape/collect_owners.c src/scrape/collect_maps.c \
+	     src/scrape/collect_progs.c src/scrape/collect_links.c src/scrape/collect_attach.c src/scrape/collect_self.c src/kernel/objinfo.c src/kernel/iter.c \
+	     src/kernel/scrape_source.c \
+	     src/kernel/map_walk.c src/kernel/map_errors.c src/scrape/collect_map_errors.c src/kernel/pins.c src/kernel/privileges.c \
+	     src/http/http.c src/no_nss.c \
 	     cmd/bpfmap_exporter/main.c
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(BUILD)/default_config.o
 APP_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRCS)) $(BUILD)/default_config.o
@@ -132,7 +134,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(DEPS)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-%/default_config.c: src/default_config.yaml
+%/default_config.c: src/config/default_config.yaml
 	@mkdir -p $(@D)
 	{ echo '/* Generated from $< by make. */'; \
 	  echo 'const char config_default_yaml[] ='; \
@@ -347,7 +349,7 @@ FUZZ_DIR     := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZERS      := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibpf \
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(SRC_INCLUDES) -Ibpf \
 		-I$(GNUTLS_DIR)/include \
 		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(CORE_SRCS)) $(FUZZ_DIR)/default_config.o
@@ -360,7 +362,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(CORE_LIBS) -o $@
 
 # A whole scrape replayed (tests/golden/replay.c): the collectors too.
-FUZZ_SCRAPE_OBJS := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out $(CORE_SRCS) cmd/% src/http.c \
+FUZZ_SCRAPE_OBJS := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out $(CORE_SRCS) cmd/% src/http/http.c \
 		    src/no_nss.c,$(APP_SRCS)) tests/golden/replay.c)
 $(FUZZ_SCRAPE_OBJS): FUZZ_CFLAGS += -I$(BUILD)
 $(FUZZ_SCRAPE_OBJS): | $(SKELS)
@@ -397,7 +399,7 @@ deploy-manifests: $(HELM)
 
 # --- housekeeping ------------------------------------------------------------
 
-FORMAT_SRCS := $(wildcard src/*.[ch] bpf/*.[ch] cmd/*/*.c tests/unit/*.[ch] tests/integration/*.c \
+FORMAT_SRCS := $(wildcard src/*.[ch] src/*/*.[ch] bpf/*.[ch] cmd/*/*.c tests/unit/*.[ch] tests/integration/*.c \
 		tests/kernels/*.c tests/fuzz/*.c tests/golden/*.[ch])
 
 check-format: | $(DEPS)

@@ -18,7 +18,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /*
  * Per read session (meta->session_id): the task described last, so a task
  * holding many objects is described once. Kept in one of two places, each
- * variant creating only its own (see load_owners_variant in src/iter.c):
+ * variant creating only its own (see load_owners_variant in src/kernel/iter.c):
  *
  * - dump_task_file_cast: the reading thread's task storage (5.11+, so on
  *   every kernel with bpf_rdonly_cast): no hashing, nothing to clean up.

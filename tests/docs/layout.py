@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """The rules of docs/layout.md that a program can check:
 
-- a writer (src/collect_*.c) calls no function another writer defines:
+- a writer (src/scrape/collect_*.c) calls no function another writer defines:
   what two writers share is read once in the snapshot (snapshot.c) or
   written by a library of theirs (owner_series.c);
-- the snapshot writes no series (no expo__ call).
+- the snapshot writes no series (no expo__ call);
+- a folder of src/ includes only its own headers and those of the folders
+  below it: scrape -> kernel -> model -> config -> expo, http -> config ->
+  expo, and everything may include src/ itself (log, util, grow) and the
+  BPF ABI (bpf/records.h, generated skeletons).
 
     layout.py [ROOT]     (default: the repository this file is in)
 """
@@ -21,7 +25,7 @@ def strip_comments(text):
     return re.sub(r'/\*.*?\*/|//[^\n]*', '', text, flags=re.S)
 
 
-writers = sorted(glob.glob('src/collect_*.c'))
+writers = sorted(glob.glob('src/scrape/collect_*.c'))
 defined = {}
 for f in writers:
     for m in re.finditer(r'^(?!static\b)[a-z][\w \*]*?\b(\w+)\(', strip_comments(open(f).read()), re.M):
@@ -33,9 +37,39 @@ for f in writers:
         if home != f and re.search(r'\b%s\(' % name, text):
             print(f"{f}: calls {name}() of the writer {home}")
             bad += 1
-for m in re.finditer(r'\bexpo__\w+', strip_comments(open('src/snapshot.c').read())):
-    print(f"src/snapshot.c: writes series ({m.group(0)})")
+for m in re.finditer(r'\bexpo__\w+', strip_comments(open('src/scrape/snapshot.c').read())):
+    print(f"src/scrape/snapshot.c: writes series ({m.group(0)})")
     bad += 1
+# What each folder may include besides itself, src/ and bpf/.
+BELOW = {
+    'scrape': {'kernel', 'model', 'config', 'expo'},
+    'kernel': {'model', 'config', 'expo'},
+    'model': {'config', 'expo'},
+    'config': {'expo'},
+    'expo': set(),
+    'http': {'config', 'expo'},
+}
+home = {}
+for d in BELOW:
+    for f in glob.glob(f'src/{d}/*.h'):
+        home[os.path.basename(f)] = d
+for f in glob.glob('src/*.h'):
+    home[os.path.basename(f)] = ''
+for f in sorted(glob.glob('src/*.[ch]') + glob.glob('src/*/*.[ch]')):
+    folder = os.path.basename(os.path.dirname(f)) if os.path.dirname(f) != 'src' else ''
+    if folder and folder not in BELOW:
+        print(f"{f}: a folder docs/layout.md does not name")
+        bad += 1
+        continue
+    for m in re.finditer(r'^#include "([^"]+)"', open(f).read(), re.M):
+        h = m.group(1)
+        if h not in home:
+            continue  # bpf/ and generated skeletons
+        d = home[h]
+        allowed = {folder, ''} | (BELOW[folder] if folder else set())
+        if d not in allowed:
+            print(f"{f}: includes {h} of src/{d}/, which {folder or 'src/'} may not")
+            bad += 1
 print(f"{len(writers)} writers, {len(defined)} functions they define: "
       f"{'ok' if not bad else f'{bad} broken rule(s)'}")
 sys.exit(1 if bad else 0)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer: the JSON scanner that reads container runtimes' files under
- * --path.rootfs (src/resolve.c) takes any bytes without crashing, and
+ * --path.rootfs (src/model/resolve.c) takes any bytes without crashing, and
  * every member it reports keeps the promises of resolve.h: depth 1..64,
  * keys up to 255 bytes, values up to 4 KiB. The same input scanned twice
  * gives the same result (no state left between calls).

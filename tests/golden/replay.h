@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A recorded scrape source (src/scrape_source.h): what the kernel
+ * A recorded scrape source (src/kernel/scrape_source.h): what the kernel
  * answered once, replayed with no kernel. A recording is a directory:
  *
  *   maps.bin progs.bin owners.bin links.bin tasks.bin

@@ -68,7 +68,7 @@ static const int default_prog_labels[] = {
 	PROG_LABEL_ID,	      PROG_LABEL_NAME, PROG_LABEL_TYPE,	    PROG_LABEL_COMM,
 	PROG_LABEL_CONTAINER, PROG_LABEL_POD,  PROG_LABEL_NAMESPACE};
 
-/* The values of src/default_config.yaml. */
+/* The values of src/config/default_config.yaml. */
 static void assert_defaults(const struct config *cfg)
 {
 	assert_non_null(cfg);
