@@ -21,6 +21,10 @@ int records_decode_maps(const void *buf, size_t len, struct map_table *out)
 		return err;
 	if (n)
 		memcpy(out->maps, buf, n * sizeof(*out->maps));
+	/* The iterator walks ids upwards: the joins size their buffers on it. */
+	for (size_t i = 1; i < n; i++)
+		if (out->maps[i].id <= out->maps[i - 1].id)
+			return -EPROTO;
 	out->nr = n;
 	return 0;
 }
@@ -44,6 +48,9 @@ int records_decode_progs(const void *buf, size_t len, struct prog_table *out)
 		e = &out->progs[out->nr];
 		memcpy(&e->rec, p, sizeof(e->rec));
 		p += sizeof(e->rec);
+		/* Ascending, as the iterator walks them: programs are found by bisection. */
+		if (out->nr && e->rec.id <= out->progs[out->nr - 1].rec.id)
+			return -EPROTO;
 
 		if (e->rec.nr_map_ids > BPFMAP_MAX_PROG_MAPS)
 			return -EPROTO;

@@ -60,6 +60,37 @@ static void maps_partial_record_rejected(void **state)
 	map_table__fini(&t);
 }
 
+/*
+ * The iterator walks ids upwards; a repeated map would be joined with its
+ * programs once per copy, past the buffer sized for one (found by the
+ * scrape fuzzer's review): rejected, as a torn stream is.
+ */
+static void maps_out_of_order_rejected(void **state)
+{
+	struct bpfmap_map_record repeated[3] = {{.id = 4}, {.id = 4}, {.id = 5}};
+	struct bpfmap_map_record downwards[2] = {{.id = 9}, {.id = 3}};
+	struct map_table t = {};
+
+	(void)state;
+	assert_int_equal(records_decode_maps(repeated, sizeof(repeated), &t), -EPROTO);
+	assert_int_equal(t.nr, 0);
+	assert_int_equal(records_decode_maps(downwards, sizeof(downwards), &t), -EPROTO);
+	assert_int_equal(t.nr, 0);
+	map_table__fini(&t);
+}
+
+static void progs_out_of_order_rejected(void **state)
+{
+	struct prog_table t = {};
+	struct stream s = {};
+
+	(void)state;
+	put_prog(&s, 10, "a", NULL, 0);
+	put_prog(&s, 10, "again", NULL, 0);
+	assert_int_equal(records_decode_progs(s.bytes, s.len, &t), -EPROTO);
+	prog_table__fini(&t);
+}
+
 static void progs_with_map_ids(void **state)
 {
 	const uint32_t a[] = {5, 7}, b[] = {7};
@@ -113,9 +144,9 @@ static void join_sorted_by_map_then_name(void **state)
 	size_t first, n;
 
 	(void)state;
+	put_prog(&s, 29, "mid", m, 1);
 	put_prog(&s, 30, "zeta", z, 2);
 	put_prog(&s, 31, "alpha", a, 2); /* id 0: a slot that vanished while read */
-	put_prog(&s, 29, "mid", m, 1);
 	assert_int_equal(records_decode_progs(s.bytes, s.len, &t), 0);
 	assert_int_equal(map_use_index__build(&idx, &t), 0);
 	assert_int_equal(idx.nr, 4); /* the id 0 slot is skipped */
@@ -291,6 +322,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(maps_whole_records),
 		cmocka_unit_test(maps_partial_record_rejected),
+		cmocka_unit_test(maps_out_of_order_rejected),
+		cmocka_unit_test(progs_out_of_order_rejected),
 		cmocka_unit_test(progs_with_map_ids),
 		cmocka_unit_test(progs_torn_stream_rejected),
 		cmocka_unit_test(progs_absurd_count_rejected),
