@@ -8,9 +8,10 @@
  * kernel's (scrape_source_kernel()); tests/golden replays a recording of
  * it, with no kernel at all, through the same collectors.
  *
- * The attach_netlink and attach_cgroup collectors talk to the kernel
- * through sockets and cgroup fds of their own, outside this table: their
- * parsing is tested from recorded netlink dumps (tests/unit).
+ * Outside this table: attach_netlink and attach_cgroup talk to the kernel
+ * through sockets and cgroup fds of their own (the netlink parsing is
+ * tested from recorded dumps, tests/unit), and map_errors reads its own
+ * BPF map.
  */
 #ifndef BPFMAP_SCRAPE_SOURCE_H
 #define BPFMAP_SCRAPE_SOURCE_H

@@ -799,10 +799,25 @@ int collect_attach_netlink(struct scrape *s)
 	int err;
 
 	err = programs_and_links(s);
-	if (!err)
-		err = netns_tasks_read(s, &tasks, &l);
-	if (!err)
-		err = netns_list_read(&l);
+	if (err)
+		goto out;
+	/* Optional: without it, processes are entered one by one as before. */
+	err = netns_tasks_read(s, &tasks, &l);
+	switch (scrape_note(s, NOTE_TASKS_FAIL, err != 0)) {
+	case 1:
+		log_warn("attach_netlink: reading the task iterator failed (%s): processes are "
+			 "entered one by one until it works again",
+			 strerror(-err));
+		break;
+	case -1:
+		log_info("attach_netlink: the task iterator reads again");
+		break;
+	}
+	if (err) {
+		l.tasks = NULL;
+		l.nr_tasks = 0;
+	}
+	err = netns_list_read(&l);
 	if (err)
 		goto out;
 	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);

@@ -7,8 +7,10 @@
  * functions below), and only read afterwards; the collectors are writers
  * that turn it into series, in table order, and never call each other.
  * The self collector then reports every collector's duration and success.
- * A failing collector costs only its own series. Every question to the
- * kernel goes through the scrape's source (scrape_source.h).
+ * A failing collector costs only its own series. The scrape's questions
+ * to the kernel go through its source (scrape_source.h), except those of
+ * attach_netlink, attach_cgroup and map_errors (sockets, cgroup fds and
+ * map reads of their own).
  */
 #ifndef BPFMAP_COLLECTOR_H
 #define BPFMAP_COLLECTOR_H
@@ -47,6 +49,7 @@ enum scrape_note {
 	NOTE_MAPS_WITHOUT_PROGRAMS, /* the programs read failed: maps go without the join */
 	NOTE_FLOW_QUERY_FAILS, /* a namespace's flow dissector query failed */
 	NOTE_NSID_FAILS, /* a namespace's id in the exporter's could not be asked */
+	NOTE_TASKS_FAIL, /* the task iterator's read failed: processes are entered instead */
 	NOTE_MAX,
 };
 
@@ -124,6 +127,8 @@ struct scrape {
 	bool count_valid; /* the maps collector ran: count holds this scrape's results */
 	struct owner_state *owner_state;
 	struct owner_table owners;
+	bool owners_read; /* scrape_owners() ran: owners_err is its result */
+	int owners_err;
 	bool owners_valid; /* owners was read in this scrape: labels may use it */
 	/*
 	 * Each holding task's labels on *_owner_info, per enum owner_via,
@@ -165,7 +170,9 @@ struct collector {
 
 /*
  * An iterator's records for this scrape: prefetched if it was, else read
- * now into s->buf. *buf is valid until the scrape ends.
+ * now into s->buf. A prefetched *buf is valid until the scrape ends;
+ * s->buf only until the next read that was not prefetched: decode it
+ * first.
  */
 int scrape_read(struct scrape *s, enum iter_kind kind, const struct iter_buf **buf);
 
@@ -291,7 +298,7 @@ const char *link_attach_type_name(uint32_t type, char *buf, size_t size);
 const struct prog_entry *scrape_find_prog(const struct prog_table *progs, uint32_t id);
 
 /*
- * For the program and map collectors (collect_owners.c). An object's
+ * For the program and map writers (snapshot.c, owner_series.c). An object's
  * holders: after owner_object_labels(), values[0..OWNER_FIELD_MAX) are
  * its owner label values (strings live in a, or the owner table). A map
  * also gets the holders of the programs using it: s->uses entries

@@ -281,7 +281,7 @@ const struct prog_entry *scrape_find_prog(const struct prog_table *progs, uint32
  * pod names. Only where the owners collector is on: owner labels are
  * empty otherwise.
  */
-int scrape_owners(struct scrape *s)
+static int read_owners(struct scrape *s)
 {
 	const struct iter_buf *buf;
 	struct owner_state *st = s->owner_state;
@@ -316,6 +316,15 @@ int scrape_owners(struct scrape *s)
 			"owner=\"unknown\"; run it in the host's PID namespace (docker --pid=host, "
 			"Kubernetes hostPID: true)");
 	return 0;
+}
+
+int scrape_owners(struct scrape *s)
+{
+	if (!s->owners_read) {
+		s->owners_read = true;
+		s->owners_err = read_owners(s);
+	}
+	return s->owners_err;
 }
 
 /* This scrape's links (s->links), read on the first call; 0 or -errno on every call. */
@@ -404,10 +413,32 @@ int owner_object_labels(struct scrape *s, uint32_t kind, uint32_t id, size_t fir
 	return 0;
 }
 
+/*
+ * Program and map types newer than the libbpf we build with (UAPI numbers
+ * are stable): named by us, so a netfilter program is not "unknown".
+ */
+static const char *prog_type_name(uint32_t type)
+{
+	const char *name = libbpf_bpf_prog_type_str(type);
+
+	if (!name && type == 32)
+		name = "netfilter"; /* 6.4 */
+	return name ? name : "unknown";
+}
+
+static const char *map_type_name(uint32_t type)
+{
+	const char *name = libbpf_bpf_map_type_str(type);
+
+	if (!name && type == 33)
+		name = "arena"; /* 6.9 */
+	return name ? name : "unknown";
+}
+
 int prog_labels__build(struct scrape *s, const struct prog_entry *e, struct prog_labels *l,
 		       struct owner_set *set, struct str_arena *a)
 {
-	const char *type = libbpf_bpf_prog_type_str(e->rec.type);
+	const char *type = prog_type_name(e->rec.type);
 
 	expo_format_u64(e->rec.id, l->id);
 	records_name(l->name, e->rec.name);
@@ -418,7 +449,7 @@ int prog_labels__build(struct scrape *s, const struct prog_entry *e, struct prog
 	l->tag[2 * BPFMAP_TAG_LEN] = '\0';
 	l->values[PROG_LABEL_ID] = l->id;
 	l->values[PROG_LABEL_NAME] = l->name;
-	l->values[PROG_LABEL_TYPE] = type ? type : "unknown"; /* a type newer than our libbpf */
+	l->values[PROG_LABEL_TYPE] = type;
 	l->values[PROG_LABEL_TAG] = l->tag;
 	return owner_object_labels(s, BPFMAP_OBJ_PROG, e->rec.id, 0, 0, set, a,
 				   &l->values[PROG_LABEL_COMM]);
@@ -564,9 +595,7 @@ static int build_rows(struct scrape *s, struct map_rows *r)
 		row->map_index = i;
 		expo_format_u64(rec->id, row->id);
 		records_name(row->name, rec->name);
-		row->type = libbpf_bpf_map_type_str(rec->type);
-		if (!row->type)
-			row->type = "unknown"; /* a type newer than our libbpf */
+		row->type = map_type_name(rec->type);
 		row->values[MAP_LABEL_ID] = row->id;
 		row->values[MAP_LABEL_NAME] = row->name;
 		row->values[MAP_LABEL_TYPE] = row->type;
