@@ -262,8 +262,8 @@ golden-update: $(GOLDEN)
 	tests/golden/run.sh --update $(GOLDEN)
 
 # Record this kernel's answers (as root), then golden-update.
-golden-record: $(GOLDEN_RECORD) $(FIXTURE) $(PROGS_FIXTURE)
-	tests/golden/record.sh $(GOLDEN_RECORD) $(FIXTURE) $(PROGS_FIXTURE) \
+golden-record: $(GOLDEN_RECORD) $(FIXTURE) $(PROGS_FIXTURE) $(PERF_LINK)
+	tests/golden/record.sh $(GOLDEN_RECORD) $(FIXTURE) $(PROGS_FIXTURE) $(BUILD)/tests/perf_link \
 		tests/fixtures/golden/recordings/$(RECORDING)
 
 # Every suite runs even if one fails; any failing fails the target.
@@ -415,4 +415,5 @@ distclean: clean
 	rm -rf $(CACHE)
 
 # The header dependencies -MMD recorded (none before the first build).
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(FUZZ_DIR)/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(FUZZ_DIR)/*/*.d \
+	$(FUZZ_DIR)/*/*/*.d)

@@ -12,7 +12,8 @@
  * exactly what a live scrape would serve for the same kernel answers.
  * attach_netlink and attach_cgroup ask the kernel through sockets and
  * cgroup fds of their own and cannot be replayed: a config that turns
- * them on is refused.
+ * them on is refused. map_errors needs its programs loaded: it never runs
+ * here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -130,13 +131,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", argv[2], err_msg);
 		goto out;
 	}
-	if (exp.cfg->collectors[COLLECTOR_ATTACH_NETLINK]) {
+	if (exp.cfg->collectors[COLLECTOR_ATTACH_NETLINK] ||
+	    exp.cfg->collectors[COLLECTOR_ATTACH_CGROUP]) {
 		fprintf(stderr,
-			"%s: attach_netlink asks the kernel through its own sockets and "
-			"cannot be replayed: turn it off (collectors.attach_netlink: false)\n",
+			"%s: attach_netlink and attach_cgroup ask the kernel through sockets and "
+			"cgroup fds of their own and cannot be replayed: turn them off\n",
 			argv[2]);
 		goto out;
 	}
+	/* Owners' names come from files under rootfs: the fixture's, never the host's. */
+	if (exp.cfg->collectors[COLLECTOR_OWNERS] && !strcmp(exp.cfg->rootfs, "/")) {
+		fprintf(stderr,
+			"%s: the owners collector reads names under paths.rootfs: set it "
+			"to the fixture root (\"@ROOTFS@\"), not the host's\n",
+			argv[2]);
+		goto out;
+	}
+	/* Perf event queries are recorded answers (cgroup queries are not). */
+	exp.queries.perf_events = true;
 	if (replay__load(argv[1], &r, &exp.source) || owner_state__new(&exp.owners) ||
 	    mem_cache__new(&exp.mem_cache) || !(out = expo__new()))
 		goto out;

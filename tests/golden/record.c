@@ -38,7 +38,7 @@ static int write_bytes(const char *dir, const char *name, const struct iter_buf 
 	return err;
 }
 
-static void record_maps(FILE *out, const struct scrape_source *src, const struct iter_buf *buf)
+static int record_maps(FILE *out, const struct scrape_source *src, const struct iter_buf *buf)
 {
 	struct map_table maps = {0};
 	struct map_walk_buf walk = {0};
@@ -49,7 +49,7 @@ static void record_maps(FILE *out, const struct scrape_source *src, const struct
 	};
 
 	if (records_decode_maps(buf->data, buf->len, &maps))
-		return;
+		return -EPROTO;
 	for (size_t i = 0; i < maps.nr; i++) {
 		const struct bpfmap_map_record *rec = &maps.maps[i];
 		uint64_t v = 0;
@@ -75,14 +75,15 @@ static void record_maps(FILE *out, const struct scrape_source *src, const struct
 	}
 	map_walk_buf__fini(&walk);
 	map_table__fini(&maps);
+	return 0;
 }
 
-static void record_progs(FILE *out, const struct scrape_source *src, const struct iter_buf *buf)
+static int record_progs(FILE *out, const struct scrape_source *src, const struct iter_buf *buf)
 {
 	struct prog_table progs = {0};
 
 	if (records_decode_progs(buf->data, buf->len, &progs))
-		return;
+		return -EPROTO;
 	for (size_t i = 0; i < progs.nr; i++) {
 		struct prog_run_stats st = {0};
 		uint32_t id = progs.progs[i].rec.id;
@@ -98,14 +99,15 @@ static void record_progs(FILE *out, const struct scrape_source *src, const struc
 				st.run_cnt);
 	}
 	prog_table__fini(&progs);
+	return 0;
 }
 
-static void record_perf(FILE *out, const struct scrape_source *src, const struct iter_buf *buf)
+static int record_perf(FILE *out, const struct scrape_source *src, const struct iter_buf *buf)
 {
 	struct owner_table owners = {0};
 
 	if (owner_table__decode(&owners, buf->data, buf->len))
-		return;
+		return -EPROTO;
 	for (size_t i = 0; i < owners.nr_perf; i++) {
 		const struct owner_perf *p = &owners.perf[i];
 		struct perf_query q;
@@ -118,6 +120,7 @@ static void record_perf(FILE *out, const struct scrape_source *src, const struct
 				p->fd, q.prog_id, q.fd_type, q.offset, q.addr, q.name);
 	}
 	owner_table__fini(&owners);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -167,12 +170,13 @@ int main(int argc, char **argv)
 	fprintf(out,
 		"fact page_size %" PRIu64 "\nfact boot_to_unix %.6f\nfact run_stats_sysctl %d\n",
 		src.facts.page_size, src.boot_to_unix(src.ctx), src.run_stats_sysctl(src.ctx));
-	if (src.facts.iter[ITER_MAPS])
-		record_maps(out, &src, &bufs[ITER_MAPS]);
-	if (src.facts.iter[ITER_PROGS])
-		record_progs(out, &src, &bufs[ITER_PROGS]);
-	if (src.facts.iter[ITER_OWNERS])
-		record_perf(out, &src, &bufs[ITER_OWNERS]);
+	/* The answers are asked about what the reads decode to: they must decode. */
+	if ((src.facts.iter[ITER_MAPS] && record_maps(out, &src, &bufs[ITER_MAPS])) ||
+	    (src.facts.iter[ITER_PROGS] && record_progs(out, &src, &bufs[ITER_PROGS])) ||
+	    (src.facts.iter[ITER_OWNERS] && record_perf(out, &src, &bufs[ITER_OWNERS]))) {
+		fprintf(stderr, "an iterator's bytes do not decode: nothing to record\n");
+		return 1;
+	}
 	if (fclose(out)) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return 1;

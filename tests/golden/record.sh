@@ -7,12 +7,16 @@
 # in a network namespace, the fixture process inside that pod's cgroup.
 # The golden tests (run.sh) replay it with no kernel and no root.
 #
-#   record.sh RECORD FIXTURE PROGS_FIXTURE DIR     (as root)
+#   record.sh RECORD FIXTURE PROGS_FIXTURE PERF_LINK DIR     (as root)
+#
+# PERF_LINK (tests/integration/perf_link, its .bpf.o beside it) adds
+# programs attached through perf events, with and without links, and
+# multi-probe links, where the kernel allows them.
 #
 # Re-record after a change to bpf/records.h (the bytes are its ABI), then
 # `make golden-update` and read the diff of the expected expositions.
 set -u
-RECORD=$1 FIXTURE=$2 PROGS_FIXTURE=$3 DIR=$4
+RECORD=$1 FIXTURE=$2 PROGS_FIXTURE=$3 PERF_LINK=$4 DIR=$5
 
 # The pod whose names tests/fixtures/rootfs holds (as in progs.sh).
 K_ID=aaaa000000000000000000000000000000000000000000000000000000000001
@@ -22,13 +26,15 @@ IFNAME=goldv
 TMP=$(mktemp -d)
 SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 SYSCTL0=$(cat "$SYSCTL")
-CGTOP='' FIX_PID='' PFIX_PID=''
+CGTOP='' FIX_PID='' PFIX_PID='' PERF_PID='' TRACEFS_MOUNTED=0
 
 cleanup() {
 	[[ -n $FIX_PID ]] && kill "$FIX_PID" 2>/dev/null
 	[[ -n $PFIX_PID ]] && kill "$PFIX_PID" 2>/dev/null
+	[[ -n $PERF_PID ]] && kill "$PERF_PID" 2>/dev/null
 	wait 2>/dev/null
 	echo "$SYSCTL0" >"$SYSCTL"
+	((TRACEFS_MOUNTED)) && umount /sys/kernel/tracing 2>/dev/null
 	ip netns del "$NETNS" 2>/dev/null
 	[[ -n $CGTOP ]] && find "$CGTOP" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$TMP"
@@ -64,7 +70,17 @@ for cmd in "rename 3" "ring 5"; do
 		die "progs_fixture: $cmd"
 done
 
-rm -rf "$DIR" && mkdir -p "$DIR" || die "mkdir $DIR"
+# perf_link: tracepoint and uprobe programs through perf events.
+if ! mountpoint -q /sys/kernel/tracing; then
+	mount -t tracefs nodev /sys/kernel/tracing && TRACEFS_MOUNTED=1
+fi
+"$PERF_LINK" "$PERF_LINK.bpf.o" >"$TMP/perf.out" 2>"$TMP/perf.err" &
+PERF_PID=$!
+for _ in $(seq 100); do grep -q '^ready' "$TMP/perf.out" && break; sleep 0.1; done
+grep -q '^ready' "$TMP/perf.out" || die "perf_link: $(cat "$TMP/perf.err")"
+
+# The iterators' bytes and the answers are replaced; expected/ stays.
+mkdir -p "$DIR" && rm -f "$DIR"/*.bin "$DIR/answers.txt" || die "mkdir $DIR"
 "$RECORD" "$DIR" || die "recording failed"
 echo "# $(uname -r), recorded $(date -u +%F)" >"$DIR/kernel.txt"
 ls -l "$DIR"

@@ -317,6 +317,9 @@ int replay__load(const char *dir, struct replay **out, struct scrape_source *src
 	if (!r)
 		return -ENOMEM;
 	source_init(src, r);
+	/* A method the recording does not name is one the kernel refused. */
+	for (int m = 0; m < MAP_COUNT_METHOD_MAX; m++)
+		src->facts.count.err[m] = -ENOTSUP;
 	err = load_answers(r, &src->facts, dir);
 	for (int k = 0; !err && k < ITER_KIND_MAX; k++) {
 		if (!src->facts.iter[k])

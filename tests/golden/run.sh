@@ -11,13 +11,16 @@
 set -u
 UPDATE=0
 [[ ${1:-} == --update ]] && UPDATE=1 && shift
-GOLDEN=$1
+GOLDEN=$(realpath "$1")
 DATA=tests/fixtures/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fails=0 runs=0
 
 cd "$(dirname "$0")/../.." || exit 1
+LINT=1
+command -v promtool >/dev/null ||
+	{ LINT=0; echo "# promtool not installed: expositions compared, not linted"; }
 for rec in "$DATA"/recordings/*/; do
 	rec=${rec%/}
 	for cfg in "$DATA"/cases/*.yaml; do
@@ -32,7 +35,7 @@ for rec in "$DATA"/recordings/*/; do
 			fails=$((fails + 1))
 			continue
 		fi
-		if command -v promtool >/dev/null && ! promtool check metrics <"$got" >"$TMP/lint" 2>&1; then
+		if ((LINT)) && ! promtool check metrics <"$got" >"$TMP/lint" 2>&1; then
 			echo "not ok $(basename "$rec")/$name: promtool: $(head -n3 "$TMP/lint" | tr '\n' ' ')"
 			fails=$((fails + 1))
 			continue
