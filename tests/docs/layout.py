@@ -37,8 +37,9 @@ for f in writers:
         if home != f and re.search(r'\b%s\(' % name, text):
             print(f"{f}: calls {name}() of the writer {home}")
             bad += 1
-for m in re.finditer(r'\bexpo__\w+', strip_comments(open('src/scrape/snapshot.c').read())):
-    print(f"src/scrape/snapshot.c: writes series ({m.group(0)})")
+for m in re.finditer(r'\b(expo__\w+|owner_write_\w+|owner_open_info)\(',
+                     strip_comments(open('src/scrape/snapshot.c').read())):
+    print(f"src/scrape/snapshot.c: writes series ({m.group(1)})")
     bad += 1
 # What each folder may include besides itself, src/ and bpf/.
 BELOW = {
@@ -61,10 +62,14 @@ for f in sorted(glob.glob('src/*.[ch]') + glob.glob('src/*/*.[ch]')):
         print(f"{f}: a folder docs/layout.md does not name")
         bad += 1
         continue
-    for m in re.finditer(r'^#include "([^"]+)"', open(f).read(), re.M):
+    for m in re.finditer(r'^\s*#\s*include\s*["<]([^">]+)[">]', open(f).read(), re.M):
         h = m.group(1)
+        if os.path.basename(h) in home and h != os.path.basename(h):
+            print(f"{f}: includes {h} by a path: headers go by their names")
+            bad += 1
+            continue
         if h not in home:
-            continue  # bpf/ and generated skeletons
+            continue  # libc, libbpf, bpf/ and generated skeletons
         d = home[h]
         allowed = {folder, ''} | (BELOW[folder] if folder else set())
         if d not in allowed:
