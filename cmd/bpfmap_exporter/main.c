@@ -277,7 +277,7 @@ static void reload(struct exporter *exp, const struct flags *flags)
 	/* Turned off: its programs are detached, no trampoline left on every update. */
 	if (!cfg->collectors[COLLECTOR_MAP_ERRORS])
 		detach = exp->map_errors;
-	else if (!exp->map_errors && (!exp->map_errors_probed || exp->map_errors_fexit))
+	else if (!exp->map_errors && (!exp->self.map_errors_probed || exp->self.map_errors_fexit))
 		log_warn("collectors.map_errors: its programs are loaded at start-up only; "
 			 "restart to turn it on");
 	if (strcmp(cfg->listen_address, exp->cfg->listen_address) ||
@@ -488,7 +488,7 @@ int main(int argc, char **argv)
 
 	block_signals(&signals);
 	clock_gettime(CLOCK_REALTIME, &now);
-	exp.start_time = now.tv_sec + now.tv_nsec / 1e9;
+	exp.self.start_time = now.tv_sec + now.tv_nsec / 1e9;
 
 	err = iters__new(&exp.iters);
 	if (!err)
@@ -513,9 +513,9 @@ int main(int argc, char **argv)
 				  nr_own, ARRAY_SIZE(own));
 		else
 			map_errors__new(&exp.map_errors, own, nr_own);
-		exp.map_errors_probed = true;
-		exp.map_errors_fexit = exp.map_errors != NULL;
-		exp.map_errors_evictions = map_errors__has_evictions(exp.map_errors);
+		exp.self.map_errors_probed = true;
+		exp.self.map_errors_fexit = exp.map_errors != NULL;
+		exp.self.map_errors_evictions = map_errors__has_evictions(exp.map_errors);
 	}
 	/* Before dropping capabilities: turning statistics on needs CAP_SYS_ADMIN. */
 	exporter_apply_run_stats(&exp);

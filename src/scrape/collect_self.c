@@ -56,7 +56,7 @@ static void write_collectors(struct expo *out, const struct collector_result res
 }
 
 static void write_features(struct expo *out, const struct source_facts *facts,
-			   const struct exporter *exp)
+			   const struct self_facts *self)
 {
 	static const struct {
 		const char *name;
@@ -89,12 +89,12 @@ static void write_features(struct expo *out, const struct source_facts *facts,
 	expo__sample(out, &batch, 1, !count->err[MAP_COUNT_METHOD_BATCH]);
 	expo__sample(out, &keys, 1, !count->err[MAP_COUNT_METHOD_KEYS]);
 	/* Known only where the map_errors collector was asked for at start-up. */
-	if (exp->map_errors_probed) {
+	if (self->map_errors_probed) {
 		const struct expo_label fexit = {"feature", "fexit_map_update"};
 		const struct expo_label evict = {"feature", "fexit_lru_evict"};
 
-		expo__sample(out, &fexit, 1, exp->map_errors_fexit);
-		expo__sample(out, &evict, 1, exp->map_errors_evictions);
+		expo__sample(out, &fexit, 1, self->map_errors_fexit);
+		expo__sample(out, &evict, 1, self->map_errors_evictions);
 	}
 }
 
@@ -196,7 +196,7 @@ static int read_stat(unsigned long *utime, unsigned long *stime, unsigned long *
 	return 0;
 }
 
-static void write_process(struct expo *out, const struct exporter *exp)
+static void write_process(struct expo *out, const struct self_facts *self)
 {
 	unsigned long utime, stime, vsize;
 	struct rlimit nofile;
@@ -227,18 +227,18 @@ static void write_process(struct expo *out, const struct exporter *exp)
 	}
 	expo__family(out, "process_start_time_seconds",
 		     "Start time of the process since unix epoch in seconds.", EXPO_GAUGE);
-	expo__sample(out, NULL, 0, exp->start_time);
+	expo__sample(out, NULL, 0, self->start_time);
 }
 
-void collect_self(struct scrape *s, const struct exporter *exp,
+void collect_self(struct scrape *s, const struct self_facts *self,
 		  const struct collector_result results[COLLECTOR_MAX])
 {
 	write_build_info(s->out);
 	write_collectors(s->out, results);
-	write_features(s->out, &s->src->facts, exp);
+	write_features(s->out, &s->src->facts, self);
 	write_counting(s);
 	if (s->cfg->collectors[COLLECTOR_PROGRAMS])
 		write_run_stats(s);
 	write_memory(s);
-	write_process(s->out, exp);
+	write_process(s->out, self);
 }

@@ -153,7 +153,7 @@ int exporter__scrape(struct exporter *exp, struct expo *out)
 		r->seconds = monotonic_seconds() - t0 + s.read_seconds;
 		note_result(exp, c, err);
 	}
-	collect_self(&s, exp, results);
+	collect_self(&s, &exp->self, results);
 	err = expo__error(out);
 out:
 	pthread_rwlock_unlock(&exp->lock);

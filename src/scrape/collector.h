@@ -63,6 +63,14 @@ struct attach_queries {
 	bool perf_events;
 };
 
+/* Facts of the exporter's start-up that the self collector reports. */
+struct self_facts {
+	double start_time; /* unix seconds, for process_start_time_seconds */
+	bool map_errors_probed; /* the collector was on at start-up: its programs were tried */
+	/* What the kernel allowed then (feature gauges; a reload may detach them). */
+	bool map_errors_fexit, map_errors_evictions;
+};
+
 /* What lives for the exporter's whole run; shared by concurrent scrapes. */
 struct exporter {
 	pthread_rwlock_t lock; /* scrapes read cfg, a reload swaps it */
@@ -73,13 +81,10 @@ struct exporter {
 	struct mem_cache *mem_cache; /* map memory figures, kept between scrapes */
 	/* NULL: collector off at start-up, unavailable, or turned off by a reload */
 	struct map_errors *map_errors;
-	bool map_errors_probed; /* the collector was on at start-up: its programs were tried */
-	/* What the kernel allowed at start-up (feature gauges; a reload may detach them). */
-	bool map_errors_fexit, map_errors_evictions;
+	struct self_facts self; /* what the self collector reports of the start-up */
 	/* The queries the attachment collectors make, as allowed once serving. */
 	struct attach_queries queries;
 	int stats_fd; /* BPF_ENABLE_STATS, held while cfg->run_stats asks; -1 if not */
-	double start_time; /* unix seconds, for process_start_time_seconds */
 	atomic_bool failing[COLLECTOR_MAX]; /* to log a collector's failures once */
 	atomic_bool noted[NOTE_MAX]; /* which scrape_note conditions hold */
 };
@@ -326,7 +331,7 @@ void owner_resolve_cgroup(struct scrape *s, const char *path, struct cgroup_info
 			  struct resolved_names *out);
 /* The same from a parsed path: for the holders of a network namespace. */
 void owner_resolve_info(struct scrape *s, const struct cgroup_info *cg, struct resolved_names *out);
-void collect_self(struct scrape *s, const struct exporter *exp,
+void collect_self(struct scrape *s, const struct self_facts *facts,
 		  const struct collector_result results[COLLECTOR_MAX]);
 
 /* The entry counting method a config gives on this kernel. */
