@@ -26,7 +26,7 @@ IFNAME=goldv
 TMP=$(mktemp -d)
 SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 SYSCTL0=$(cat "$SYSCTL")
-CGTOP='' FIX_PID='' PFIX_PID='' PERF_PID='' TRACEFS_MOUNTED=0
+PERF_DIR='' CGTOP='' FIX_PID='' PFIX_PID='' PERF_PID='' TRACEFS_MOUNTED=0
 
 cleanup() {
 	[[ -n $FIX_PID ]] && kill "$FIX_PID" 2>/dev/null
@@ -35,6 +35,7 @@ cleanup() {
 	wait 2>/dev/null
 	echo "$SYSCTL0" >"$SYSCTL"
 	((TRACEFS_MOUNTED)) && umount /sys/kernel/tracing 2>/dev/null
+	[[ -n $PERF_DIR ]] && rm -rf "$PERF_DIR"
 	ip netns del "$NETNS" 2>/dev/null
 	[[ -n $CGTOP ]] && find "$CGTOP" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$TMP"
@@ -74,7 +75,10 @@ done
 if ! mountpoint -q /sys/kernel/tracing; then
 	mount -t tracefs nodev /sys/kernel/tracing && TRACEFS_MOUNTED=1
 fi
-"$PERF_LINK" "$PERF_LINK.bpf.o" >"$TMP/perf.out" 2>"$TMP/perf.err" &
+# From a fixed path: its uprobe_multi targets name the binary.
+PERF_DIR=/run/bpfmap-golden
+mkdir -p "$PERF_DIR" && cp "$PERF_LINK" "$PERF_DIR/perf_link" || die "copying perf_link to $PERF_DIR"
+"$PERF_DIR/perf_link" "$PERF_LINK.bpf.o" >"$TMP/perf.out" 2>"$TMP/perf.err" &
 PERF_PID=$!
 for _ in $(seq 100); do grep -q '^ready' "$TMP/perf.out" && break; sleep 0.1; done
 grep -q '^ready' "$TMP/perf.out" || die "perf_link: $(cat "$TMP/perf.err")"
