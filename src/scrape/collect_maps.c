@@ -285,6 +285,12 @@ static int walk_map(void *arg, enum map_count_method how, const struct bpfmap_ma
 	return w->src->count_walk(w->src->ctx, how, rec, &w->buf, entries);
 }
 
+/* A row's holders; NULL when no kept map has any (holders is then NULL too). */
+static struct owner_holder *map_holders(const struct map_owners *o, const struct map_row *row)
+{
+	return row->nr_holders ? o->holders + row->first_holder : NULL;
+}
+
 /* Owner info and pins of each map, and the per-container and per-pod sums. */
 static int write_owners(struct scrape *s, const struct map_row *rows, const uint32_t *ids,
 			size_t nr_rows, const struct map_owners *o)
@@ -294,12 +300,12 @@ static int write_owners(struct scrape *s, const struct map_row *rows, const uint
 	owner_open_info(s, "ebpf_map_owner_info", "map");
 	for (size_t i = 0; i < nr_rows; i++)
 		owner_write_info(s, rows[i].id, BPFMAP_OBJ_MAP, rows[i].rec->id,
-				 o->holders + rows[i].first_holder, rows[i].nr_holders);
+				 map_holders(o, &rows[i]), rows[i].nr_holders);
 	owner_write_pins(s, "ebpf_map_pin_info", "map", BPFMAP_OBJ_MAP, ids, nr_rows);
 
 	for (size_t i = 0; i < nr_rows; i++) {
 		const struct owner_set view = {
-			.h = o->holders + rows[i].first_holder,
+			.h = map_holders(o, &rows[i]),
 			.nr = rows[i].nr_holders,
 		};
 		uint64_t entries = 0;
