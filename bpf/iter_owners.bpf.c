@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include "records.h"
 #include "cgroup_path.bpf.h"
+#include "owners_end.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -186,15 +187,7 @@ static __always_inline int describe_task(struct seq_file *seq, struct task_struc
 /* After the last file: closes the stream and says who read it. */
 static __always_inline void end_stream(struct seq_file *seq, __u64 session, int use_cast)
 {
-	struct bpfmap_owner_end_record end;
-	struct task_struct *reader = (struct task_struct *)bpf_get_current_task();
-
-	/* Field by field: a constant initialiser would become a .rodata.cst16 map. */
-	end.rec_type = BPFMAP_OWNER_REC_END;
-	end.pad = 0;
-	end.reader_tgid = bpf_get_current_pid_tgid() >> 32;
-	end.reader_pidns_level = BPF_CORE_READ(reader, thread_pid, level);
-	bpf_seq_write(seq, &end, sizeof(end));
+	write_owners_end(seq);
 	if (!use_cast)
 		bpf_map_delete_elem(&sessions, &session);
 }

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "records.h"
+#include "owners_end.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,18 +24,7 @@ int dump_task_netns(struct bpf_iter__task *ctx)
 	struct net *net;
 
 	if (!task) {
-		struct bpfmap_owner_end_record end;
-		struct task_struct *reader = (struct task_struct *)bpf_get_current_task();
-
-		/*
-		 * Field by field: a constant initialiser would land in
-		 * .rodata.cst16, one more map the object creates for nothing.
-		 */
-		end.rec_type = BPFMAP_OWNER_REC_END;
-		end.pad = 0;
-		end.reader_tgid = bpf_get_current_pid_tgid() >> 32;
-		end.reader_pidns_level = BPF_CORE_READ(reader, thread_pid, level);
-		bpf_seq_write(seq, &end, sizeof(end));
+		write_owners_end(seq);
 		return 0;
 	}
 	/* /proc/PID/ns/net is the leader's: its other threads are not asked either. */
