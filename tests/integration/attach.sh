@@ -539,12 +539,7 @@ case_multi() {
 	o=$(bpftool_multi "$ids")
 	sed 's/^/# bpftool link: /' <<<"$o"
 	for name in bme_pl_km bme_pl_kretm bme_pl_um bme_pl_uretm; do
-		case $name in
-		bme_pl_km) lt=kprobe_multi at=kprobe_multi tg='2 functions' ;;
-		bme_pl_kretm) lt=kprobe_multi at=kretprobe_multi tg='2 functions' ;;
-		bme_pl_um) lt=uprobe_multi at=uprobe_multi tg="$upath (2 offsets)" ;;
-		*) lt=uprobe_multi at=uretprobe_multi tg="$upath (2 offsets)" ;;
-		esac
+		multi_probe_expect "$name" "$upath"
 		read -r pid lid < <(awk -v n=$name '$1 == "attached-multi" && $2 == n { print $3, $4 }' "$TMP/multi_pl.out")
 		if [[ -z $lid ]]; then
 			# Refused by this kernel: nothing may be reported for it.

@@ -14,6 +14,8 @@
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/report.sh"
 # shellcheck source=../lib/counting.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/counting.sh"
+# shellcheck source=../lib/multi_probe.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/multi_probe.sh"
 # Per-case failure flag: a case made of several checks reports once.
 CASE_ERRS=()
 

@@ -75,6 +75,8 @@ check_expected_maps() {
 # The fixture's answers (fixture --probe), and what they make of each mode.
 # shellcheck source=../lib/counting.sh
 . /test/counting.sh
+# shellcheck source=../lib/multi_probe.sh
+. /test/multi_probe.sh
 probe() { probe_answer $T/probe.txt "$1"; }
 expected() { counting_expected_method $T/probe.txt "$1"; }
 
@@ -404,12 +406,7 @@ if [ -x /bin/perf_link ]; then
 	# and no uprobe_multi) leaves nothing behind.
 	upath=$(awk '$1 == "uprobe-path" { print $2 }' $T/pl.out)
 	for name in bme_pl_km bme_pl_kretm bme_pl_um bme_pl_uretm; do
-		case $name in
-		bme_pl_km) lt=kprobe_multi at=kprobe_multi tg='2 functions' ;;
-		bme_pl_kretm) lt=kprobe_multi at=kretprobe_multi tg='2 functions' ;;
-		bme_pl_um) lt=uprobe_multi at=uprobe_multi tg="$upath (2 offsets)" ;;
-		*) lt=uprobe_multi at=uretprobe_multi tg="$upath (2 offsets)" ;;
-		esac
+		multi_probe_expect "$name" "$upath"
 		pid=$(awk -v n=$name '$1 == "attached-multi" && $2 == n { print $3 }' $T/pl.out)
 		lid=$(awk -v n=$name '$1 == "attached-multi" && $2 == n { print $4 }' $T/pl.out)
 		if [ -z "$lid" ]; then

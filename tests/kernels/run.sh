@@ -107,6 +107,7 @@ build_initramfs() {
 	cp "$HERE/init" "$root/init" && cp "$HERE/guest.sh" "$root/test/guest.sh" || return 1
 	cp "$HERE/../lib/report.sh" "$root/test/report.sh" || return 1
 	cp "$HERE/../lib/counting.sh" "$root/test/counting.sh" || return 1
+	cp "$HERE/../lib/multi_probe.sh" "$root/test/multi_probe.sh" || return 1
 	cp "$HERE/../integration/expected_maps.txt" "$root/test/" || return 1
 	# Optional: the map_errors suite and its overhead figures (guest.sh runs them if present).
 	if [[ -n $MAP_ERRORS_FIXTURE ]]; then
