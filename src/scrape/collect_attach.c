@@ -801,7 +801,7 @@ int collect_attach_netlink(struct scrape *s)
 	err = programs_and_links(s);
 	if (err)
 		goto out;
-	/* Optional: without it, processes are entered one by one as before. */
+	/* Optional: on failure l has no tasks, and processes are entered one by one. */
 	err = netns_tasks_read(s, &tasks, &l);
 	switch (scrape_note(s, NOTE_TASKS_FAIL, err != 0)) {
 	case 1:
@@ -812,10 +812,6 @@ int collect_attach_netlink(struct scrape *s)
 	case -1:
 		log_info("attach_netlink: the task iterator reads again");
 		break;
-	}
-	if (err) {
-		l.tasks = NULL;
-		l.nr_tasks = 0;
 	}
 	err = netns_list_read(&l);
 	if (err)

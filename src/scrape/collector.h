@@ -151,7 +151,6 @@ struct scrape {
 	struct link_table links;
 	bool links_read; /* scrape_links() ran: links_err is its result */
 	int links_err;
-	bool links_valid; /* links holds this scrape's links */
 	struct perf_attach_table perf; /* where perf events' programs are attached */
 	bool perf_read; /* scrape_perf_attach() ran: perf_err is its result */
 	int perf_err;

@@ -340,7 +340,6 @@ int scrape_links(struct scrape *s)
 	if (!err)
 		err = records_decode_links(buf->data, buf->len, &s->links);
 	s->links_err = err;
-	s->links_valid = !err;
 	return err;
 }
 
