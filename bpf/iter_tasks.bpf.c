@@ -27,8 +27,12 @@ int dump_task_netns(struct bpf_iter__task *ctx)
 		write_owners_end(seq);
 		return 0;
 	}
-	/* /proc/PID/ns/net is the leader's: its other threads are not asked either. */
-	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+	/*
+	 * /proc/PID/ns/net is the leader's: its other threads are asked only
+	 * once it has exited (its nsproxy gone NULL) while they live on.
+	 */
+	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid) &&
+	    BPF_CORE_READ(task, group_leader, nsproxy))
 		return 0;
 	/* Probe reads: an exiting task's nsproxy goes NULL, and its memory may go. */
 	nsproxy = BPF_CORE_READ(task, nsproxy);
@@ -38,9 +42,9 @@ int dump_task_netns(struct bpf_iter__task *ctx)
 	if (!net)
 		return 0;
 	rec.rec_type = BPFMAP_OWNER_REC_NETNS;
-	rec.pad = 0;
 	rec.netns_ino = BPF_CORE_READ(net, ns.inum);
 	rec.tgid = BPF_CORE_READ(task, tgid);
+	rec.tid = BPF_CORE_READ(task, pid);
 	if (rec.netns_ino)
 		bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;

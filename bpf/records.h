@@ -172,12 +172,15 @@ struct bpfmap_owner_end_record {
  * stream describes only tasks that hold a BPF file, and a pod's
  * processes seldom do. The namespace is read from the task itself: no
  * ptrace access, unlike /proc/PID/ns/net. Exiting tasks are left out.
+ * A process whose leader has exited while other threads live (its
+ * /proc/PID/ns/net is gone) has a record per live thread instead: tid
+ * names the thread, and /proc/TID/ns/net its namespace.
  */
 struct bpfmap_owner_netns_record {
 	__u32 rec_type; /* BPFMAP_OWNER_REC_NETNS */
 	__u32 tgid; /* in the initial PID namespace */
-	__u32 netns_ino; /* the inode /proc/PID/ns/net names */
-	__u32 pad;
+	__u32 netns_ino; /* the inode /proc/TID/ns/net names */
+	__u32 tid; /* the thread read, in the initial PID namespace; 0: tgid */
 };
 
 /* What a link is attached to: which fields of bpfmap_link_record say it. */

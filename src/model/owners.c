@@ -350,7 +350,8 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 					 sizeof(*t->netns));
 			if (!err)
 				t->netns[t->nr_netns++] =
-					(struct owner_netns){rec.tgid, rec.netns_ino};
+					(struct owner_netns){rec.tgid, rec.netns_ino,
+							     rec.tid ? rec.tid : rec.tgid};
 			break;
 		}
 		case BPFMAP_OWNER_REC_END: {

@@ -79,6 +79,7 @@ struct owner_perf {
 struct owner_netns {
 	uint32_t tgid;
 	uint32_t ino;
+	uint32_t tid; /* the thread read: tgid, unless the process's leader has exited */
 };
 
 /* Per container or pod: what its tasks hold. */

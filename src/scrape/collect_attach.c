@@ -60,7 +60,11 @@ struct netns {
 	struct resolved_names names;
 };
 
-/* A process, the namespace it is in, and its cgroup once read. */
+/*
+ * A process, the namespace it is in, and its cgroup once read. pid is
+ * one of its threads where its leader has exited (/proc/PID/ names a
+ * thread as well as a process).
+ */
 struct pid_netns {
 	uint32_t pid;
 	uint64_t ino;
@@ -82,7 +86,7 @@ struct netns_list {
 	 */
 	int own_sock;
 	uint32_t nsid_seq;
-	struct pid_netns *pids; /* every process, by pid; ino 0 if refused */
+	struct pid_netns *pids; /* every process, by namespace then pid; ino 0 if refused */
 	size_t nr_pids, cap_pids;
 	/*
 	 * Every process's namespace from the task iterator, read without
@@ -233,7 +237,8 @@ static int netns_enter_process(struct netns_list *l, uint32_t pid, uint64_t *ino
 
 	*ino = 0;
 	fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd < 0 && errno == ENOSYS) {
+	/* Not a thread group leader (EINVAL: one whose leader exited), or before 5.3. */
+	if (fd < 0 && errno != ESRCH) {
 		snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
@@ -244,43 +249,67 @@ static int netns_enter_process(struct netns_list *l, uint32_t pid, uint64_t *ino
 	return err;
 }
 
+static int pid_netns_cmp(const void *a, const void *b)
+{
+	const struct pid_netns *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* A namespace no process of it could be entered through: its holders and id only. */
+static int netns_add_unread(struct netns_list *l, uint32_t pid, uint64_t ino)
+{
+	struct netns *ns;
+	int err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
+
+	if (err)
+		return err;
+	ns = &l->ns[l->nr++];
+	*ns = (struct netns){.ino = ino, .unread = true, .nsid = NL_NSID_NONE};
+	l->unread++;
+	/* By pid: no ptrace access, unlike an fd of the namespace. */
+	if (l->own_sock >= 0)
+		ns->nsid_err = netlink_nsid_of_pid(l->own_sock, pid, ++l->nsid_seq, &ns->nsid);
+	if (ns->nsid_err == -ESRCH)
+		ns->nsid_err = 0; /* exited meanwhile: no id to give */
+	return 0;
+}
+
 /*
  * Every process's namespace as the task iterator read it: no process is
  * entered to learn it, so the holders of a namespace are known whatever
- * the kernel lets the exporter enter. A namespace not read yet is
- * entered through its processes in turn (ptrace rules differ by
- * process); one they all refuse is kept unread, for its holders and id.
+ * the kernel lets the exporter enter. Sorted by namespace, each one not
+ * read yet is entered through its processes in turn (ptrace rules
+ * differ by process); one they all refuse is kept unread, for its
+ * holders and id. The cost grows with processes times their log, and
+ * with the square of namespaces, not with processes times namespaces.
  */
 static int netns_tasks(struct netns_list *l)
 {
 	int err = grow_array((void **)&l->pids, &l->cap_pids, l->nr_tasks, sizeof(*l->pids));
-	uint64_t ino;
+	size_t end;
 
-	for (size_t i = 0; !err && i < l->nr_tasks; i++) {
-		const struct owner_netns *t = &l->tasks[i];
+	for (size_t i = 0; !err && i < l->nr_tasks; i++)
+		l->pids[l->nr_pids++] =
+			(struct pid_netns){.pid = l->tasks[i].tid, .ino = l->tasks[i].ino};
+	if (err)
+		return err;
+	if (l->nr_pids > 1)
+		qsort(l->pids, l->nr_pids, sizeof(*l->pids), pid_netns_cmp);
+	for (size_t i = 0; !err && i < l->nr_pids; i = end) {
+		uint64_t ino = l->pids[i].ino, entered = 0;
 
-		l->pids[l->nr_pids++] = (struct pid_netns){.pid = t->tgid, .ino = t->ino};
-		if (!netns_seen(l, t->ino))
-			err = netns_enter_process(l, t->tgid, &ino);
-	}
-	for (size_t i = 0; !err && i < l->nr_tasks; i++) {
-		const struct owner_netns *t = &l->tasks[i];
-		struct netns *ns;
-
-		if (netns_seen(l, t->ino))
+		for (end = i; end < l->nr_pids && l->pids[end].ino == ino; end++)
+			;
+		if (netns_seen(l, ino))
 			continue;
-		err = grow_array((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns));
-		if (err)
-			break;
-		ns = &l->ns[l->nr++];
-		*ns = (struct netns){.ino = t->ino, .unread = true, .nsid = NL_NSID_NONE};
-		l->unread++;
-		/* By pid: no ptrace access, unlike an fd of the namespace. */
-		if (l->own_sock >= 0)
-			ns->nsid_err =
-				netlink_nsid_of_pid(l->own_sock, t->tgid, ++l->nsid_seq, &ns->nsid);
-		if (ns->nsid_err == -ESRCH)
-			ns->nsid_err = 0; /* exited meanwhile: no id to give */
+		for (size_t j = i; !err && j < end && entered != ino; j++)
+			err = netns_enter_process(l, l->pids[j].pid, &entered);
+		/* Refused by each (or moved away meanwhile). */
+		if (!err && !netns_seen(l, ino))
+			err = netns_add_unread(l, l->pids[i].pid, ino);
 	}
 	return err;
 }
@@ -318,6 +347,8 @@ static int netns_processes(struct netns_list *l)
 				(struct pid_netns){.pid = (uint32_t)pid, .ino = ino};
 	}
 	closedir(proc);
+	if (!err && l->nr_pids > 1)
+		qsort(l->pids, l->nr_pids, sizeof(*l->pids), pid_netns_cmp);
 	return err;
 }
 
@@ -528,6 +559,22 @@ static bool pod_other_container(struct netns_list *l, const char *path,
  * container_id or container. The exporter's own namespace (the host's, run as
  * documented) is never labelled: processes it may not enter can be in it.
  */
+/* The first of the processes in namespace ino (l->pids is sorted by namespace). */
+static size_t pids_of_netns(const struct netns_list *l, uint64_t ino)
+{
+	size_t lo = 0, hi = l->nr_pids;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->pids[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void netns_holders(struct scrape *s, struct netns_list *l, struct netns *ns)
 {
 	struct cgroup_info first = {0};
@@ -544,9 +591,10 @@ static void netns_holders(struct scrape *s, struct netns_list *l, struct netns *
 	path = malloc(PATH_MAX);
 	if (!path)
 		goto none;
-	for (size_t i = 0; i < l->nr_pids; i++) {
-		if (l->pids[i].ino != ns->ino || !(ci = pid_cgroup(&l->pids[i], path)))
-			continue; /* another namespace's, or gone meanwhile */
+	for (size_t i = pids_of_netns(l, ns->ino); i < l->nr_pids && l->pids[i].ino == ns->ino;
+	     i++) {
+		if (!(ci = pid_cgroup(&l->pids[i], path)))
+			continue; /* gone meanwhile */
 		if (!ci->container_id[0] && !ci->pod_uid[0])
 			goto none;
 		if (!any) {

@@ -594,6 +594,15 @@ as_exporter() {
 # The id the caller's namespace gives the namespace of process $1, asked
 # as the exporter asks (RTM_GETNSID with NETNSA_PID): "-" if it gave
 # none, "error ERRNO" if refused.
+# Starts a thread that sleeps, then waits for SIGUSR1 and ends the
+# process's leader thread only (pthread_exit): the process lives on.
+LEADER_EXITS_ON_USR1='
+import ctypes, signal, threading, time
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+threading.Thread(target=time.sleep, args=(600,)).start()
+signal.sigwait({signal.SIGUSR1})
+ctypes.CDLL(None).pthread_exit(None)
+'
 NSID_BY_PID='
 import socket, struct, sys
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
@@ -627,7 +636,7 @@ exporter_net_owners() {
 # CAP_SYS_PTRACE, may still label, asked of the kernel.
 case_pod_veth() {
 	local m=$TMP/k.txt log=$TMP/pod.log pod pod2 host_ns pod_ns p q i want dur caps entered
-	local link_nsid pid_nsid iter_task
+	local link_nsid pid_nsid iter_task qt t
 	case_begin
 	[[ -n $CG_ROOT ]] || cgroup2_root || { case_err "no cgroup2 mount"; case_end "g. pod veth"; return; }
 	[[ -n $CGTOP ]] || CGTOP=$CG_ROOT/${PREFIX}_attach
@@ -697,7 +706,11 @@ case_pod_veth() {
 	# user, as a pause container's does (65535): the kernel does not let
 	# the exporter enter it (unless it keeps CAP_SYS_PTRACE), the pod's
 	# cgroup still shows the container.
-	nsenter -t "$p" -n setpriv --reuid=65535 --regid=65535 --clear-groups sleep 600 &
+	# Later its leader thread exits while another thread lives on
+	# (SIGUSR1), as a Go or Java runtime's main thread may. Debian's
+	# python: another user may run it, unlike one under root's home.
+	nsenter -t "$p" -n setpriv --reuid=65535 --regid=65535 --clear-groups \
+		/usr/bin/python3 -c "$LEADER_EXITS_ON_USR1" &
 	q=$!
 	POD_PIDS+=("$q")
 	sleep 0.2
@@ -715,18 +728,33 @@ case_pod_veth() {
 	# capabilities may do there is asked of the kernel: open the
 	# namespace (entering it), and name it by pid (RTM_GETNSID, no ptrace
 	# access), against the id the veth's host end shows (ip -d link).
+	# The other process's leader thread exits too: /proc/$q/ns/net is gone
+	# (the leader's), its thread $qt still holds the namespace.
 	kill "$p"
 	wait "$p" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
 		grep -q 'populated 0' "$pod/cgroup.events" && break
 		sleep 0.05
 	done
+	kill -USR1 "$q"
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^State:.*Z' "/proc/$q/status" && break
+		sleep 0.05
+	done
+	qt=
+	for t in /proc/"$q"/task/*; do
+		[[ ${t##*/} != "$q" ]] && qt=${t##*/} && break
+	done
+	expect_match "/proc/$q/status" '^State:.*Z' "leader of $q exited"
+	[[ -n $qt ]] || case_err "no thread of $q lives"
+	stat -L "/proc/$q/ns/net" >/dev/null 2>&1 && case_err "/proc/$q/ns/net still opens after its leader exited"
+	expect_eq "$(stat -L -c %i "/proc/$qt/ns/net")" "$pod_ns" "namespace of $q's live thread"
 	caps=$(kept_caps "$log")
 	expect_no_match "$log" 'kept: .*(CAP_SYS_PTRACE|none)' "capabilities kept"
 	entered=0
-	as_exporter "$caps" stat -L -c %i "/proc/$q/ns/net" >/dev/null 2>&1 && entered=1
+	as_exporter "$caps" stat -L -c %i "/proc/$qt/ns/net" >/dev/null 2>&1 && entered=1
 	link_nsid=$(ip -j link show dev "$POD_IF" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("link_netnsid", "-"))')
-	pid_nsid=$(as_exporter "$caps" python3 -c "$NSID_BY_PID" "$q")
+	pid_nsid=$(as_exporter "$caps" python3 -c "$NSID_BY_PID" "$qt")
 	iter_task=$(awk '$1 == "bpfmap_exporter_kernel_feature{feature=\"iter_task\"}" { print $2 }' "$m")
 	echo "# exporter's capabilities ($caps): /proc/$q/ns/net $( ((entered)) && echo opened || echo refused);" \
 		"id by pid: $pid_nsid, host end's link-netnsid: $link_nsid; task iterator: ${iter_task:-absent}"
@@ -752,10 +780,10 @@ case_pod_veth() {
 	# Bind-mounted (as containerd's and CRI-O's CNI set-up does), the
 	# namespace is opened without ptrace access: the pod end is read too,
 	# as bpftool places it, with the pod.
-	if ip netns attach "$POD_NETNS" "$q"; then
+	if ip netns attach "$POD_NETNS" "$qt"; then
 		expect_eq "$(stat -L -c %i "/run/netns/$POD_NETNS")" "$pod_ns" "bind-mounted namespace"
 		expect_eq "$(scrape "$EXP_PORT" "$m.4")" 200 "scrape with the namespace bind-mounted"
-		nsenter -t "$q" -n bpftool -j net | bpftool_net "$POD_PEER" >"$TMP/o.podns4"
+		nsenter -t "$qt" -n bpftool -j net | bpftool_net "$POD_PEER" >"$TMP/o.podns4"
 		exporter_net "$m.4" "$pod_ns" "$POD_PEER" >"$TMP/e.podns4"
 		compare "bind-mounted pod namespace" "$TMP/o.podns4" "$TMP/e.podns4"
 		if [[ $iter_task == 1 ]]; then
@@ -771,7 +799,7 @@ case_pod_veth() {
 	expect_promtool "$m.3"
 	stop_exporter "$EXP_PID"
 	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
-	case_end "g. a veth whose peer is in a pod's namespace: both ends' rows carry the pod (one container, then two, then only another user's: host end labelled $( [[ $want == "- - - -" ]] && echo 'without' || echo 'with') its pod, pod end $( ((entered)) && echo read || echo 'not read') unless bind-mounted)" "$log"
+	case_end "g. a veth whose peer is in a pod's namespace: both ends' rows carry the pod (one container, then two, then only another user's whose leader thread exited: host end labelled $( [[ $want == "- - - -" ]] && echo 'without' || echo 'with') its pod, pod end $( ((entered)) && echo read || echo 'not read') unless bind-mounted)" "$log"
 }
 
 # A flow dissector attached with BPF_PROG_ATTACH in a named namespace,

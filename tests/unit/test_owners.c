@@ -720,12 +720,26 @@ static void test_perf_records(void **state)
 	free(s.bytes);
 }
 
+static void put_netns_tid(struct stream *s, uint32_t tgid, uint32_t ino, uint32_t tid)
+{
+	struct bpfmap_owner_netns_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_NETNS,
+		.tgid = tgid,
+		.netns_ino = ino,
+		.tid = tid,
+	};
+
+	put(s, &rec, sizeof(rec));
+}
+
+/* As the iterator writes a process whose leader lives: tid is the tgid. */
 static void put_netns(struct stream *s, uint32_t tgid, uint32_t ino)
 {
 	struct bpfmap_owner_netns_record rec = {
 		.rec_type = BPFMAP_OWNER_REC_NETNS,
 		.tgid = tgid,
 		.netns_ino = ino,
+		.tid = tgid,
 	};
 
 	put(s, &rec, sizeof(rec));
@@ -745,13 +759,25 @@ static void test_netns_records(void **state)
 	put_netns(&s, 1, 4026531840);
 	put_netns(&s, 812, 4026532201);
 	put_netns(&s, 813, 4026532201);
+	/* A process whose leader exited: two live threads, each its own record. */
+	put_netns_tid(&s, 900, 4026532202, 901);
+	put_netns_tid(&s, 900, 4026532202, 905);
+	/* From an iterator before the tid was written: the tgid. */
+	put_netns_tid(&s, 950, 4026532203, 0);
 	put_end(&s, 0);
 	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
-	assert_int_equal(t.nr_netns, 3);
+	assert_int_equal(t.nr_netns, 6);
 	assert_int_equal(t.netns[0].tgid, 1);
+	assert_int_equal(t.netns[0].tid, 1);
 	assert_true(t.netns[0].ino == 4026531840u);
 	assert_int_equal(t.netns[2].tgid, 813);
 	assert_true(t.netns[2].ino == 4026532201u);
+	assert_int_equal(t.netns[3].tgid, 900);
+	assert_int_equal(t.netns[3].tid, 901);
+	assert_int_equal(t.netns[4].tid, 905);
+	assert_true(t.netns[4].ino == 4026532202u);
+	assert_int_equal(t.netns[5].tgid, 950);
+	assert_int_equal(t.netns[5].tid, 950);
 	assert_int_equal(t.nr_tasks, 0);
 	assert_int_equal(t.nr_refs, 0);
 	assert_int_equal(t.reader_pidns_level, 0);
