@@ -603,6 +603,26 @@ threading.Thread(target=time.sleep, args=(600,)).start()
 signal.sigwait({signal.SIGUSR1})
 ctypes.CDLL(None).pthread_exit(None)
 '
+# Attaches program ID (argv 1) to the network namespace file argv 2
+# through a netns link (BPF_LINK_CREATE, BPF_FLOW_DISSECTOR), prints
+# "link ID" and holds it until killed.
+NETNS_LINK_HOLD='
+import ctypes, os, signal, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    r = libc.syscall(321, cmd, buf, 128)
+    if r < 0:
+        sys.exit("bpf %d: %s" % (cmd, os.strerror(ctypes.get_errno())))
+    return r, buf
+prog, _ = bpf(13, struct.pack("=I", int(sys.argv[1])))  # BPF_PROG_GET_FD_BY_ID
+ns = os.open(sys.argv[2], os.O_RDONLY)
+link, _ = bpf(28, struct.pack("=IIII", prog, ns, 17, 0))  # BPF_LINK_CREATE, BPF_FLOW_DISSECTOR
+info = ctypes.create_string_buffer(64)
+_, attr = bpf(15, struct.pack("=IIQ", link, 64, ctypes.addressof(info)))  # BPF_OBJ_GET_INFO_BY_FD
+print("link", struct.unpack_from("=II", info.raw)[1], flush=True)
+signal.pause()
+'
 NSID_BY_PID='
 import socket, struct, sys
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
@@ -806,7 +826,7 @@ case_pod_veth() {
 # as bpftool net shows it there (its text: bpftool 7.1's JSON for flow
 # dissectors is not valid JSON).
 case_flow_dissector() {
-	local m=$TMP/fd.txt log=$TMP/flow.log ns attached=0 prog=$PIN/bme_att_flow
+	local m=$TMP/fd.txt log=$TMP/flow.log ns attached=0 prog=$PIN/bme_att_flow link_pid link_id i
 	case_begin
 	ip netns add "$FLOW_NS" || { case_err "ip netns add"; case_end "h. flow dissector"; return; }
 	ns=$(stat -L -c %i "/run/netns/$FLOW_NS")
@@ -844,9 +864,43 @@ for line in open(sys.argv[1]):
 		[[ ! -s $TMP/e.flow ]] || case_err "attach refused, yet the exporter reports $(cat "$TMP/e.flow")"
 	fi
 	expect_promtool "$m"
+
+	# The same program through a netns link (BPF_LINK_CREATE, as libbpf's
+	# bpf_program__attach_netns does): the kernel's BPF_PROG_QUERY lists
+	# it too, but it is the link's attachment and is reported once.
+	if ((attached)); then
+		nsenter --net="/run/netns/$FLOW_NS" bpftool prog detach pinned "$prog" flow_dissector ||
+			case_err "bpftool prog detach"
+		python3 -c "$NETNS_LINK_HOLD" "$(head -1 "$TMP/o.flow")" "/run/netns/$FLOW_NS" \
+			>"$TMP/flow_link.out" 2>&1 &
+		link_pid=$!
+		for ((i = 0; i < 50; i++)); do
+			[[ -s $TMP/flow_link.out ]] && break
+			sleep 0.1
+		done
+		link_id=$(awk '$1 == "link" { print $2 }' "$TMP/flow_link.out")
+		if [[ -z $link_id ]]; then
+			case_err "netns link: $(tr '\n' ' ' <"$TMP/flow_link.out")"
+		else
+			expect_eq "$(scrape "$EXP_PORT" "$m.link")" 200 "scrape with a netns link"
+			nsenter --net="/run/netns/$FLOW_NS" bpftool net |
+				awk '/^[a-z_]+:/ { f = ($1 == "flow_dissector:"); next } f && $1 == "id" { print $2 }' |
+				sort >"$TMP/o.flow_link"
+			compare "flow dissector via netns link" "$TMP/o.flow" "$TMP/o.flow_link"
+			expect_eq "$(grep -c '^ebpf_prog_attach_info{.*attach_type="flow_dissector"' "$m.link")" 1 \
+				"flow dissector rows with a netns link"
+			expect_match "$m.link" "^ebpf_prog_attach_info\\{id=\"$(head -1 "$TMP/o.flow")\",name=\"bme_att_flow\",link_id=\"$link_id\",link_type=\"netns\",attach_type=\"flow_dissector\",target=\"$ns\"\\} 1$" \
+				"flow dissector's netns link row"
+			grep '^ebpf_prog_attach_info{.*attach_type="flow_dissector"' "$m.link" | sed 's/^/# exporter: /'
+			expect_no_match "$m.link" 'via="prog_attach",attach_type="flow_dissector"' \
+				"the netns link's program reported again from BPF_PROG_QUERY"
+		fi
+		kill "$link_pid" 2>/dev/null
+		wait "$link_pid" 2>/dev/null
+	fi
 	stop_exporter "$EXP_PID"
 	expect_eq "$STOP_RC" 0 "exit code (a sanitizer build exits non-zero on a leak)"
-	case_end "h. a flow dissector attached in a named namespace, as bpftool net shows it ($( ((attached)) && echo attached || echo refused))" "$log"
+	case_end "h. a flow dissector attached in a named namespace, as bpftool net shows it, then through a netns link, once ($( ((attached)) && echo attached || echo refused))" "$log"
 }
 
 # xdp-filter (xdp-tools, on libxdp): a real loader's XDP program on a veth
