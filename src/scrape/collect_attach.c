@@ -1007,12 +1007,32 @@ static bool cgroup_link_holds(const struct link_table *links, uint32_t prog_id, 
 	return false;
 }
 
+/*
+ * A directory's entries, read with getdents64 straight into a buffer of
+ * this size: one call lists a cgroup's files and children (glibc's
+ * readdir adds an fstat and an fcntl per directory, and a last call that
+ * returns nothing).
+ */
+#define CGROUP_DIRENTS_SIZE (32 * 1024)
+/* The largest entry getdents64 writes: header, NAME_MAX bytes and a NUL, aligned. */
+#define CGROUP_DIRENT_MAX 280
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
 struct cgroup_walk {
 	struct attach_writer *w;
 	const uint32_t *types;
 	size_t nr_types;
 	size_t cgroups;
 	uint32_t ids[64];
+	char **dirents; /* one buffer per depth of the walk, kept across scrapes' cgroups */
+	size_t nr_dirents;
 };
 
 static int write_cgroup_attach(struct cgroup_walk *cw, const char *path, uint64_t cgroup_id,
@@ -1054,22 +1074,37 @@ static int write_cgroup_attach(struct cgroup_walk *cw, const char *path, uint64_
 	return 0;
 }
 
-/*
- * One cgroup (dir, open), then its children: path is its path below the
- * hierarchy's root ("" for the root), in a buffer of PATH_MAX.
- */
-static int walk_cgroup(struct cgroup_walk *cw, int dir, char *path, size_t len)
+/* The walk's buffer for entries of a directory depth levels down. */
+static char *cgroup_dirents(struct cgroup_walk *cw, size_t depth)
 {
-	struct stat st;
-	struct dirent *d;
-	DIR *dp;
+	if (depth >= cw->nr_dirents) {
+		char **more = realloc(cw->dirents, (depth + 1) * sizeof(*more));
+
+		if (!more)
+			return NULL;
+		memset(more + cw->nr_dirents, 0, (depth + 1 - cw->nr_dirents) * sizeof(*more));
+		cw->dirents = more;
+		cw->nr_dirents = depth + 1;
+	}
+	if (!cw->dirents[depth])
+		cw->dirents[depth] = malloc(CGROUP_DIRENTS_SIZE);
+	return cw->dirents[depth];
+}
+
+/*
+ * One cgroup (dir, open; closed here) whose id is id, then its children:
+ * path is its path below the hierarchy's root ("" for the root), in a
+ * buffer of PATH_MAX. A child's id is the inode number its directory
+ * entry names (kernfs), so no cgroup is stat'ed.
+ */
+static int walk_cgroup(struct cgroup_walk *cw, int dir, uint64_t id, char *path, size_t len,
+		       size_t depth)
+{
+	char *buf;
+	long n;
 	int err = 0;
 
 	cw->cgroups++;
-	if (fstat(dir, &st)) {
-		close(dir);
-		return 0; /* removed meanwhile */
-	}
 	for (size_t i = 0; i < cw->nr_types && !err; i++) {
 		uint32_t flags = 0, cnt = sizeof(cw->ids) / sizeof(cw->ids[0]);
 
@@ -1088,29 +1123,35 @@ static int walk_cgroup(struct cgroup_walk *cw, int dir, char *path, size_t len)
 		}
 	found:
 		for (uint32_t j = 0; j < cnt && !err; j++)
-			err = write_cgroup_attach(cw, len ? path : "/", st.st_ino, cw->types[i],
-						  flags, cw->ids[j]);
+			err = write_cgroup_attach(cw, len ? path : "/", id, cw->types[i], flags,
+						  cw->ids[j]);
 	}
-	dp = err ? NULL : fdopendir(dir);
-	if (!dp) {
-		close(dir);
-		return err;
-	}
-	while (!err && (d = readdir(dp))) {
-		size_t n = strlen(d->d_name);
-		int child;
+	buf = err ? NULL : cgroup_dirents(cw, depth);
+	if (!buf && !err)
+		err = -ENOMEM;
+	while (!err && (n = syscall(SYS_getdents64, dir, buf, CGROUP_DIRENTS_SIZE)) > 0) {
+		for (long at = 0; at < n && !err;) {
+			const struct linux_dirent64 *d = (const void *)(buf + at);
+			size_t name_len = strlen(d->d_name);
+			int child;
 
-		if (d->d_type != DT_DIR || d->d_name[0] == '.' || len + 1 + n >= PATH_MAX)
-			continue;
-		child = openat(dirfd(dp), d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (child < 0)
-			continue;
-		path[len] = '/';
-		memcpy(path + len + 1, d->d_name, n + 1);
-		err = walk_cgroup(cw, child, path, len + 1 + n);
-		path[len] = '\0';
+			at += d->d_reclen;
+			if (d->d_type != DT_DIR || d->d_name[0] == '.' ||
+			    len + 1 + name_len >= PATH_MAX)
+				continue;
+			child = openat(dir, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (child < 0)
+				continue; /* removed meanwhile */
+			path[len] = '/';
+			memcpy(path + len + 1, d->d_name, name_len + 1);
+			err = walk_cgroup(cw, child, d->d_ino, path, len + 1 + name_len, depth + 1);
+			path[len] = '\0';
+		}
+		/* Room for any entry was left: the directory has no more. */
+		if (n <= CGROUP_DIRENTS_SIZE - CGROUP_DIRENT_MAX)
+			break;
 	}
-	closedir(dp);
+	close(dir);
 	return err;
 }
 
@@ -1120,6 +1161,7 @@ int collect_attach_cgroup(struct scrape *s)
 	struct cgroup_walk cw = {.w = &w};
 	uint32_t types[CGROUP_ATTACH_TYPES_MAX];
 	char mount_dir[1024], *path = NULL;
+	struct stat root;
 	size_t len;
 	int dir, err;
 
@@ -1144,11 +1186,19 @@ int collect_attach_cgroup(struct scrape *s)
 		err = -errno;
 		goto out;
 	}
+	if (fstat(dir, &root)) {
+		err = -errno;
+		close(dir);
+		goto out;
+	}
 	len = strlen(path);
 	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
-	err = walk_cgroup(&cw, dir, path, len);
+	err = walk_cgroup(&cw, dir, root.st_ino, path, len, 0);
 	log_debug("attach_cgroup: %zu cgroups, %zu attach types asked", cw.cgroups, cw.nr_types);
 out:
+	for (size_t i = 0; i < cw.nr_dirents; i++)
+		free(cw.dirents[i]);
+	free(cw.dirents);
 	free(path);
 	owner_set__fini(&w.set);
 	str_arena__fini(&w.strings);
