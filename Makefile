@@ -174,6 +174,11 @@ $(BUILD)/tests/%.bpf.o: tests/integration/%.bpf.c | $(DEPS)
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
+# The attachment bench's programs (tests/bench).
+$(BUILD)/tests/%.bpf.o: tests/bench/%.bpf.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # The BPF LSM policy of the test VMs' refusing boots (tests/kernels).
 $(BUILD)/tests/%.bpf.o: tests/kernels/%.bpf.c | $(DEPS)
 	@mkdir -p $(@D)
@@ -218,9 +223,15 @@ $(BUILD)/tests/%: tests/bench/%.c
 BENCH_SIZES ?= 1000,10000,50000
 # More of bench.py's options, e.g. BENCH_FLAGS=--rounds=200.
 BENCH_FLAGS ?=
-.PHONY: bench bench-smoke bench-map-errors bench-profile
-bench: $(BIN) $(BUILD)/tests/objects bench-map-errors
+.PHONY: bench bench-smoke bench-map-errors bench-profile bench-attach
+bench: $(BIN) $(BUILD)/tests/objects bench-map-errors bench-attach
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --sizes $(BENCH_SIZES) $(BENCH_FLAGS)
+
+# The attachment sources' cost per scrape (cgroups, network namespaces,
+# perf events attached without a link), against bpftool's views.
+ATTACH_BENCH_FLAGS ?=
+bench-attach: $(BIN) $(BUILD)/tests/attach_bench.bpf.o
+	tests/bench/attach_bench.py $(BIN) $(BUILD)/tests/attach_bench.bpf.o $(ATTACH_BENCH_FLAGS)
 
 # ns per map update added by the map_errors collector ("refused" where the
 # kernel refuses fexit; make test-kernels prints the VMs' figures).
@@ -232,8 +243,10 @@ bench-map-errors: $(BIN) $(MAP_ERRORS_FIXTURE)
 bench-profile: $(BIN) $(BUILD)/tests/objects
 	tests/bench/profile.sh $(BIN) $(BUILD)/tests/objects
 
-bench-smoke: $(BIN) $(BUILD)/tests/objects
+bench-smoke: $(BIN) $(BUILD)/tests/objects $(BUILD)/tests/attach_bench.bpf.o
 	tests/bench/bench.py $(BIN) $(BUILD)/tests/objects --smoke
+	tests/bench/attach_bench.py $(BIN) $(BUILD)/tests/attach_bench.bpf.o --cgroups 20 \
+		--netns 1 --perf 2 --rounds 1
 
 $(FIXTURE_STATIC): tests/integration/fixture.c bpf/records.h | $(DEPS)
 	@mkdir -p $(@D)

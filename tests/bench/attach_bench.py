@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmark: what attachments without a link cost a scrape.
+
+    attach_bench.py BIN ATTACH_BENCH_OBJ [--cgroups 1000] [--netns 16]
+                    [--perf 16] [--rounds 20]                 (as root)
+
+Attaches the programs of ATTACH_BENCH_OBJ (tests/bench/attach_bench.bpf.c)
+the ways production agents do without a link, many times over:
+  cgroups  a cgroup_skb program (BPF_PROG_ATTACH, multi) to each of N new
+           cgroups, as systemd and runc attach theirs to every unit and
+           container (attach_cgroup walks every cgroup of the host);
+  netns    N network namespaces, each with a veth whose host end has an XDP
+           (generic) program and a tc ingress filter and whose other end a
+           tc egress filter, as CNI plug-ins attach (attach_netlink);
+  perf     a perf event on each of N syscall tracepoints, the program set
+           by ioctl, as BCC and bpftrace attach (attach_perf_event).
+It first checks that the exporter reports every one of them (a miss
+fails the bench), then times R scrapes interleaved round by round with
+bpftool's own views of the same attachments (`bpftool cgroup tree`,
+`bpftool net` in every namespace, `bpftool perf`) and prints, per source,
+the collector's median duration
+(bpfmap_exporter_scrape_collector_duration_seconds), its cost per
+attachment made, and bpftool's median. Everything made is removed.
+"""
+import argparse
+import ctypes
+import os
+import re
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("bin")
+ap.add_argument("obj")
+ap.add_argument("--cgroups", type=int, default=1000)
+ap.add_argument("--netns", type=int, default=16)
+ap.add_argument("--perf", type=int, default=16)
+ap.add_argument("--rounds", type=int, default=20)
+args = ap.parse_args()
+
+PREFIX = "ab" + os.urandom(2).hex()
+BPFFS = "/sys/fs/bpf"
+PIN = f"{BPFFS}/{PREFIX}"
+TRACEFS = "/sys/kernel/tracing"
+
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_BPF, SYS_PERF_EVENT_OPEN = 321, 298
+BPF_OBJ_GET, BPF_PROG_ATTACH = 7, 8
+BPF_CGROUP_INET_INGRESS, BPF_F_ALLOW_MULTI = 0, 2
+PERF_TYPE_TRACEPOINT = 2
+PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF = 0x2400, 0x40042408
+
+
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    r = libc.syscall(SYS_BPF, cmd, buf, 128)
+    if r < 0:
+        raise OSError(ctypes.get_errno(), f"bpf({cmd})")
+    return r
+
+
+def pinned_fd(name):
+    path = ctypes.create_string_buffer(f"{PIN}/{name}".encode())
+    return bpf(BPF_OBJ_GET, struct.pack("=QII", ctypes.addressof(path), 0, 0))
+
+
+def run(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def cgroup2_root():
+    for line in open("/proc/self/mounts"):
+        dev, path, fstype = line.split()[:3]
+        if fstype == "cgroup2":
+            return path
+    sys.exit("no cgroup2 mount")
+
+
+def make_cgroups(root, n):
+    """n cgroups under root/PREFIX, each with the cgroup_skb program: their paths."""
+    prog = pinned_fd("bab_cgskb")
+    top = f"{root}/{PREFIX}"
+    os.mkdir(top)
+    paths = []
+    for i in range(n):
+        path = f"{top}/c{i:05d}"
+        os.mkdir(path)
+        paths.append(path)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            bpf(BPF_PROG_ATTACH, struct.pack("=IIII", fd, prog, BPF_CGROUP_INET_INGRESS,
+                                             BPF_F_ALLOW_MULTI))
+        finally:
+            os.close(fd)
+    os.close(prog)
+    return top, paths
+
+
+def remove_cgroups(top):
+    if not os.path.isdir(top):
+        return
+    for name in os.listdir(top):
+        if os.path.isdir(f"{top}/{name}"):
+            os.rmdir(f"{top}/{name}")  # its programs are detached with it
+    os.rmdir(top)
+
+
+def make_netns(n):
+    """n namespaces, a veth into each; programs on both ends: their names."""
+    names = []
+    for i in range(n):
+        ns, host, peer = f"{PREFIX}n{i}", f"{PREFIX}h{i}", f"{PREFIX}p{i}"
+        run("ip", "netns", "add", ns)
+        names.append(ns)
+        run("ip", "link", "add", host, "type", "veth", "peer", "name", peer, "netns", ns)
+        run("ip", "link", "set", host, "up")
+        run("ip", "link", "set", "dev", host, "xdpgeneric", "pinned", f"{PIN}/bab_xdp")
+        run("tc", "qdisc", "add", "dev", host, "clsact")
+        run("tc", "filter", "add", "dev", host, "ingress", "bpf", "da", "pinned", f"{PIN}/bab_tc")
+        # nsenter, not ip -n: the latter mounts a /sys without the pins.
+        inside = ["nsenter", f"--net=/run/netns/{ns}"]
+        run(*inside, "ip", "link", "set", peer, "up")
+        run(*inside, "tc", "qdisc", "add", "dev", peer, "clsact")
+        run(*inside, "tc", "filter", "add", "dev", peer, "egress", "bpf", "da", "pinned",
+            f"{PIN}/bab_tc")
+    return names
+
+
+def remove_netns(names):
+    for ns in names:
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+    for i in range(args.netns):
+        subprocess.run(["ip", "link", "del", f"{PREFIX}h{i}"], stderr=subprocess.DEVNULL)
+
+
+def make_perf_events(n):
+    """A perf event on CPU 0 of each of n syscall tracepoints, the program set on
+    each (a tracepoint runs a program once, whatever the events): their fds."""
+    if not os.path.exists(f"{TRACEFS}/events"):
+        subprocess.run(["mount", "-t", "tracefs", "tracefs", TRACEFS], check=False)
+    events = f"{TRACEFS}/events/syscalls"
+    names = sorted(e for e in os.listdir(events) if e.startswith("sys_enter_"))[:n]
+    if len(names) < n:
+        sys.exit(f"only {len(names)} syscall tracepoints")
+    prog = pinned_fd("bab_tp")
+    fds = []
+    for name in names:
+        with open(f"{events}/{name}/id") as f:
+            tp_id = int(f.read())
+        # perf_event_attr: type, size, config, sample_period, then zeroes.
+        attr = ctypes.create_string_buffer(
+            struct.pack("=IIQQ", PERF_TYPE_TRACEPOINT, 128, tp_id, 1), 128)
+        fd = libc.syscall(SYS_PERF_EVENT_OPEN, attr, -1, 0, -1, 8)  # PERF_FLAG_FD_CLOEXEC
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "perf_event_open")
+        fds.append(fd)
+        if libc.ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) or libc.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0):
+            raise OSError(ctypes.get_errno(), "perf event ioctl")
+    os.close(prog)
+    return fds
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        chunks = []
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200") and not head.startswith(b"HTTP/1.0 200"):
+        sys.exit(f"scrape answered {head[:40]!r}")
+    return body.decode(errors="replace")
+
+
+LABELS = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def attach_rows(text):
+    """(via, attach_type, program name, target) of each ebpf_prog_attach_info row without a link."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("ebpf_prog_attach_info{") and "link_id=" not in line:
+            labels = dict(LABELS.findall(line.split("} ")[0]))
+            rows.append((labels.get("via"), labels.get("attach_type"), labels.get("name"),
+                         labels.get("target", "")))
+    return rows
+
+
+DURATION = re.compile(r'^bpfmap_exporter_scrape_collector_duration_seconds\{collector="(\w+)"\} (\S+)$',
+                      re.M)
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def check_reported(text, cgroups, netns):
+    rows = attach_rows(text)
+    want = {
+        "attach_cgroup": (len(cgroups), sum(1 for v, t, n, tg in rows if v == "prog_attach" and
+                                            n == "bab_cgskb" and f"/{PREFIX}/" in tg + "/")),
+        "attach_netlink": (3 * len(netns), sum(1 for v, t, n, tg in rows if v == "netlink" and
+                                               n in ("bab_xdp", "bab_tc") and
+                                               tg.startswith(PREFIX))),
+        "attach_perf_event": (args.perf, sum(1 for v, t, n, tg in rows if v == "perf_event" and
+                                             n == "bab_tp")),
+    }
+    for source, (made, seen) in want.items():
+        if made != seen:
+            sys.exit(f"{source}: {made} attachments made, the exporter reports {seen}")
+    return want
+
+
+def main():
+    for tool in ("bpftool", "ip", "tc", "nsenter"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} missing")
+    if not os.path.ismount(BPFFS):
+        run("mount", "-t", "bpf", "bpf", BPFFS)
+    uname = os.uname()
+    print(f"kernel {uname.release} {uname.version}, {os.cpu_count()} CPUs", flush=True)
+    top, cgroups, netns, perf_fds, exporter = None, [], [], [], None
+    try:
+        run("bpftool", "prog", "loadall", args.obj, PIN)
+        top, cgroups = make_cgroups(cgroup2_root(), args.cgroups)
+        netns = make_netns(args.netns)
+        perf_fds = make_perf_events(args.perf)
+        total_cgroups = sum(len(dirs) for _, dirs, _ in os.walk(cgroup2_root())) + 1
+        port = free_port()
+        exporter = subprocess.Popen([args.bin, f"--web.listen-address=127.0.0.1:{port}",
+                                     "--log.level=warn"])
+        for _ in range(100):
+            try:
+                text = scrape(port)
+                break
+            except (OSError, SystemExit):
+                time.sleep(0.1)
+        else:
+            sys.exit("the exporter did not answer")
+        want = check_reported(text, cgroups, netns)
+
+        tools = {
+            "attach_cgroup": [["bpftool", "cgroup", "tree"]],
+            "attach_netlink": [["bpftool", "net"]] +
+                              [["nsenter", f"--net=/run/netns/{ns}", "bpftool", "net"] for ns in netns],
+            "attach_perf_event": [["bpftool", "perf"]],
+        }
+        durations, tool_times, scrapes = {k: [] for k in tools}, {k: [] for k in tools}, []
+        for _ in range(args.rounds):
+            text = None
+
+            def one():
+                nonlocal text
+                text = scrape(port)
+            scrapes.append(timed(one))
+            got = {m.group(1): float(m.group(2)) for m in DURATION.finditer(text)}
+            for k in tools:
+                durations[k].append(got[k])
+            for k, cmds in tools.items():
+                tool_times[k].append(timed(lambda: [subprocess.run(c, check=True,
+                                                                   stdout=subprocess.DEVNULL)
+                                                    for c in cmds]))
+        check_reported(text, cgroups, netns)  # still all there after the timed rounds
+
+        ms = lambda s: f"{s * 1000:.2f}"
+        print(f"\n{args.cgroups} cgroups with a program (of {total_cgroups} on the host), "
+              f"{args.netns} network namespaces with a veth (3 programs each), "
+              f"{args.perf} perf events; {args.rounds} scrapes, median of each; "
+              f"scrape median {ms(statistics.median(scrapes))} ms\n")
+        print("| collector | attachments made (reported) | collector ms | µs per attachment "
+              "| bpftool ms | bpftool/collector |")
+        print("|---|---|---|---|---|---|")
+        for k in tools:
+            d, t = statistics.median(durations[k]), statistics.median(tool_times[k])
+            made = want[k][0]
+            print(f"| {k} | {made} ({want[k][1]}) | {ms(d)} | {d / made * 1e6:.1f} "
+                  f"| {ms(t)} | {t / d:.0f} |")
+    finally:
+        if exporter:
+            exporter.terminate()
+            exporter.wait()
+        for fd in perf_fds:
+            os.close(fd)
+        remove_netns(netns)
+        if top:
+            remove_cgroups(top)
+        shutil.rmtree(PIN, ignore_errors=True)
+
+
+main()
