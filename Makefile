@@ -297,10 +297,11 @@ integration: $(BIN) $(FIXTURE) $(OWNER_FIXTURE) $(CHURN) $(PROGS_FIXTURE) $(BUIL
 # (downloaded once into .cache/kernels), each booted twice: as it comes, and
 # with a BPF LSM policy refusing the element iterator and trampolines.
 test-kernels: $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
-		$(MAP_ERRORS_FIXTURE_STATIC) $(PERF_LINK_STATIC) $(BUILD)/tests/perf_link.bpf.o
+		$(MAP_ERRORS_FIXTURE_STATIC) $(PERF_LINK_STATIC) $(BUILD)/tests/perf_link.bpf.o \
+		$(BUILD)/tests/xdp_parts.bpf.o
 	tests/kernels/run.sh $(BIN) $(FIXTURE_STATIC) $(PROGS_FIXTURE_STATIC) $(REFUSE_WALKS) \
 		$(CACHE)/kernels $(MAP_ERRORS_FIXTURE_STATIC) $(PERF_LINK_STATIC) \
-		$(BUILD)/tests/perf_link.bpf.o
+		$(BUILD)/tests/perf_link.bpf.o $(BUILD)/tests/xdp_parts.bpf.o
 
 # The chart, deploy/ and the alert rules, offline.
 test-helm: $(BIN) $(HELM)

@@ -307,6 +307,45 @@ static __always_inline struct kernfs_node *cgroup(struct bpf_link *link,
 	return leaf;
 }
 
+/*
+ * The function of the BPF program a tracing link targets (freplace,
+ * fentry on BPF), as the link has it: its trampoline's key holds the
+ * function's BTF id in the target program's BTF. The tracing program's
+ * own attach_func_name names the target it was loaded for, which an
+ * freplace program re-attached elsewhere leaves behind: libxdp moves
+ * each program to a new dispatcher when one is added or removed, and
+ * may load it against the dispatcher's main function first. NULL where
+ * the kernel lacks the trampoline's key (before 5.10) or the BTF has no
+ * such id.
+ */
+static __always_inline const char *prog_target_func(struct bpf_link *link, struct bpf_prog *tgt,
+						    struct bpfmap_link_record *rec)
+{
+	struct bpf_trampoline *tr;
+	struct btf_type *t = NULL;
+	struct btf_type **types;
+	struct btf *btf;
+	u32 id;
+
+	if (!bpf_core_field_exists(struct bpf_tracing_link, trampoline))
+		return NULL;
+	tr = BPF_CORE_READ((struct bpf_tracing_link *)link, trampoline);
+	btf = BPF_CORE_READ(tgt, aux, btf);
+	if (!tr || !btf)
+		return NULL;
+	id = (u32)BPF_CORE_READ(tr, key);
+	/* A program's BTF stands alone: its ids start at 0. */
+	if (bpf_core_field_exists(btf->start_id) && BPF_CORE_READ(btf, start_id))
+		return NULL;
+	if (!id || id >= BPF_CORE_READ(btf, nr_types))
+		return NULL;
+	types = BPF_CORE_READ(btf, types);
+	if (!types || bpf_probe_read_kernel(&t, sizeof(t), types + id) || !t)
+		return NULL;
+	rec->target_btf_id = id;
+	return BPF_CORE_READ(btf, strings) + BPF_CORE_READ(t, name_off);
+}
+
 static __always_inline void target(struct bpf_link *link, struct bpfmap_link_record *rec)
 {
 	const char *name = NULL;
@@ -331,7 +370,9 @@ static __always_inline void target(struct bpf_link *link, struct bpfmap_link_rec
 		rec->target_btf_id = BPF_CORE_READ(aux, attach_btf_id);
 		if (tgt)
 			rec->target_prog_id = BPF_CORE_READ(tgt, aux, id);
-		name = BPF_CORE_READ(aux, attach_func_name);
+		name = tgt ? prog_target_func(link, tgt, rec) : NULL;
+		if (!name)
+			name = BPF_CORE_READ(aux, attach_func_name);
 		break;
 	}
 	case BPF_LINK_TYPE_RAW_TRACEPOINT:

@@ -42,8 +42,9 @@ struct bpf_map {
 };
 
 struct bpf_prog_aux {
-	u32 attach_btf_id; /* tracing: the BTF id of its target */
-	const char *attach_func_name; /* tracing: its target function */
+	u32 attach_btf_id; /* tracing: the BTF id of its target, as loaded */
+	const char *attach_func_name; /* tracing: its target function, as loaded */
+	struct btf *btf; /* the program's own BTF */
 	u32 used_map_cnt;
 	u32 id;
 	u32 verified_insns; /* 5.16+ */
@@ -286,9 +287,27 @@ struct bpf_tramp_link {
 	struct bpf_link link;
 };
 
+/* key: (the target program's id << 32) | the target's BTF id, for a program target. */
+struct bpf_trampoline {
+	u64 key;
+};
+
 struct bpf_tracing_link {
 	struct bpf_tramp_link link;
+	struct bpf_trampoline *trampoline; /* 5.10+ */
 	struct bpf_prog *tgt_prog;
+};
+
+/* A program's BTF, to name the function a tracing link targets in it. */
+struct btf_type {
+	u32 name_off;
+};
+
+struct btf {
+	struct btf_type **types;
+	const char *strings;
+	u32 nr_types;
+	u32 start_id; /* split BTF (5.11+): a module's; a program's starts at 0 */
 };
 
 struct bpf_tracing_link___pre_6_17 {

@@ -217,10 +217,11 @@ static void write_prog_attach(struct scrape *s, const struct link_row *rows, siz
 			{"link_type", r->type},
 			{"attach_type", r->attach_type},
 			{"target", r->target},
+			{"target_prog_id", r->target_prog_id},
 		};
 
 		if (r->e->rec.prog_id)
-			expo__sample(s->out, labels, 6, 1);
+			expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
 	}
 }
 

@@ -110,6 +110,113 @@ stop_fixture() {
 	wait $FIX_PID
 }
 
+# libxdp's dispatcher, as XDP daemons use it: xdp-loader (Debian's xdp-tools,
+# carried by run.sh with bpftool and their libraries) loads two programs
+# on a veth (a dummy device if this kernel has no veth), one after the
+# other: libxdp attaches a dispatcher through netlink and runs each
+# program through an freplace link to it, the first one moved to the
+# second call's new dispatcher. The exporter must show the dispatcher
+# as the interface's one netlink XDP attachment, and each program's
+# tracing link with target_prog_id the dispatcher's id, as bpftool does.
+# The refusing policy refuses freplace too (as hosts refusing trampolines
+# do): there libxdp attaches the first program alone, the second load
+# fails, and that is checked instead.
+case_xdp_dispatcher() {
+	case_begin
+	xd=$T/xdp
+	xld="env LD_LIBRARY_PATH=/lib/x86_64-linux-gnu"
+	xif=bmx0
+	# xdp-loader takes a lock file in /run.
+	mkdir -p $xd /run
+	if [ -f /test/xdp_missing ]; then
+		case_err "$(cat /test/xdp_missing)"
+		case_end "m. libxdp's dispatcher: not run"
+		return
+	fi
+	mods=/lib/modules/$(uname -r)
+	xmode=native
+	if { [ -d /sys/module/veth ] || insmod "$mods/veth.ko"; } 2>$xd/mod.err &&
+		ip link add $xif type veth 2>>$xd/mod.err; then
+		xkind=veth
+	elif { [ -d /sys/module/dummy ] || insmod "$mods/dummy.ko"; } 2>>$xd/mod.err &&
+		ip link add $xif type dummy 2>>$xd/mod.err; then
+		xkind=dummy
+		xmode=skb
+	else
+		case_err "no veth or dummy device: $(tr '\n' ' ' <$xd/mod.err)"
+		case_end "m. libxdp's dispatcher: not run"
+		return
+	fi
+	ip link set $xif up
+	xidx=$(cat /sys/class/net/$xif/ifindex)
+	xns=$(stat -L -c %i /proc/self/ns/net)
+	# jfield NAME: a field of the one-line JSON object on stdin.
+	jfield() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+	prog_name_of() { $xld bpftool -j prog show id "$1" 2>/dev/null | jfield name; }
+	xstart=$(date +%s)
+	$xld xdp-loader load -m $xmode -n bme_xdp_first $xif /test/xdp_parts.bpf.o >$xd/load1.out 2>&1 ||
+		case_err "xdp-loader load bme_xdp_first: $(tr '\n' ' ' <$xd/load1.out)"
+	$xld xdp-loader load -m $xmode -n bme_xdp_second $xif /test/xdp_parts.bpf.o >$xd/load2.out 2>&1
+	load2=$?
+	xsecs=$(($(date +%s) - xstart))
+	$xld xdp-loader status $xif 2>&1 | sed 's/^/# xdp-loader status: /'
+	wget -q -O $xd/m.txt http://127.0.0.1:$PORT/metrics || case_err "scrape failed"
+	expect_line $xd/m.txt 'bpfmap_exporter_scrape_collector_success{collector="attach_netlink"} 1'
+	expect_line $xd/m.txt 'bpfmap_exporter_scrape_collector_success{collector="links"} 1'
+	# The oracle: bpftool's XDP programs on the interface, and its freplace links.
+	$xld bpftool -j net | grep -o "{\"devname\":\"$xif\",[^}]*}" >$xd/net.json
+	expect_eq "$(wc -l <$xd/net.json)" 1 "XDP programs bpftool net places on $xif"
+	did=$(jfield id <$xd/net.json)
+	bmode=$(jfield mode <$xd/net.json)
+	dname=$(prog_name_of "${did:-0}")
+	# The exporter: exactly one netlink row on the interface, bpftool's program.
+	grep "^ebpf_prog_attach_info{.*via=\"netlink\",attach_type=\"xdp\",target=\"$xif\"," $xd/m.txt >$xd/e.net
+	sed 's/^/# exporter: /' $xd/e.net
+	expect_eq "$(wc -l <$xd/e.net)" 1 "netlink XDP rows of $xif"
+	expect_line $xd/e.net "ebpf_prog_attach_info{id=\"$did\",name=\"$dname\",via=\"netlink\",attach_type=\"xdp\",target=\"$xif\",ifindex=\"$xidx\",netns=\"$xns\",mode=\"$bmode\"} 1"
+	if [ "$dname" = xdp_dispatcher ]; then
+		xform="two programs behind the dispatcher $did"
+		[ "${policy:-}" != refuse_walks ] || case_err "a dispatcher, under a policy refusing freplace"
+		[ $load2 = 0 ] || case_err "xdp-loader load bme_xdp_second: $(tr '\n' ' ' <$xd/load2.out)"
+		# libxdp pins each program's link as progN-link, N its slot (the
+		# dispatcher's function prog<N>), under the dispatcher's id.
+		xpin=/sys/fs/bpf/xdp/dispatch-$xidx-$did
+		echo "# libxdp pins in $xpin: $(cd "$xpin" 2>/dev/null && echo *)"
+		for f in "$xpin"/prog*-link; do
+			[ -e "$f" ] || continue
+			slot=${f##*/}
+			slot=${slot%-link}
+			$xld bpftool -j link show pinned "$f" >$xd/link.json
+			lid=$(jfield id <$xd/link.json)
+			pid=$(jfield prog_id <$xd/link.json)
+			ltype=$(jfield type <$xd/link.json)
+			pname=$(prog_name_of "$pid")
+			echo "ebpf_link_info{id=\"$lid\",link_type=\"$ltype\",prog_id=\"$pid\",prog_name=\"$pname\",target=\"$slot\",target_prog_id=\"$did\"} 1"
+			echo "ebpf_prog_attach_info{id=\"$pid\",name=\"$pname\",link_id=\"$lid\",link_type=\"$ltype\",target=\"$slot\",target_prog_id=\"$did\"} 1"
+		done | sort >$xd/o.links
+		sed 's/^/# bpftool: /' $xd/o.links
+		grep -E "^ebpf_(link_info|prog_attach_info)\{.*,target_prog_id=\"$did\"[,}]" $xd/m.txt |
+			sort >$xd/e.links
+		sed 's/^/# exporter: /' $xd/e.links
+		expect_eq "$(grep -cE '^ebpf_link_info.*link_type="tracing".*prog_name="bme_xdp_(first|second)"' $xd/o.links)" 2 \
+			"freplace links of the two programs pinned by libxdp"
+		cmp -s $xd/o.links $xd/e.links ||
+			case_err "the exporter differs from bpftool's view of libxdp's links: $(diff $xd/o.links $xd/e.links | grep '^[-+]e' | tr '\n' ' ')"
+	else
+		# No dispatcher: the kernel refused freplace, libxdp fell back.
+		xform="the first program alone ($dname), freplace refused"
+		[ "${policy:-}" = refuse_walks ] ||
+			case_err "no dispatcher without a policy: the kernel refused freplace"
+		expect_eq "$dname" bme_xdp_first "the program alone on $xif"
+		[ $load2 != 0 ] || case_err "a second program loaded without a dispatcher"
+		expect_no_match $xd/m.txt '^ebpf_link_info\{.*prog_name="bme_xdp_' "a link of a program loaded alone"
+	fi
+	$xld xdp-loader unload --all $xif >$xd/unload.out 2>&1 ||
+		case_err "xdp-loader unload: $(tr '\n' ' ' <$xd/unload.out)"
+	ip link del $xif
+	case_end "m. libxdp on a $xkind ($xmode): $xform, loaded in $xsecs s" $xd/load1.out
+}
+
 # --- cases --------------------------------------------------------------------
 
 echo "# kernel $(uname -r), policy ${policy:-unset}, expected counting method: ${expect_method:-unset}"
@@ -430,6 +537,8 @@ if [ -x /bin/perf_link ]; then
 	wait $PL_PID
 	case_end "l. perf events and multi-probe links: placed (${placed_kinds# })" $T/srv.log
 fi
+
+if [ -f /test/xdp_parts.bpf.o ]; then case_xdp_dispatcher; fi
 
 case_begin
 kill -TERM $SRV_PID

@@ -3,8 +3,9 @@
  * A BPF LSM policy for the test VMs: refuses what some production
  * kernels refuse (lockdown, BPF LSM policies, hardened builds), so the
  * exporter's fallbacks are tested on kernels that would otherwise allow
- * everything: any iter/bpf_map_elem program, and fentry/fexit/fmod_ret
- * trampolines. Every other load goes through.
+ * everything: any iter/bpf_map_elem program, fentry/fexit/fmod_ret
+ * trampolines, and freplace (extension) programs, which libxdp's
+ * dispatcher needs. Every other load goes through.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -25,7 +26,14 @@ int BPF_PROG(refuse_walks, int cmd, union bpf_attr *attr, unsigned int size)
 {
 	__u32 attach;
 
-	if (cmd != BPF_PROG_LOAD || attr->prog_type != BPF_PROG_TYPE_TRACING)
+	if (cmd != BPF_PROG_LOAD)
+		return 0;
+	/* freplace: an extension program replaces a function through a trampoline too. */
+	if (attr->prog_type == BPF_PROG_TYPE_EXT) {
+		__sync_fetch_and_add(&refused, 1);
+		return -EPERM;
+	}
+	if (attr->prog_type != BPF_PROG_TYPE_TRACING)
 		return 0;
 	attach = attr->expected_attach_type;
 	if ((attach == BPF_TRACE_ITER && attr->attach_btf_id == elem_iter_btf_id) ||

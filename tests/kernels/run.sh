@@ -10,8 +10,14 @@
 # as some production kernels do, so the counting fallbacks run there too.
 #
 #   run.sh BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE
-#          [PERF_LINK PERF_LINK_OBJ]]
+#          [PERF_LINK PERF_LINK_OBJ [XDP_PARTS_OBJ]]]
 #                      (as root; BIN, the fixtures and REFUSE_WALKS static)
+#
+# With XDP_PARTS_OBJ, the guest loads its programs with libxdp's
+# xdp-loader (Debian's xdp-tools, installed on the host if absent) and
+# checks them against bpftool: both are carried into the initramfs with
+# the libraries they link, and each kernel's veth and dummy modules
+# (from its .deb) go in an archive of that kernel's own.
 #
 # Kernel packages are resolved through apt (their names change with ABI
 # bumps), downloaded once into CACHE_DIR and kept there. Each VM's
@@ -31,8 +37,8 @@ KERNELS=(
 )
 VM_TIMEOUT=${VM_TIMEOUT:-300} # seconds per VM; a boot and test take ~10 s
 
-if (($# != 5 && $# != 6 && $# != 8)); then
-	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE [PERF_LINK PERF_LINK_OBJ]]" >&2
+if (($# != 5 && $# != 6 && $# != 8 && $# != 9)); then
+	echo "usage: $0 BIN FIXTURE PROGS_FIXTURE REFUSE_WALKS CACHE_DIR [MAP_ERRORS_FIXTURE [PERF_LINK PERF_LINK_OBJ [XDP_PARTS_OBJ]]]" >&2
 	exit 2
 fi
 BIN=$(realpath -- "$1")
@@ -43,6 +49,7 @@ CACHE=$(realpath -m -- "$5")
 MAP_ERRORS_FIXTURE=${6:+$(realpath -- "$6")}
 PERF_LINK=${7:+$(realpath -- "$7")}
 PERF_LINK_OBJ=${8:+$(realpath -- "$8")}
+XDP_PARTS_OBJ=${9:+$(realpath -- "$9")}
 HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 TMP=$(mktemp -d /tmp/bpfmap-kernels.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -92,6 +99,65 @@ prune_cache() {
 	done
 }
 
+# carry_dynamic ROOT BIN: BIN into ROOT/bin, with the libraries and the
+# dynamic loader ldd names, at their own paths.
+carry_dynamic() {
+	local root=$1 bin=$2 lib
+	cp "$bin" "$root/bin/" || return 1
+	for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		[[ -e $root$lib ]] && continue
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+	done
+}
+
+# carry_xdp ROOT: xdp-loader and bpftool for the libxdp case, libxdp's
+# dispatcher object where the package ships it as a file. What is
+# missing, the guest reports as the case's failure (/test/xdp_missing).
+carry_xdp() {
+	local root=$1 f
+	cp "$XDP_PARTS_OBJ" "$root/test/xdp_parts.bpf.o" || return 1
+	if ! command -v xdp-loader >/dev/null; then
+		apt-get install -y -qq --no-install-recommends xdp-tools >/dev/null 2>&1 ||
+			{ echo "xdp-tools cannot be installed on the host" >"$root/test/xdp_missing" && return 0; }
+	fi
+	if ! command -v bpftool >/dev/null; then
+		echo "no bpftool on the host" >"$root/test/xdp_missing"
+		return 0
+	fi
+	if ! carry_dynamic "$root" "$(command -v xdp-loader)" ||
+		! carry_dynamic "$root" "$(command -v bpftool)"; then
+		echo "cannot carry xdp-loader or bpftool" >"$root/test/xdp_missing"
+		return 0
+	fi
+	for f in $(dpkg -L libxdp1 2>/dev/null | grep '/bpf/xdp-dispatcher\.o$'); do
+		mkdir -p "$root$(dirname "$f")" && cp "$f" "$root$f" || return 1
+	done
+}
+
+# kernel_modules PKG OUT: the veth and dummy modules of the kernel package
+# (decompressed: busybox insmod reads plain ELF) as an initramfs archive
+# of their own, appended to the common one for that kernel's boots.
+kernel_modules() {
+	local pkg=$1 out=$2 dir=$TMP/modules-$1 debs f
+	debs=("$CACHE/${pkg}_"*.deb)
+	if [[ ! -f ${debs[-1]} ]]; then
+		(cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) || return 1
+		debs=("$CACHE/${pkg}_"*.deb)
+	fi
+	mkdir -p "$dir"
+	dpkg-deb --fsys-tarfile "${debs[-1]}" | tar -x -C "$dir" --wildcards \
+		'./lib/modules/*/kernel/drivers/net/veth.ko*' './lib/modules/*/kernel/drivers/net/dummy.ko*' ||
+		return 1
+	for f in "$dir"/lib/modules/*/kernel/drivers/net/*.ko*; do
+		case $f in *.xz) xz -d "$f" || return 1 ;; esac
+	done
+	for f in "$dir"/lib/modules/*/kernel/drivers/net/*.ko; do
+		mv "$f" "$(dirname "$f")/../../.."/ || return 1
+	done
+	rm -rf "$dir"/lib/modules/*/kernel
+	(cd "$dir" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
+}
+
 # The same initramfs for every kernel: busybox, the binaries, the tests.
 build_initramfs() {
 	local root=$TMP/root
@@ -120,6 +186,10 @@ build_initramfs() {
 		cp "$PERF_LINK" "$root/bin/perf_link" && cp "$PERF_LINK_OBJ" "$root/test/perf_link.bpf.o" ||
 			return 1
 	fi
+	# Optional: libxdp's dispatcher (guest.sh runs the case if the object is there).
+	if [[ -n $XDP_PARTS_OBJ ]]; then
+		carry_xdp "$root" || return 1
+	fi
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initramfs.gz"
 }
 
@@ -134,7 +204,7 @@ boot() {
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults \
 		-display none -no-reboot -monitor none \
 		-serial "file:$console" -serial "file:$result" \
-		-kernel "$kernel" -initrd "$TMP/initramfs.gz" \
+		-kernel "$kernel" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet expect_method=$method policy=$policy" \
 		>"$TMP/qemu-$tag.err" 2>&1
 	rc=$?
@@ -173,6 +243,17 @@ main() {
 			continue
 		fi
 		used+=("$(basename "$kernel" .vmlinuz)")
+		# The kernel's own modules after the common archive; without them
+		# the guest's libxdp case fails for want of an interface.
+		INITRD=$TMP/initramfs.gz
+		if [[ -n $XDP_PARTS_OBJ ]]; then
+			if kernel_modules "${used[-1]}" "$TMP/modules.gz" 2>"$TMP/modules.err"; then
+				INITRD=$TMP/initramfs-$version.gz
+				cat "$TMP/initramfs.gz" "$TMP/modules.gz" >"$INITRD"
+			else
+				echo "# Linux $version: no veth/dummy modules: $(tail -n 2 "$TMP/modules.err" | tr '\n' ' ')"
+			fi
+		fi
 		boot "$version" "$kernel" "$method" none
 		boot "$version" "$kernel" "$refused_method" refuse_walks
 	done
