@@ -2,8 +2,10 @@
 /*
  * One bpfmap_link_record per BPF link (5.19+), with what the link is
  * attached to, each followed by the names of its cgroup's path for
- * cgroup links, of its file's path for uprobe_multi links. Record
- * layout in records.h.
+ * cgroup links, of its file's path for uprobe_multi links. Probe
+ * links carry their missed hits where the kernel counts them:
+ * kprobe_multi links, and perf_event links of kprobes
+ * (kprobe_missed.bpf.h). Record layout in records.h.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
