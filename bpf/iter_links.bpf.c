@@ -2,14 +2,17 @@
 /*
  * One bpfmap_link_record per BPF link (5.19+), with what the link is
  * attached to, each followed by the names of its cgroup's path for
- * cgroup links, of its file's path for uprobe_multi links. Record
- * layout in records.h.
+ * cgroup links, of its file's path for uprobe_multi links. Probe
+ * links carry their missed hits where the kernel counts them:
+ * kprobe_multi links, and perf_event links of kprobes
+ * (kprobe_missed.bpf.h). Record layout in records.h.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "records.h"
 #include "cgroup_path.bpf.h"
+#include "kprobe_missed.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -403,6 +406,8 @@ static __always_inline void target(struct bpf_link *link, struct bpfmap_link_rec
 		 */
 		struct file *file;
 		struct perf_event *event;
+		__u32 probe_id = 0;
+		__s64 missed;
 
 		/* A kernel built without perf events has neither type: the load must not fail. */
 		if (!bpf_core_type_exists(struct bpf_perf_link) ||
@@ -410,8 +415,15 @@ static __always_inline void target(struct bpf_link *link, struct bpfmap_link_rec
 			return;
 		file = BPF_CORE_READ(link_container(link, bpf_perf_link), perf_file);
 		event = file ? BPF_CORE_READ(file, private_data) : NULL;
-		if (event)
-			rec->perf_event_id = BPF_CORE_READ(event, id);
+		if (!event)
+			return;
+		rec->perf_event_id = BPF_CORE_READ(event, id);
+		/* A kprobe's missed count, as the kernel's link info gives it from 6.7. */
+		missed = perf_event_kprobe_missed(event, &probe_id);
+		if (missed >= 0) {
+			rec->missed = missed;
+			rec->flags |= BPFMAP_LINK_HAS_MISSED;
+		}
 		return;
 	}
 	default:

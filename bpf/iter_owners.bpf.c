@@ -13,6 +13,7 @@
 #include "records.h"
 #include "cgroup_path.bpf.h"
 #include "owners_end.bpf.h"
+#include "kprobe_missed.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -261,14 +262,18 @@ static __always_inline __u32 object_id(void *obj, __u32 kind, __u32 *prog_id, in
 }
 
 /*
- * A perf event with a program: one stand-alone record. Most perf events
- * (perf, profilers, BPF output buffers) carry none and cost nothing more.
+ * A perf event with a program: one stand-alone record, and the missed
+ * record of its kprobe where the kernel keeps a count. Most perf events
+ * (perf, profilers, BPF output buffers) carry no program and cost
+ * nothing more.
  */
 static __always_inline void dump_perf_event(struct seq_file *seq, struct task_struct *task,
 					    __u32 fd, void *obj, int use_cast)
 {
 	struct bpfmap_owner_perf_record rec = {.rec_type = BPFMAP_OWNER_REC_PERF};
+	struct bpfmap_owner_perf_missed_record missed = {.rec_type = BPFMAP_OWNER_REC_PERF_MISSED};
 	struct bpf_prog *prog;
+	__s64 n;
 
 	/* A kernel built without perf events: the load must not fail on this dead code. */
 	if (!bpf_core_type_exists(struct perf_event))
@@ -290,7 +295,13 @@ static __always_inline void dump_perf_event(struct seq_file *seq, struct task_st
 	}
 	rec.tgid = task->tgid;
 	rec.fd = fd;
+	/* Both in one call: a call whose output overflowed is run again whole. */
 	bpf_seq_write(seq, &rec, sizeof(rec));
+	n = perf_event_kprobe_missed(obj, &missed.probe_id);
+	if (n < 0)
+		return;
+	missed.missed = n;
+	bpf_seq_write(seq, &missed, sizeof(missed));
 }
 
 static __always_inline int dump_file(struct bpf_iter__task_file *ctx, int use_cast)

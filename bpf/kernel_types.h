@@ -216,10 +216,55 @@ struct file {
 	void *private_data;
 };
 
+struct list_head {
+	struct list_head *next;
+};
+
+/*
+ * Kprobe events (kernel/trace/trace_kprobe.c, trace_probe.h), for their
+ * missed count: a perf event's trace_event_call is embedded in a
+ * trace_probe_event, whose probes list holds trace_probes, each embedded
+ * in a trace_kprobe. Kernels without kprobe events have none of these.
+ */
+struct trace_event {
+	int type; /* the event's id (tracefs ".../id"); 0 for a kprobe the PMU made */
+};
+
+struct trace_event_call {
+	struct trace_event event;
+	int flags; /* TRACE_EVENT_FL_*: an anonymous enum, so its values come from user space */
+};
+
+struct trace_probe_event {
+	struct trace_event_call call;
+	struct list_head probes; /* of struct trace_probe, by list: the first is the primary */
+};
+
+struct trace_probe {
+	struct list_head list;
+	struct trace_probe_event *event;
+};
+
+struct kprobe {
+	unsigned long nmissed; /* hits while a kprobe handler ran (recursion) */
+};
+
+struct kretprobe {
+	struct kprobe kp;
+	void *handler; /* set for a return probe only */
+	int nmissed; /* returns not probed: no free instance (maxactive) */
+};
+
+struct trace_kprobe {
+	struct kretprobe rp; /* rp.kp for an entry probe */
+	struct trace_probe tp;
+};
+
 /* A perf event file's private_data; prog is set by PERF_EVENT_IOC_SET_BPF or a perf_event link. */
 struct perf_event {
 	u64 id;
 	struct bpf_prog *prog;
+	struct trace_event_call *tp_event; /* trace events (tracepoints, k/uprobes) only */
 };
 
 struct bpf_iter__task_file {

@@ -92,7 +92,8 @@ struct bpfmap_elem_count_record {
  * file of that task. A task is described again if the iterator lost
  * track (user space merges by tgid). Perf event records, one per perf
  * event file that carries a BPF program, stand alone (they name their
- * task). An end record closes the stream.
+ * task), each followed by a perf missed record where the kernel keeps
+ * a count of the probe's missed hits. An end record closes the stream.
  */
 enum bpfmap_owner_rec_type {
 	BPFMAP_OWNER_REC_TASK = 1,
@@ -101,6 +102,7 @@ enum bpfmap_owner_rec_type {
 	BPFMAP_OWNER_REC_END = 4,
 	BPFMAP_OWNER_REC_PERF = 5,
 	BPFMAP_OWNER_REC_NETNS = 6, /* only in the stream of SEC("iter/task") */
+	BPFMAP_OWNER_REC_PERF_MISSED = 7, /* right after a perf record */
 };
 
 /* Kinds of BPF object a file can be. */
@@ -158,6 +160,20 @@ struct bpfmap_owner_perf_record {
 	__u64 event_id;
 };
 
+/*
+ * The missed hits of a kprobe or kretprobe event, right after the perf
+ * record of a file of that event, only where the kernel keeps the count
+ * (struct trace_kprobe in its BTF): what kprobe_profile shows. Perf
+ * events of one kprobe event (tracefs kprobe_events, then
+ * perf_event_open() on its id) share one count; each kprobe made by
+ * perf_event_open() on the kprobe PMU has its own.
+ */
+struct bpfmap_owner_perf_missed_record {
+	__u32 rec_type; /* BPFMAP_OWNER_REC_PERF_MISSED */
+	__u32 probe_id; /* the kprobe event's trace event id (tracefs ".../id"); 0: a PMU kprobe */
+	__u64 missed; /* kprobe misses, and for a kretprobe also the returns it had no slot for */
+};
+
 struct bpfmap_owner_end_record {
 	__u32 rec_type; /* BPFMAP_OWNER_REC_END */
 	__u32 reader_tgid; /* the reading process, in the initial PID namespace */
@@ -202,7 +218,8 @@ enum bpfmap_link_target {
 #define BPFMAP_LINK_HAS_ATTACH_TYPE (1U << 0) /* attach_type is valid */
 #define BPFMAP_LINK_PATH_TRUNCATED (1U << 1) /* deeper than BPFMAP_LINK_PATH_DEPTH */
 #define BPFMAP_LINK_PROBE_RETURN (1U << 2) /* kprobe_multi, uprobe_multi: return probes */
-#define BPFMAP_LINK_HAS_MISSED (1U << 3) /* missed is valid: the kernel keeps a count */
+/* missed is valid: the kernel keeps a count (kprobe_multi; perf_event links of kprobes) */
+#define BPFMAP_LINK_HAS_MISSED (1U << 3)
 
 #define BPFMAP_IFNAME_LEN 16 /* IFNAMSIZ */
 #define BPFMAP_LINK_TARGET_LEN 64 /* longer names are cut (NUL-terminated) */
@@ -275,6 +292,8 @@ _Static_assert(sizeof(struct bpfmap_owner_fd_record) == 24, "owner fd record ABI
 _Static_assert(sizeof(struct bpfmap_owner_end_record) == 16, "owner end record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_perf_record) == 24, "owner perf record ABI");
 _Static_assert(sizeof(struct bpfmap_owner_netns_record) == 16, "owner netns record ABI");
+_Static_assert(sizeof(struct bpfmap_owner_perf_missed_record) == 16,
+	       "owner perf missed record ABI");
 _Static_assert(sizeof(struct bpfmap_map_err_key) == 8, "map error key ABI");
 
 #endif /* BPFMAP_RECORDS_H */

@@ -35,6 +35,8 @@ struct iters {
 	pthread_mutex_t walk_lock; /* one element walk at a time: the program counts in .bss */
 	bool has_elem_count_kfunc;
 	bool has_map_mem_usage;
+	uint32_t
+		trace_fl_kprobe; /* TRACE_EVENT_FL_KPROBE (0: unknown), for kprobes' missed counts */
 	struct map_count_support count_support;
 	/*
 	 * Zeroed room for the verifier's log of a refused load: libbpf
@@ -120,6 +122,29 @@ static bool kernel_has_member(const struct btf *btf, const char *sname, const ch
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The value of an enumerator of the kernel's, anonymous enums included
+ * (which CO-RE cannot relocate); 0 if none is named so.
+ */
+static uint32_t kernel_enum_value(const struct btf *btf, const char *name)
+{
+	uint32_t n = btf ? btf__type_cnt(btf) : 0;
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++) {
+			if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name))
+				return (uint32_t)e[i].val;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -240,6 +265,7 @@ static int load_owners_variant(struct iters *it, bool cast)
 	/* Each keeps its per-session state in its own map (task storage is 5.11+). */
 	bpf_map__set_autocreate(it->owners_skel->maps.readers, cast);
 	bpf_map__set_autocreate(it->owners_skel->maps.sessions, !cast);
+	it->owners_skel->rodata->trace_fl_kprobe = it->trace_fl_kprobe;
 	err = loaded(it, "task_file", iter_owners__load(it->owners_skel));
 	if (!err)
 		err = attach(it, ITER_OWNERS, prog);
@@ -277,6 +303,8 @@ static void load_links(struct iters *it)
 	int err;
 
 	it->links_skel = iter_links__open_opts(&it->open_opts);
+	if (it->links_skel)
+		it->links_skel->rodata->trace_fl_kprobe = it->trace_fl_kprobe;
 	err = it->links_skel ? loaded(it, "bpf_link", iter_links__load(it->links_skel)) : -errno;
 	if (!err)
 		err = attach(it, ITER_LINKS, it->links_skel->progs.dump_bpf_link);
@@ -345,6 +373,7 @@ int iters__new(struct iters **out)
 	has_kfunc = kernel_has_func(vmlinux, "bpf_map_sum_elem_count");
 	has_cast = kernel_has_func(vmlinux, "bpf_rdonly_cast");
 	it->has_map_mem_usage = kernel_has_member(vmlinux, "bpf_map_ops", "map_mem_usage");
+	it->trace_fl_kprobe = kernel_enum_value(vmlinux, "TRACE_EVENT_FL_KPROBE");
 	btf__free(vmlinux);
 
 	err_maps = load_maps(it, has_kfunc);

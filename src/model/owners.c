@@ -274,7 +274,7 @@ out:
 int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 {
 	const unsigned char *p = buf, *end = p + len;
-	bool ended = false;
+	bool ended = false, after_perf = false;
 	int64_t current = -1; /* the task described last */
 	int err = 0;
 
@@ -288,6 +288,12 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 			goto out;
 		}
 		memcpy(&type, p, sizeof(type));
+		/* A missed record belongs to the perf record right before it. */
+		if (type == BPFMAP_OWNER_REC_PERF_MISSED && !after_perf) {
+			err = -EPROTO;
+			goto out;
+		}
+		after_perf = type == BPFMAP_OWNER_REC_PERF;
 		switch (type) {
 		case BPFMAP_OWNER_REC_TASK:
 			err = decode_task(t, p, (size_t)(end - p), &used);
@@ -329,8 +335,26 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 			err = grow_array((void **)&t->perf, &t->cap_perf, t->nr_perf + 1,
 					 sizeof(*t->perf));
 			if (!err)
-				t->perf[t->nr_perf++] = (struct owner_perf){
-					rec.tgid, rec.fd, rec.prog_id, rec.event_id};
+				t->perf[t->nr_perf++] =
+					(struct owner_perf){.tgid = rec.tgid,
+							    .fd = rec.fd,
+							    .prog_id = rec.prog_id,
+							    .event_id = rec.event_id};
+			break;
+		}
+		case BPFMAP_OWNER_REC_PERF_MISSED: {
+			struct bpfmap_owner_perf_missed_record rec;
+			struct owner_perf *perf = &t->perf[t->nr_perf - 1];
+
+			used = sizeof(rec);
+			if ((size_t)(end - p) < used) {
+				err = -EPROTO;
+				break;
+			}
+			memcpy(&rec, p, sizeof(rec));
+			perf->has_missed = true;
+			perf->probe_id = rec.probe_id;
+			perf->missed = rec.missed;
 			break;
 		}
 		case BPFMAP_OWNER_REC_NETNS: {

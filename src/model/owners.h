@@ -67,12 +67,19 @@ struct owner_pin {
 	char *path;
 };
 
-/* A perf event file carrying a BPF program (bpfmap_owner_perf_record). */
+/*
+ * A perf event file carrying a BPF program (bpfmap_owner_perf_record),
+ * and its kprobe's missed count if the kernel keeps one
+ * (bpfmap_owner_perf_missed_record).
+ */
 struct owner_perf {
 	uint32_t tgid;
 	uint32_t fd;
 	uint32_t prog_id;
 	uint64_t event_id;
+	bool has_missed;
+	uint32_t probe_id; /* the kprobe event's trace event id; 0: a PMU kprobe */
+	uint64_t missed;
 };
 
 /* A process and its network namespace (bpfmap_owner_netns_record). */
@@ -117,7 +124,7 @@ struct owner_table {
  * Decode a whole task_file read into t (emptied first). Tasks described
  * twice are merged by tgid; a link fd also holds its program (via link).
  * Perf event records land in t->perf (they hold no object of their own),
- * netns records (the task iterator's stream) in t->netns.
+ * with the missed record that may follow each; netns records (the task iterator's stream) in t->netns.
  * -EPROTO for a stream that is torn, out of order or without its end
  * record; -ENOMEM.
  */

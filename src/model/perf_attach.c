@@ -122,6 +122,13 @@ static int read_event(struct perf_attach_table *t, const struct owner_perf *fds,
 	a = &t->a[t->nr];
 	*a = (struct perf_attach){
 		.event_id = fds[0].event_id, .prog_id = q->prog_id, .fd_type = q->fd_type};
+	for (size_t i = 0; i < n; i++) {
+		if (!fds[i].has_missed || (a->has_missed && fds[i].missed <= a->missed))
+			continue;
+		a->has_missed = true;
+		a->probe_id = fds[i].probe_id;
+		a->missed = fds[i].missed;
+	}
 	len = perf_attach_target(q->fd_type, q->name, q->offset, q->addr, NULL, 0);
 	a->target = malloc(len + 1);
 	if (!a->target)

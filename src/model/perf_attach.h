@@ -34,6 +34,15 @@ struct perf_attach {
 	uint32_t prog_id;
 	uint32_t fd_type;
 	char *target; /* owned; perf_attach_target()'s spelling */
+	/*
+	 * A kprobe's missed count, where the kernel keeps it (owner_perf):
+	 * the highest its fds' records gave, as each was read a moment
+	 * apart. Events of one kprobe event share probe_id (non-zero) and
+	 * their count.
+	 */
+	bool has_missed;
+	uint32_t probe_id;
+	uint64_t missed;
 };
 
 struct perf_attach_table {

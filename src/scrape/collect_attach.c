@@ -7,7 +7,9 @@
  * perf events (attach_perf_event). They join
  * ebpf_prog_attach_info, the family link attachments write, with no
  * link_id and a `via` label saying where they were found; the programs
- * filters apply as for links.
+ * filters apply as for links. Kprobes attached through perf events also
+ * have their missed hits, where the kernel counts them, in
+ * ebpf_prog_attach_missed_total, on the same label set.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1262,10 +1264,43 @@ static int cmp_perf_row(const void *a, const void *b)
 	return strcmp(x->target, y->target);
 }
 
+#define PROG_ATTACH_MISSED_HELP                                                                 \
+	"Hits a kprobe attached without a link missed, where the kernel counts them "           \
+	"(kprobe_profile's count); joins ebpf_prog_attach_info{via=\"perf_event\"} on all its " \
+	"labels."
+
+/*
+ * Missed hits of the kprobes of rows[first..last): each kprobe event
+ * counted once however many of its perf events carry the program (they
+ * share its count), each kprobe the PMU made (probe_id 0) on its own.
+ * false if the kernel keeps no count for any.
+ */
+static bool perf_rows_missed(const struct perf_attach *const *rows, size_t first, size_t last,
+			     uint64_t *missed)
+{
+	bool has = false;
+
+	*missed = 0;
+	for (size_t i = first; i < last; i++) {
+		bool seen = false;
+
+		if (!rows[i]->has_missed)
+			continue;
+		for (size_t k = first; rows[i]->probe_id && k < i && !seen; k++)
+			seen = rows[k]->has_missed && rows[k]->probe_id == rows[i]->probe_id;
+		if (!seen)
+			*missed += rows[i]->missed;
+		has = true;
+	}
+	return has;
+}
+
 int collect_attach_perf_event(struct scrape *s)
 {
 	struct attach_writer w = {.s = s};
 	const struct perf_attach **rows = NULL;
+	struct expo_labels *sets = NULL;
+	size_t *ends = NULL;
 	size_t nr = 0, linked = 0, written = 0;
 	int err;
 
@@ -1275,25 +1310,31 @@ int collect_attach_perf_event(struct scrape *s)
 	if (err)
 		return err;
 	rows = calloc(s->perf.nr ? s->perf.nr : 1, sizeof(*rows));
-	if (!rows)
-		return -ENOMEM;
+	sets = calloc(s->perf.nr ? s->perf.nr : 1, sizeof(*sets));
+	ends = calloc(s->perf.nr ? s->perf.nr : 1, sizeof(*ends));
+	if (!rows || !sets || !ends) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < s->perf.nr; i++) {
 		if (perf_link_holds(&s->links, s->perf.a[i].event_id))
 			linked++;
 		else
 			rows[nr++] = &s->perf.a[i];
 	}
-	/* Events alike (one per CPU, or opened twice) make one series. */
+	/* Events alike (one per CPU, or opened twice) make one series: rows[i..ends[i]). */
 	qsort(rows, nr, sizeof(*rows), cmp_perf_row);
 	expo__family(s->out, "ebpf_prog_attach_info", PROG_ATTACH_HELP, EXPO_GAUGE);
-	for (size_t i = 0; i < nr; i++) {
+	for (size_t i = 0; i < nr; i = ends[i]) {
 		const struct perf_attach *a = rows[i];
 		struct prog_labels l;
 		const char *name;
 		char id[12];
+		size_t j;
 
-		if (i && !cmp_perf_row(&rows[i - 1], &rows[i]))
-			continue;
+		for (j = i + 1; j < nr && !cmp_perf_row(&rows[i], &rows[j]); j++)
+			;
+		ends[i] = j;
 		err = attach_prog_name(&w, a->prog_id, &l, &name);
 		if (err)
 			goto out;
@@ -1308,14 +1349,26 @@ int collect_attach_perf_event(struct scrape *s)
 			{"target", a->target},
 		};
 
-		expo__sample(s->out, labels, ARRAY_SIZE(labels), 1);
+		/* The row's labels, rendered once for both families. */
+		sets[i] = expo__labels(s->out, labels, ARRAY_SIZE(labels));
+		expo__sample_set(s->out, sets[i], 1);
 		written++;
+	}
+	expo__family(s->out, "ebpf_prog_attach_missed_total", PROG_ATTACH_MISSED_HELP,
+		     EXPO_COUNTER);
+	for (size_t i = 0; i < nr; i = ends[i]) {
+		uint64_t missed;
+
+		if (sets[i].len && perf_rows_missed(rows, i, ends[i], &missed))
+			expo__sample_set_u64(s->out, sets[i], missed);
 	}
 	log_debug("attach_perf_event: %zu perf events with a program, %zu of perf_event links, "
 		  "%zu series, %zu closed meanwhile, %zu the kernel does not describe",
 		  s->perf.nr, linked, written, s->perf.gone, s->perf.unsupported);
 out:
 	free(rows);
+	free(sets);
+	free(ends);
 	owner_set__fini(&w.set);
 	str_arena__fini(&w.strings);
 	return err;

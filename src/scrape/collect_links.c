@@ -8,7 +8,8 @@
  * probes (scrape_perf_attach()). Multi-probe links are counted, not
  * listed: kprobe_multi's target is "N functions", uprobe_multi's the
  * probed file and its offset count; their missed hits, where the kernel
- * keeps a count, are ebpf_link_missed_total.
+ * keeps a count, are ebpf_link_missed_total, as are those of perf_event
+ * links whose event is a kprobe.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -193,7 +194,8 @@ static void write_link_missed(struct scrape *s, const struct link_row *rows, siz
 {
 	expo__family(s->out, "ebpf_link_missed_total",
 		     "Probe hits a link's program missed, for links whose kernel counts them "
-		     "(kprobe_multi: fprobe's count); joins ebpf_link_info on id.",
+		     "(kprobe_multi: fprobe's count; perf_event links of kprobes: the kprobe's); "
+		     "joins ebpf_link_info on id.",
 		     EXPO_COUNTER);
 	for (size_t i = 0; i < nr_rows; i++) {
 		const struct link_row *r = &rows[i];

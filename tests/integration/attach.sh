@@ -399,7 +399,7 @@ wait_perf() {
 }
 
 case_perf() {
-	local m=$TMP/p.txt log=$TMP/perf.log bt bt_k pl ids o e dur kp_refused=0 linked
+	local m=$TMP/p.txt log=$TMP/perf.log bt bt_k pl ids o e dur kp_refused=0 linked lid
 	case_begin
 	if ! command -v bpftrace >/dev/null; then
 		apt-get install -y -qq --no-install-recommends bpftrace >/dev/null 2>&1 ||
@@ -477,6 +477,32 @@ case_perf() {
 		! grep -E 'attach_type="kret?probe"' "$m" | grep -q 'do_nanosleep' ||
 			case_err "a refused kprobe is reported"
 	fi
+	# Missed counts of kprobes: the kernel keeps them only where it has
+	# kprobe events. Asked: without kprobe_events perf_link's kretprobe
+	# event is refused and no count is reported (not even 0); with it,
+	# both attachments of that event have one. Uprobes and tracepoints never.
+	if [[ -e /sys/kernel/tracing/kprobe_events ]]; then
+		local miss_id missl_lid
+		miss_id=$(awk '$1 == "attached-miss-ioctl" { print $3 }' "$TMP/pl.out")
+		missl_lid=$(awk '$1 == "attached-miss-link" { print $4 }' "$TMP/pl.out")
+		[[ -n $miss_id && -n $missl_lid ]] ||
+			case_err "kprobe events, yet the kretprobe event's attachments failed: $(grep -m1 '^refused-miss' "$TMP/pl.out")"
+		expect_match "$m" "^ebpf_prog_attach_missed_total\\{id=\"$miss_id\",name=\"bme_pl_miss\",via=\"perf_event\",attach_type=\"kretprobe\",target=\"do_nanosleep\"\\} [0-9]+$" \
+			"no missed count of the link-less kretprobe"
+		expect_match "$m" "^ebpf_link_missed_total\\{id=\"$missl_lid\"\\} [0-9]+$" \
+			"no missed count of the kretprobe's perf_event link"
+		echo "# kprobe events: missed counts $(grep -E '^ebpf_(prog_attach|link)_missed_total' "$m" | tr '\n' ' ')"
+	else
+		grep -q '^refused-miss bpfmap_miss ' "$TMP/pl.out" ||
+			case_err "no kprobe_events, yet the kretprobe event was not refused: $(tr '\n' ' ' <"$TMP/pl.out")"
+		expect_no_match "$m" '^ebpf_prog_attach_missed_total' "a missed count where the kernel has no kprobe events"
+		echo "# no kprobe events: $(grep -m1 '^refused-miss' "$TMP/pl.out"), no missed counts"
+	fi
+	expect_no_match "$m" '^ebpf_prog_attach_missed_total\{.*attach_type="(uprobe|uretprobe|tracepoint)"' \
+		"a missed count of a uprobe or tracepoint"
+	while read -r lid; do
+		expect_no_match "$m" "^ebpf_link_missed_total\\{id=\"$lid\"\\}" "a missed count of uprobe or tracepoint link $lid"
+	done < <(sed -n 's/^ebpf_link_info{id="\([0-9]*\)",link_type="perf_event",.*prog_name="bme_pl_\(tp\|up\|uret\)".*/\1/p' "$m")
 	expect_match "$log" 'attach_perf_event: [0-9]+ perf events with a program, [0-9]+ of perf_event links' \
 		"no perf event count logged"
 	expect_promtool "$m"

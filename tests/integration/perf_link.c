@@ -12,11 +12,20 @@
  * and uprobe_multi on two functions of this very binary, printing
  * "attached-multi NAME PROG_ID LINK_ID COUNT" or "refused-multi NAME
  * -ERRNO", and "uprobe-path PATH" (the binary, as the kernel resolves
- * it). Then "ready", and holds everything until SIGTERM.
+ * it). Then a kretprobe that misses: a tracefs kprobe event on
+ * MISS_FUNC with a single instance (maxactive 1), so that while one task
+ * sleeps in it the others' returns are missed, with a program of its own
+ * on each of two perf events of it, one without a link and one through a
+ * perf_event link: "miss-event EVENT ID", "attached-miss-ioctl NAME
+ * PROG_ID" and "attached-miss-link NAME PROG_ID LINK_ID", or
+ * "refused-miss[-ioctl|-link] NAME -ERRNO" (a kernel without kprobe
+ * events refuses the event). Then "ready", and holds everything until
+ * SIGTERM, when it removes the event.
  *
  *   perf_link OBJ
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -34,6 +43,13 @@
 
 #define KPROBE_IOCTL_PROG "bme_pl_kp"
 #define KPROBE_IOCTL_FUNC "hrtimer_nanosleep"
+/* The kretprobe that misses: its tracefs event, function and programs. */
+#define TRACEFS "/sys/kernel/tracing"
+#define MISS_EVENT "bpfmap_miss"
+#define MISS_FUNC "do_nanosleep"
+#define MISS_IOCTL_PROG "bme_pl_miss"
+#define MISS_LINK_PROG "bme_pl_missl"
+#define ATTACH_PERF_EVENT 41 /* BPF_PERF_EVENT */
 /* What the kprobe_multi links probe. */
 static const char *kprobe_multi_syms[] = {"do_nanosleep", "hrtimer_nanosleep"};
 
@@ -107,8 +123,8 @@ static int kprobe_ioctl(int prog_fd, const char *func)
 	return fd;
 }
 
-/* "return 0": a program of the kprobe type for a multi-probe link; its fd or -errno. */
-static int multi_prog(const char *name, __u32 attach_type)
+/* "return 0": a program of the kprobe type (a multi-probe link's, or any kprobe's); fd or -errno. */
+static int kprobe_prog(const char *name, __u32 attach_type)
 {
 	const struct bpf_insn insns[] = {
 		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
@@ -178,7 +194,7 @@ static void attach_multi(const char *name, __u32 attach_type, const char *path, 
 	struct bpf_prog_info pinfo = {};
 	struct bpf_link_info linfo = {};
 	__u32 plen = sizeof(pinfo), llen = sizeof(linfo);
-	int prog_fd = multi_prog(name, attach_type), link_fd;
+	int prog_fd = kprobe_prog(name, attach_type), link_fd;
 
 	if (prog_fd < 0) {
 		printf("refused-multi %s %d\n", name, prog_fd);
@@ -194,6 +210,129 @@ static void attach_multi(const char *name, __u32 attach_type, const char *path, 
 	bpf_obj_get_info_by_fd(link_fd, &linfo, &llen);
 	printf("attached-multi %s %u %u 2\n", name, pinfo.id, linfo.id);
 	/* Both fds stay open: the link lives as long as this process. */
+}
+
+/* Write line to a tracefs file: 0 or -errno. */
+static int tracefs_write(const char *file, const char *line)
+{
+	int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC), err = 0;
+	ssize_t len = (ssize_t)strlen(line);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, len) != len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The kretprobe event with one instance: its trace event id, or -errno. */
+static int miss_event_create(void)
+{
+	FILE *f;
+	int id = -EINVAL, err;
+
+	/* One a killed run left behind is made again. */
+	tracefs_write(TRACEFS "/kprobe_events", "-:kprobes/" MISS_EVENT "\n");
+	err = tracefs_write(TRACEFS "/kprobe_events", "r1:" MISS_EVENT " " MISS_FUNC "\n");
+	if (err)
+		return err;
+	f = fopen(TRACEFS "/events/kprobes/" MISS_EVENT "/id", "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &id) != 1)
+		id = -EINVAL;
+	fclose(f);
+	return id;
+}
+
+/* A perf event of trace event id on every task of CPU 0: its fd, or -errno. */
+static int trace_event_open(int id)
+{
+	struct perf_event_attr attr = {.size = sizeof(attr)};
+	int fd;
+
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = id;
+	attr.sample_period = 1;
+	fd = syscall(__NR_perf_event_open, &attr, -1 /* pid */, 0 /* cpu */, -1,
+		     PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static __u32 prog_id(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	bpf_obj_get_info_by_fd(prog_fd, &info, &len);
+	return info.id;
+}
+
+/* The fds the missing kretprobe's attachments hold, closed before the event is removed. */
+static int miss_fds[5] = {-1, -1, -1, -1, -1};
+
+static void attach_miss(void)
+{
+	int id = miss_event_create(), prog_fd, fd, link_fd;
+	struct bpf_link_info linfo = {};
+	__u32 llen = sizeof(linfo);
+
+	if (id < 0) {
+		printf("refused-miss %s %d\n", MISS_EVENT, id);
+		return;
+	}
+	printf("miss-event %s %d\n", MISS_EVENT, id);
+	/* Without a link: PERF_EVENT_IOC_SET_BPF, as BCC and bpftrace do. */
+	prog_fd = kprobe_prog(MISS_IOCTL_PROG, 0);
+	fd = prog_fd < 0 ? prog_fd : trace_event_open(id);
+	if (fd >= 0 &&
+	    (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog_fd) || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0))) {
+		int err = -errno;
+
+		close(fd);
+		fd = err;
+	}
+	if (fd < 0) {
+		printf("refused-miss-ioctl %s %d\n", MISS_IOCTL_PROG, fd);
+	} else {
+		printf("attached-miss-ioctl %s %u\n", MISS_IOCTL_PROG, prog_id(prog_fd));
+		miss_fds[0] = fd;
+	}
+	if (prog_fd >= 0)
+		miss_fds[1] = prog_fd;
+	/* Through a perf_event link, on another perf event of the same kprobe event. */
+	prog_fd = kprobe_prog(MISS_LINK_PROG, 0);
+	fd = prog_fd < 0 ? prog_fd : trace_event_open(id);
+	link_fd = fd < 0 ? fd : bpf_link_create(prog_fd, fd, ATTACH_PERF_EVENT, NULL);
+	if (fd >= 0 && link_fd < 0)
+		link_fd = -errno;
+	if (link_fd < 0) {
+		printf("refused-miss-link %s %d\n", MISS_LINK_PROG, link_fd);
+	} else {
+		bpf_obj_get_info_by_fd(link_fd, &linfo, &llen);
+		printf("attached-miss-link %s %u %u\n", MISS_LINK_PROG, prog_id(prog_fd), linfo.id);
+		miss_fds[2] = link_fd;
+	}
+	if (fd >= 0)
+		miss_fds[3] = fd; /* kept open, as libbpf does: where the link's target is asked */
+	if (prog_fd >= 0)
+		miss_fds[4] = prog_fd;
+}
+
+/* Closes what holds the event, then removes it: a host with kprobe events keeps no trace. */
+static void remove_miss(void)
+{
+	for (size_t i = 0; i < sizeof(miss_fds) / sizeof(miss_fds[0]); i++) {
+		if (miss_fds[i] >= 0)
+			close(miss_fds[i]);
+	}
+	tracefs_write(TRACEFS "/kprobe_events", "-:kprobes/" MISS_EVENT "\n");
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -266,8 +405,11 @@ int main(int argc, char **argv)
 			attach_multi("bme_pl_uretm", ATTACH_UPROBE_MULTI, exe, PROBE_MULTI_RETURN);
 		}
 	}
+	attach_miss();
+	signal(SIGTERM, on_term);
 	printf("ready\n");
 	fflush(stdout);
-	pause(); /* SIGTERM ends it; the kernel detaches everything */
+	pause(); /* until SIGTERM; the kernel detaches the rest at exit */
+	remove_miss();
 	return 0;
 }

@@ -466,6 +466,8 @@ fi
 # kprobes; here the oracle is where perf_link attached them.
 if [ -x /bin/perf_link ]; then
 	case_begin
+	# For the kretprobe event perf_link defines (case m).
+	grep -q ' /sys/kernel/tracing ' /proc/mounts || mount -t tracefs nodev /sys/kernel/tracing
 	/bin/perf_link /test/perf_link.bpf.o >$T/pl.out 2>&1 &
 	PL_PID=$!
 	for _ in $(seq 100); do
@@ -533,9 +535,68 @@ if [ -x /bin/perf_link ]; then
 	done
 	grep -E '^ebpf_link_(info|missed_total)\{.*(link_type="[ku]probe_multi"|id="[0-9]+"\} )' $T/perf.txt |
 		sed 's/^/# exporter: /'
+	case_end "l. perf events and multi-probe links: placed (${placed_kinds# })" $T/srv.log
+
+	# A kretprobe that misses for real: one instance (maxactive 1), held by
+	# one sleeper while the others' returns go unprobed. The kernel's own
+	# count (kprobe_profile, third column) is the oracle of both the
+	# link-less row and the perf_event link, which share the kprobe event;
+	# it may grow between reads, so it is read before and after the scrape.
+	case_begin
+	PROFILE=/sys/kernel/tracing/kprobe_profile
+	oracle() { awk '$1 == "bpfmap_miss" { print $3 }' $PROFILE; }
+	miss_id=$(awk '$1 == "attached-miss-ioctl" { print $3 }' $T/pl.out)
+	missl_id=$(awk '$1 == "attached-miss-link" { print $3 }' $T/pl.out)
+	missl_lid=$(awk '$1 == "attached-miss-link" { print $4 }' $T/pl.out)
+	if [ -z "$miss_id" ] || [ -z "$missl_lid" ]; then
+		grep -q '^refused-miss' $T/pl.out || case_err "the missing kretprobe neither attached nor refused"
+		m_what="refused: $(grep -m1 '^refused-miss' $T/pl.out)"
+	else
+		sleepers=''
+		for _ in 1 2 3 4; do
+			sleep 0.3 &
+			sleepers="$sleepers $!"
+		done
+		# shellcheck disable=SC2086
+		wait $sleepers
+		before=$(oracle)
+		wget -q -O $T/miss.txt http://127.0.0.1:$PORT/metrics || case_err "scrape failed"
+		after=$(oracle)
+		ioctl_n=$(grep "^ebpf_prog_attach_missed_total{id=\"$miss_id\",name=\"bme_pl_miss\",via=\"perf_event\",attach_type=\"kretprobe\",target=\"do_nanosleep\"} " \
+			$T/miss.txt | awk '{ print $2 }')
+		link_n=$(grep "^ebpf_link_missed_total{id=\"$missl_lid\"} " $T/miss.txt | awk '{ print $2 }')
+		echo "# kprobe_profile: $(grep bpfmap_miss $PROFILE | tr -s ' ')"
+		echo "# missed: kernel $before..$after, exporter $ioctl_n (no link), $link_n (link $missl_lid)"
+		[ "${before:-0}" -gt 0 ] || case_err "the kretprobe missed nothing (kprobe_profile: $before)"
+		for n in "$ioctl_n" "$link_n"; do
+			if [ -z "$n" ] || [ "$n" -lt "${before:-0}" ] || [ "$n" -gt "${after:-0}" ]; then
+				case_err "missed count '$n' outside the kernel's $before..$after"
+			fi
+		done
+		expect_match_line() { grep -qE -- "$2" "$1" || case_err "no line matching: $2"; }
+		expect_match_line $T/miss.txt "^ebpf_link_info\{id=\"$missl_lid\",link_type=\"perf_event\",prog_id=\"$missl_id\",prog_name=\"bme_pl_missl\",(attach_type=\"perf_event\",)?target=\"do_nanosleep\"\} 1$"
+		m_what="kernel $before..$after, exporter $ioctl_n and $link_n"
+	fi
+	# A kprobe cannot miss here (only on recursion): 0 where the kernel
+	# keeps the count, through a link (libbpf's) and without one.
+	kp_id=$(awk '$1 == "attached" && $2 == "bme_pl_kp" { print $3 }' $T/pl.out)
+	kp_lid=$(grep '^ebpf_link_info{' $T/perf.txt | grep "prog_id=\"$kp_id\"" |
+		grep 'link_type="perf_event"' | sed -n 's/^ebpf_link_info{id="\([0-9]*\)".*/\1/p')
+	id=$(awk '$1 == "attached-ioctl" { print $3 }' $T/pl.out)
+	if [ -r $PROFILE ]; then
+		[ -z "$kp_lid" ] || expect_line $T/perf.txt "ebpf_link_missed_total{id=\"$kp_lid\"} 0"
+		[ -z "$id" ] || expect_line $T/perf.txt \
+			"ebpf_prog_attach_missed_total{id=\"$id\",name=\"bme_pl_kp\",via=\"perf_event\",attach_type=\"kprobe\",target=\"hrtimer_nanosleep\"} 0"
+	fi
+	# Uprobes and tracepoints keep no count.
+	expect_no_match $T/perf.txt '^ebpf_prog_attach_missed_total\{.*attach_type="(uprobe|uretprobe|tracepoint)"' \
+		"a missed count of a uprobe or tracepoint"
 	kill -TERM $PL_PID
 	wait $PL_PID
-	case_end "l. perf events and multi-probe links: placed (${placed_kinds# })" $T/srv.log
+	expect_eq "$?" 0 "perf_link exit code on SIGTERM"
+	grep -q bpfmap_miss /sys/kernel/tracing/kprobe_events 2>/dev/null &&
+		case_err "perf_link left its kprobe event behind"
+	case_end "m. a kretprobe's missed returns as kprobe_profile counts them, with and without a link ($m_what)" $T/srv.log
 fi
 
 if [ -f /test/xdp_parts.bpf.o ]; then case_xdp_dispatcher; fi

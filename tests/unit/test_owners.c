@@ -720,6 +720,64 @@ static void test_perf_records(void **state)
 	free(s.bytes);
 }
 
+static void put_perf_missed(struct stream *s, uint32_t probe_id, uint64_t missed)
+{
+	struct bpfmap_owner_perf_missed_record rec = {
+		.rec_type = BPFMAP_OWNER_REC_PERF_MISSED,
+		.probe_id = probe_id,
+		.missed = missed,
+	};
+
+	put(s, &rec, sizeof(rec));
+}
+
+/* A kprobe's missed count follows its perf record; anywhere else the stream is refused. */
+static void test_perf_missed_records(void **state)
+{
+	struct owner_table t = {0};
+	struct stream s = {0};
+
+	(void)state;
+	put_perf(&s, 100, 14, 41, 9002);
+	put_perf_missed(&s, 1234, 7);
+	put_perf(&s, 100, 15, 42, 9003); /* a uprobe: no count */
+	put_perf(&s, 100, 16, 43, 9004);
+	put_perf_missed(&s, 0, 0); /* a PMU kprobe that missed nothing */
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), 0);
+	assert_int_equal(t.nr_perf, 3);
+	assert_true(t.perf[0].has_missed);
+	assert_int_equal(t.perf[0].probe_id, 1234);
+	assert_true(t.perf[0].missed == 7);
+	assert_false(t.perf[1].has_missed);
+	assert_true(t.perf[2].has_missed);
+	assert_int_equal(t.perf[2].probe_id, 0);
+	assert_true(t.perf[2].missed == 0);
+
+	/* Torn, first in the stream, after a task, twice after one perf record. */
+	s.len = 0;
+	put_perf(&s, 100, 14, 41, 9002);
+	put_perf_missed(&s, 1, 7);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len - 4), -EPROTO);
+	s.len = 0;
+	put_perf_missed(&s, 1, 7);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), -EPROTO);
+	s.len = 0;
+	put_task(&s, 100, "agent", NULL, 0);
+	put_perf_missed(&s, 1, 7);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), -EPROTO);
+	s.len = 0;
+	put_perf(&s, 100, 14, 41, 9002);
+	put_perf_missed(&s, 1, 7);
+	put_perf_missed(&s, 1, 7);
+	put_end(&s, 0);
+	assert_int_equal(owner_table__decode(&t, s.bytes, s.len), -EPROTO);
+	owner_table__fini(&t);
+	free(s.bytes);
+}
+
 static void put_netns_tid(struct stream *s, uint32_t tgid, uint32_t ino, uint32_t tid)
 {
 	struct bpfmap_owner_netns_record rec = {
@@ -822,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_find_in_any_order),
 		cmocka_unit_test(test_decode_sorts_any_order),
 		cmocka_unit_test(test_perf_records),
+		cmocka_unit_test(test_perf_missed_records),
 		cmocka_unit_test(test_netns_records),
 	};
 

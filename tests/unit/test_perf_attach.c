@@ -61,6 +61,12 @@ static void test_targets(void **state)
 	assert_null(perf_attach_type_name(99));
 }
 
+/* A perf record without a missed count. */
+#define PERF(t, f, p, e)                                                \
+	{                                                               \
+		.tgid = (t), .fd = (f), .prog_id = (p), .event_id = (e) \
+	}
+
 /* A fake kernel: fd -> answer; fds not listed are closed. */
 struct fake {
 	struct {
@@ -111,10 +117,12 @@ static void test_table(void **state)
 		.nr = 5,
 	};
 	const struct owner_perf recs[] = {
-		{100, 11, 7, 500}, /* two fds of event 500, asked once */
-		{100, 10, 7, 500}, {100, 20, 8, 300}, /* closed: the next fd of the event answers */
-		{200, 21, 8, 300}, {100, 30, 9, 400},
-		{100, 40, 5, 600}, /* its only fd now names another program: gone */
+		PERF(100, 11, 7, 500), /* two fds of event 500, asked once */
+		PERF(100, 10, 7, 500),
+		PERF(100, 20, 8, 300), /* closed: the next fd of the event answers */
+		PERF(200, 21, 8, 300),
+		PERF(100, 30, 9, 400),
+		PERF(100, 40, 5, 600), /* its only fd now names another program: gone */
 	};
 	struct perf_attach_table t = {0};
 	const struct perf_attach *a;
@@ -154,7 +162,7 @@ static void test_reused_for_other_file(void **state)
 			{51, 0, 7, BPF_FD_TYPE_KPROBE, "do_nanosleep", 0}},
 		.nr = 2,
 	};
-	const struct owner_perf recs[] = {{100, 50, 7, 700}, {100, 51, 7, 700}};
+	const struct owner_perf recs[] = {PERF(100, 50, 7, 700), PERF(100, 51, 7, 700)};
 	struct perf_attach_table t = {0};
 
 	(void)state;
@@ -170,12 +178,56 @@ static void test_reused_for_other_file(void **state)
 	perf_attach_table__fini(&t);
 }
 
+/* A kprobe's missed count: the highest its fds' records gave; none where the kernel keeps none. */
+static void test_missed(void **state)
+{
+	struct fake f = {
+		.fds = {{60, 0, 7, BPF_FD_TYPE_KRETPROBE, "do_nanosleep", 0},
+			{61, 0, 7, BPF_FD_TYPE_KRETPROBE, "do_nanosleep", 0},
+			{62, 0, 8, BPF_FD_TYPE_UPROBE, "/bin/bash", 0x20}},
+		.nr = 3,
+	};
+	const struct owner_perf recs[] = {
+		{.tgid = 100,
+		 .fd = 60,
+		 .prog_id = 7,
+		 .event_id = 800,
+		 .has_missed = true,
+		 .probe_id = 1500,
+		 .missed = 3},
+		{.tgid = 100,
+		 .fd = 61,
+		 .prog_id = 7,
+		 .event_id = 800,
+		 .has_missed = true,
+		 .probe_id = 1500,
+		 .missed = 5}, /* read a moment later */
+		{.tgid = 100, .fd = 62, .prog_id = 8, .event_id = 900},
+	};
+	struct perf_attach_table t = {0};
+	const struct perf_attach *a;
+
+	(void)state;
+	assert_int_equal(perf_attach_table__read(&t, recs, 3, fake_query, &f), 0);
+	assert_int_equal(t.nr, 2);
+	a = perf_attach_table__find(&t, 800);
+	assert_non_null(a);
+	assert_true(a->has_missed);
+	assert_int_equal(a->probe_id, 1500);
+	assert_true(a->missed == 5);
+	a = perf_attach_table__find(&t, 900);
+	assert_non_null(a);
+	assert_false(a->has_missed);
+	perf_attach_table__fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_reused_for_other_file),
+		cmocka_unit_test(test_missed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
