@@ -373,9 +373,8 @@ int owner_table__decode(struct owner_table *t, const void *buf, size_t len)
 			err = grow_array((void **)&t->netns, &t->cap_netns, t->nr_netns + 1,
 					 sizeof(*t->netns));
 			if (!err)
-				t->netns[t->nr_netns++] =
-					(struct owner_netns){rec.tgid, rec.netns_ino,
-							     rec.tid ? rec.tid : rec.tgid};
+				t->netns[t->nr_netns++] = (struct owner_netns){
+					rec.tgid, rec.netns_ino, rec.tid ? rec.tid : rec.tgid};
 			break;
 		}
 		case BPFMAP_OWNER_REC_END: {
