@@ -248,8 +248,12 @@ static void load_elems(struct iters *it)
 	it->count_support.err[MAP_COUNT_METHOD_ITERATOR] = err;
 }
 
-/* One of the two programs of iter_owners: with or without bpf_rdonly_cast. */
-static int load_owners_variant(struct iters *it, bool cast)
+/*
+ * One of the two programs of iter_owners: with or without bpf_rdonly_cast;
+ * kprobes' missed counts read where fl_kprobe (TRACE_EVENT_FL_KPROBE) is
+ * not 0.
+ */
+static int load_owners_once(struct iters *it, bool cast, uint32_t fl_kprobe)
 {
 	struct bpf_program *prog;
 	int err;
@@ -265,13 +269,37 @@ static int load_owners_variant(struct iters *it, bool cast)
 	/* Each keeps its per-session state in its own map (task storage is 5.11+). */
 	bpf_map__set_autocreate(it->owners_skel->maps.readers, cast);
 	bpf_map__set_autocreate(it->owners_skel->maps.sessions, !cast);
-	it->owners_skel->rodata->trace_fl_kprobe = it->trace_fl_kprobe;
+	it->owners_skel->rodata->trace_fl_kprobe = fl_kprobe;
 	err = loaded(it, "task_file", iter_owners__load(it->owners_skel));
 	if (!err)
 		err = attach(it, ITER_OWNERS, prog);
 	if (err) {
 		iter_owners__destroy(it->owners_skel);
 		it->owners_skel = NULL;
+	}
+	return err;
+}
+
+/*
+ * The reads of kprobes' missed counts are the newest code of the owners
+ * and link iterators, tested on 6.1 to 6.18: where a verifier refuses
+ * them, the iterator loads without (trace_fl_kprobe 0 makes them dead
+ * code) and only those counts are missing.
+ */
+static void missed_counts_refused(const char *what, int err)
+{
+	log_warn("the %s iterator loads only without kprobes' missed counts (%s): none "
+		 "reported; run with --log.level=debug for the loader's details",
+		 what, strerror(-err));
+}
+
+static int load_owners_variant(struct iters *it, bool cast)
+{
+	int err = load_owners_once(it, cast, it->trace_fl_kprobe);
+
+	if (err && it->trace_fl_kprobe && !load_owners_once(it, cast, 0)) {
+		missed_counts_refused("task_file", err);
+		err = 0;
 	}
 	return err;
 }
@@ -297,17 +325,33 @@ static int load_owners(struct iters *it, bool has_cast)
 	return err;
 }
 
-/* Optional: without it (before 5.19) there are no link series. */
-static void load_links(struct iters *it)
+static int load_links_once(struct iters *it, uint32_t fl_kprobe)
 {
 	int err;
 
 	it->links_skel = iter_links__open_opts(&it->open_opts);
-	if (it->links_skel)
-		it->links_skel->rodata->trace_fl_kprobe = it->trace_fl_kprobe;
-	err = it->links_skel ? loaded(it, "bpf_link", iter_links__load(it->links_skel)) : -errno;
+	if (!it->links_skel)
+		return -errno;
+	it->links_skel->rodata->trace_fl_kprobe = fl_kprobe;
+	err = loaded(it, "bpf_link", iter_links__load(it->links_skel));
 	if (!err)
 		err = attach(it, ITER_LINKS, it->links_skel->progs.dump_bpf_link);
+	if (err) {
+		iter_links__destroy(it->links_skel);
+		it->links_skel = NULL;
+	}
+	return err;
+}
+
+/* Optional: without it (before 5.19) there are no link series. */
+static void load_links(struct iters *it)
+{
+	int err = load_links_once(it, it->trace_fl_kprobe);
+
+	if (err && it->trace_fl_kprobe && !load_links_once(it, 0)) {
+		missed_counts_refused("bpf_link", err);
+		return;
+	}
 	if (err)
 		log_warn("the bpf_link iterator does not load (%s; Linux 5.19+ needed): no link "
 			 "series; run with --log.level=debug for the loader's details",
@@ -367,6 +411,14 @@ int iters__new(struct iters **out)
 		.sz = sizeof(it->open_opts),
 		.kernel_log_buf = it->load_log,
 		.kernel_log_size = LOAD_LOG_SIZE,
+		/*
+		 * Named, the kernel's BTF is the only one CO-RE searches: a type
+		 * it lacks (a kernel without kprobe events has no trace_kprobe)
+		 * is then simply missing, where libbpf would otherwise go on to
+		 * list the modules' BTF, which needs CAP_SYS_ADMIN, and fail
+		 * the load without it. Every type read is the kernel's own.
+		 */
+		.btf_custom_path = VMLINUX_BTF,
 	};
 	/* What picks the variants, read at once: libbpf loads the BTF again for each object. */
 	vmlinux = btf__load_vmlinux_btf();
