@@ -124,7 +124,8 @@ struct owner_table {
  * Decode a whole task_file read into t (emptied first). Tasks described
  * twice are merged by tgid; a link fd also holds its program (via link).
  * Perf event records land in t->perf (they hold no object of their own),
- * with the missed record that may follow each; netns records (the task iterator's stream) in t->netns.
+ * with the missed record that may follow each; netns records (the task
+ * iterator's stream) in t->netns.
  * -EPROTO for a stream that is torn, out of order or without its end
  * record; -ENOMEM.
  */

@@ -69,6 +69,7 @@ struct netns {
  */
 struct pid_netns {
 	uint32_t pid;
+	uint32_t tgid; /* the process pid is a thread of (pid itself, but for such a thread) */
 	uint64_t ino;
 	int cg_state; /* 0: not read yet, 1: cg read, -1: gone meanwhile */
 	struct cgroup_info cg;
@@ -257,6 +258,8 @@ static int pid_netns_cmp(const void *a, const void *b)
 
 	if (x->ino != y->ino)
 		return x->ino < y->ino ? -1 : 1;
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
@@ -294,12 +297,19 @@ static int netns_tasks(struct netns_list *l)
 	size_t end;
 
 	for (size_t i = 0; !err && i < l->nr_tasks; i++)
-		l->pids[l->nr_pids++] =
-			(struct pid_netns){.pid = l->tasks[i].tid, .ino = l->tasks[i].ino};
+		l->pids[l->nr_pids++] = (struct pid_netns){
+			.pid = l->tasks[i].tid, .tgid = l->tasks[i].tgid, .ino = l->tasks[i].ino};
 	if (err)
 		return err;
 	if (l->nr_pids > 1)
 		qsort(l->pids, l->nr_pids, sizeof(*l->pids), pid_netns_cmp);
+	/* A process whose leader exited came once per live thread: its first will do. */
+	end = 0;
+	for (size_t i = 0; i < l->nr_pids; i++)
+		if (!end || l->pids[i].ino != l->pids[end - 1].ino ||
+		    l->pids[i].tgid != l->pids[end - 1].tgid)
+			l->pids[end++] = l->pids[i];
+	l->nr_pids = end;
 	for (size_t i = 0; !err && i < l->nr_pids; i = end) {
 		uint64_t ino = l->pids[i].ino, entered = 0;
 
@@ -345,8 +355,8 @@ static int netns_processes(struct netns_list *l)
 		/* Refused (ino 0) too: its cgroup still tells whether its pod has other containers. */
 		err = grow_array((void **)&l->pids, &l->cap_pids, l->nr_pids + 1, sizeof(*l->pids));
 		if (!err)
-			l->pids[l->nr_pids++] =
-				(struct pid_netns){.pid = (uint32_t)pid, .ino = ino};
+			l->pids[l->nr_pids++] = (struct pid_netns){
+				.pid = (uint32_t)pid, .tgid = (uint32_t)pid, .ino = ino};
 	}
 	closedir(proc);
 	if (!err && l->nr_pids > 1)
@@ -548,19 +558,6 @@ static bool pod_other_container(struct netns_list *l, const char *path,
 	return other;
 }
 
-/*
- * The container and pod holding a namespace, from the cgroups of the
- * processes in it, named as owners are (owner_resolve_info()). Every
- * process seen there must be in a container of one pod (or, outside
- * Kubernetes, of one container): a process in no container (a shell
- * that entered a pod's namespace) or in another pod leaves every label
- * empty. A pod's containers share its namespace: several (its pause
- * container and the others, whether or not the kernel let the exporter
- * enter their processes: the pod's cgroup lists them) give the pod and
- * its namespace, as the first of them (lowest pid) names them, and no
- * container_id or container. The exporter's own namespace (the host's, run as
- * documented) is never labelled: processes it may not enter can be in it.
- */
 /* The first of the processes in namespace ino (l->pids is sorted by namespace). */
 static size_t pids_of_netns(const struct netns_list *l, uint64_t ino)
 {
@@ -577,6 +574,19 @@ static size_t pids_of_netns(const struct netns_list *l, uint64_t ino)
 	return lo;
 }
 
+/*
+ * The container and pod holding a namespace, from the cgroups of the
+ * processes in it, named as owners are (owner_resolve_info()). Every
+ * process seen there must be in a container of one pod (or, outside
+ * Kubernetes, of one container): a process in no container (a shell
+ * that entered a pod's namespace) or in another pod leaves every label
+ * empty. A pod's containers share its namespace: several (its pause
+ * container and the others, whether or not the kernel let the exporter
+ * enter their processes: the pod's cgroup lists them) give the pod and
+ * its namespace, as the first of them (lowest pid) names them, and no
+ * container_id or container. The exporter's own namespace (the host's, run as
+ * documented) is never labelled: processes it may not enter can be in it.
+ */
 static void netns_holders(struct scrape *s, struct netns_list *l, struct netns *ns)
 {
 	struct cgroup_info first = {0};
@@ -1011,13 +1021,11 @@ static bool cgroup_link_holds(const struct link_table *links, uint32_t prog_id, 
 
 /*
  * A directory's entries, read with getdents64 straight into a buffer of
- * this size: one call lists a cgroup's files and children (glibc's
- * readdir adds an fstat and an fcntl per directory, and a last call that
- * returns nothing).
+ * this size: one call lists a cgroup's files and children, a second
+ * says there are no more (glibc's readdir adds an fstat and an fcntl
+ * per directory).
  */
 #define CGROUP_DIRENTS_SIZE (32 * 1024)
-/* The largest entry getdents64 writes: header, NAME_MAX bytes and a NUL, aligned. */
-#define CGROUP_DIRENT_MAX 280
 
 struct linux_dirent64 {
 	uint64_t d_ino;
@@ -1033,7 +1041,7 @@ struct cgroup_walk {
 	size_t nr_types;
 	size_t cgroups;
 	uint32_t ids[64];
-	char **dirents; /* one buffer per depth of the walk, kept across scrapes' cgroups */
+	char **dirents; /* one buffer per depth of the walk, for the scrape's walk */
 	size_t nr_dirents;
 };
 
@@ -1131,6 +1139,7 @@ static int walk_cgroup(struct cgroup_walk *cw, int dir, uint64_t id, char *path,
 	buf = err ? NULL : cgroup_dirents(cw, depth);
 	if (!buf && !err)
 		err = -ENOMEM;
+	/* Until 0: a short read is not the end (the kernel stops early for a pending signal). */
 	while (!err && (n = syscall(SYS_getdents64, dir, buf, CGROUP_DIRENTS_SIZE)) > 0) {
 		for (long at = 0; at < n && !err;) {
 			const struct linux_dirent64 *d = (const void *)(buf + at);
@@ -1149,9 +1158,6 @@ static int walk_cgroup(struct cgroup_walk *cw, int dir, uint64_t id, char *path,
 			err = walk_cgroup(cw, child, d->d_ino, path, len + 1 + name_len, depth + 1);
 			path[len] = '\0';
 		}
-		/* Room for any entry was left: the directory has no more. */
-		if (n <= CGROUP_DIRENTS_SIZE - CGROUP_DIRENT_MAX)
-			break;
 	}
 	close(dir);
 	return err;

@@ -132,7 +132,8 @@ static int link_row_init(struct link_row *row, struct scrape *s, const struct li
 		break;
 	case BPFMAP_LINK_TARGET_NETNS:
 		/* As a flow dissector attached without a link is placed: by its namespace. */
-		snprintf(row->netns, sizeof(row->netns), "%u", rec->netns_ino);
+		if (rec->netns_ino)
+			snprintf(row->netns, sizeof(row->netns), "%u", rec->netns_ino);
 		row->target = row->netns;
 		break;
 	default:
