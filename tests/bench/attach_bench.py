@@ -29,6 +29,7 @@ import ctypes
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import struct
@@ -51,7 +52,7 @@ PIN = f"{BPFFS}/{PREFIX}"
 TRACEFS = "/sys/kernel/tracing"
 
 libc = ctypes.CDLL(None, use_errno=True)
-SYS_BPF, SYS_PERF_EVENT_OPEN = 321, 298
+SYS_BPF, SYS_PERF_EVENT_OPEN = 321, 298  # x86-64
 BPF_OBJ_GET, BPF_PROG_ATTACH = 7, 8
 BPF_CGROUP_INET_INGRESS, BPF_F_ALLOW_MULTI = 0, 2
 PERF_TYPE_TRACEPOINT = 2
@@ -83,12 +84,10 @@ def cgroup2_root():
     sys.exit("no cgroup2 mount")
 
 
-def make_cgroups(root, n):
-    """n cgroups under root/PREFIX, each with the cgroup_skb program: their paths."""
+def make_cgroups(top, n, paths):
+    """n cgroups under top, each with the cgroup_skb program, into paths as made."""
     prog = pinned_fd("bab_cgskb")
-    top = f"{root}/{PREFIX}"
     os.mkdir(top)
-    paths = []
     for i in range(n):
         path = f"{top}/c{i:05d}"
         os.mkdir(path)
@@ -100,7 +99,6 @@ def make_cgroups(root, n):
         finally:
             os.close(fd)
     os.close(prog)
-    return top, paths
 
 
 def remove_cgroups(top):
@@ -112,9 +110,8 @@ def remove_cgroups(top):
     os.rmdir(top)
 
 
-def make_netns(n):
-    """n namespaces, a veth into each; programs on both ends: their names."""
-    names = []
+def make_netns(n, names):
+    """n namespaces, a veth into each, programs on both ends; into names as made."""
     for i in range(n):
         ns, host, peer = f"{PREFIX}n{i}", f"{PREFIX}h{i}", f"{PREFIX}p{i}"
         run("ip", "netns", "add", ns)
@@ -130,7 +127,6 @@ def make_netns(n):
         run(*inside, "tc", "qdisc", "add", "dev", peer, "clsact")
         run(*inside, "tc", "filter", "add", "dev", peer, "egress", "bpf", "da", "pinned",
             f"{PIN}/bab_tc")
-    return names
 
 
 def remove_netns(names):
@@ -140,9 +136,9 @@ def remove_netns(names):
         subprocess.run(["ip", "link", "del", f"{PREFIX}h{i}"], stderr=subprocess.DEVNULL)
 
 
-def make_perf_events(n):
+def make_perf_events(n, fds):
     """A perf event on CPU 0 of each of n syscall tracepoints, the program set on
-    each (a tracepoint runs a program once, whatever the events): their fds."""
+    each (a tracepoint runs a program once, whatever the events), into fds as made."""
     if not os.path.exists(f"{TRACEFS}/events"):
         subprocess.run(["mount", "-t", "tracefs", "tracefs", TRACEFS], check=False)
     events = f"{TRACEFS}/events/syscalls"
@@ -150,7 +146,6 @@ def make_perf_events(n):
     if len(names) < n:
         sys.exit(f"only {len(names)} syscall tracepoints")
     prog = pinned_fd("bab_tp")
-    fds = []
     for name in names:
         with open(f"{events}/{name}/id") as f:
             tp_id = int(f.read())
@@ -164,7 +159,6 @@ def make_perf_events(n):
         if libc.ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) or libc.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0):
             raise OSError(ctypes.get_errno(), "perf event ioctl")
     os.close(prog)
-    return fds
 
 
 def free_port():
@@ -237,12 +231,14 @@ def main():
         run("mount", "-t", "bpf", "bpf", BPFFS)
     uname = os.uname()
     print(f"kernel {uname.release} {uname.version}, {os.cpu_count()} CPUs", flush=True)
-    top, cgroups, netns, perf_fds, exporter = None, [], [], [], None
+    top, cgroups, netns, perf_fds, exporter = f"{cgroup2_root()}/{PREFIX}", [], [], [], None
+    # Killed (a CI timeout, say), it still removes what it made.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     try:
         run("bpftool", "prog", "loadall", args.obj, PIN)
-        top, cgroups = make_cgroups(cgroup2_root(), args.cgroups)
-        netns = make_netns(args.netns)
-        perf_fds = make_perf_events(args.perf)
+        make_cgroups(top, args.cgroups, cgroups)
+        make_netns(args.netns, netns)
+        make_perf_events(args.perf, perf_fds)
         total_cgroups = sum(len(dirs) for _, dirs, _ in os.walk(cgroup2_root())) + 1
         port = free_port()
         exporter = subprocess.Popen([args.bin, f"--web.listen-address=127.0.0.1:{port}",
@@ -303,8 +299,7 @@ def main():
         for fd in perf_fds:
             os.close(fd)
         remove_netns(netns)
-        if top:
-            remove_cgroups(top)
+        remove_cgroups(top)
         shutil.rmtree(PIN, ignore_errors=True)
 
 

@@ -67,6 +67,8 @@ DEBUGFS_MOUNTED=0
 attach_cleanup() {
 	local rc=$? p
 	for p in "${PERF_PIDS[@]}" "${POD_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	# perf_link removes its kprobe event on SIGTERM: before tracefs goes.
+	for p in "${PERF_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	ip link del "$POD_IF" 2>/dev/null
 	ip netns del "$POD_NETNS" 2>/dev/null
 	ip netns del "$FLOW_NS" 2>/dev/null
@@ -517,6 +519,11 @@ case_perf() {
 	cmp -s "$e" "$e.2" || case_err "without owners: $(diff "$e" "$e.2" | tr '\n' ' ')"
 	stop_exporter "$EXP_PID"
 	expect_eq "$STOP_RC" 0 "exit code without owners"
+	kill "$pl" 2>/dev/null
+	wait "$pl"
+	expect_eq "$?" 0 "perf_link exit code on SIGTERM"
+	grep -qs bpfmap_miss /sys/kernel/tracing/kprobe_events &&
+		case_err "perf_link left its kprobe event behind"
 	case_end "e. perf events: tracepoint, uprobe, uretprobe (ioctl and perf_event links) as bpftool perf places them; kprobes $( ((kp_refused)) && echo refused || echo placed)" "$log"
 }
 
@@ -617,9 +624,6 @@ as_exporter() {
 	setpriv --inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" "$@"
 }
 
-# The id the caller's namespace gives the namespace of process $1, asked
-# as the exporter asks (RTM_GETNSID with NETNSA_PID): "-" if it gave
-# none, "error ERRNO" if refused.
 # Starts a thread that sleeps, then waits for SIGUSR1 and ends the
 # process's leader thread only (pthread_exit): the process lives on.
 LEADER_EXITS_ON_USR1='
@@ -631,7 +635,7 @@ ctypes.CDLL(None).pthread_exit(None)
 '
 # Attaches program ID (argv 1) to the network namespace file argv 2
 # through a netns link (BPF_LINK_CREATE, BPF_FLOW_DISSECTOR), prints
-# "link ID" and holds it until killed.
+# "link ID" and holds it until killed. 321: bpf(2) on x86-64.
 NETNS_LINK_HOLD='
 import ctypes, os, signal, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -649,6 +653,9 @@ _, attr = bpf(15, struct.pack("=IIQ", link, 64, ctypes.addressof(info)))  # BPF_
 print("link", struct.unpack_from("=II", info.raw)[1], flush=True)
 signal.pause()
 '
+# The id the caller's namespace gives the namespace of process $1, asked
+# as the exporter asks (RTM_GETNSID with NETNSA_PID): "-" if it gave
+# none, "error ERRNO" if refused.
 NSID_BY_PID='
 import socket, struct, sys
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
@@ -900,6 +907,7 @@ for line in open(sys.argv[1]):
 		python3 -c "$NETNS_LINK_HOLD" "$(head -1 "$TMP/o.flow")" "/run/netns/$FLOW_NS" \
 			>"$TMP/flow_link.out" 2>&1 &
 		link_pid=$!
+		POD_PIDS+=("$link_pid")
 		for ((i = 0; i < 50; i++)); do
 			[[ -s $TMP/flow_link.out ]] && break
 			sleep 0.1

@@ -327,7 +327,12 @@ static void remove_miss(void)
 		if (miss_fds[i] >= 0)
 			close(miss_fds[i]);
 	}
-	tracefs_write(TRACEFS "/kprobe_events", "-:kprobes/" MISS_EVENT "\n");
+	/* The kernel may free the closed events a moment later: busy until then. */
+	for (int i = 0; i < 40; i++) {
+		if (tracefs_write(TRACEFS "/kprobe_events", "-:kprobes/" MISS_EVENT "\n") != -EBUSY)
+			break;
+		usleep(50 * 1000);
+	}
 }
 
 static void on_term(int sig)

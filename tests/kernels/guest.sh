@@ -130,7 +130,7 @@ case_xdp_dispatcher() {
 	mkdir -p $xd /run
 	if [ -f /test/xdp_missing ]; then
 		case_err "$(cat /test/xdp_missing)"
-		case_end "m. libxdp's dispatcher: not run"
+		case_end "n. libxdp's dispatcher: not run"
 		return
 	fi
 	mods=/lib/modules/$(uname -r)
@@ -144,7 +144,7 @@ case_xdp_dispatcher() {
 		xmode=skb
 	else
 		case_err "no veth or dummy device: $(tr '\n' ' ' <$xd/mod.err)"
-		case_end "m. libxdp's dispatcher: not run"
+		case_end "n. libxdp's dispatcher: not run"
 		return
 	fi
 	ip link set $xif up
@@ -214,7 +214,7 @@ case_xdp_dispatcher() {
 	$xld xdp-loader unload --all $xif >$xd/unload.out 2>&1 ||
 		case_err "xdp-loader unload: $(tr '\n' ' ' <$xd/unload.out)"
 	ip link del $xif
-	case_end "m. libxdp on a $xkind ($xmode): $xform, loaded in $xsecs s" $xd/load1.out
+	case_end "n. libxdp on a $xkind ($xmode): $xform, loaded in $xsecs s" $xd/load1.out
 }
 
 # --- cases --------------------------------------------------------------------
