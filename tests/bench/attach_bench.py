@@ -30,12 +30,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+from http_response import free_port, http_get  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("bin")
@@ -161,24 +163,10 @@ def make_perf_events(n, fds):
     os.close(prog)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def scrape(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-        s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-        chunks = []
-        while True:
-            b = s.recv(1 << 20)
-            if not b:
-                break
-            chunks.append(b)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 200") and not head.startswith(b"HTTP/1.0 200"):
-        sys.exit(f"scrape answered {head[:40]!r}")
+    status, body = http_get(port)
+    if status != 200:
+        sys.exit(f"scrape answered {status}")
     return body.decode(errors="replace")
 
 

@@ -43,7 +43,7 @@ ap.add_argument("--smoke", action="store_true")
 ap.add_argument("--config", help="the exporter's --config.file (e.g. programs.run_stats)")
 args = ap.parse_args()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
-from http_response import response  # noqa: E402
+from http_response import free_port, http_get  # noqa: E402
 import iter_links  # noqa: E402
 BPFFS = "/sys/fs/bpf"
 PREFIX = "b" + os.urandom(2).hex()
@@ -55,27 +55,6 @@ def cgroup2_root():
         if fstype == "cgroup2":
             return path
     return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(port, gz=False):
-    req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-    req += b"Accept-Encoding: gzip\r\n\r\n" if gz else b"\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-        s.sendall(req)
-        chunks = []
-        while True:
-            b = s.recv(1 << 20)
-            if not b:
-                break
-            chunks.append(b)
-    status, _, body = response(b"".join(chunks))
-    return status, body
 
 
 # The timed scrapes read into one reused buffer, as a scraper streams the

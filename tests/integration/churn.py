@@ -16,7 +16,6 @@ logged just after the syscall returns. A second absorbs both.
 """
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import time
 if len(sys.argv) not in (3, 4):
     sys.exit("usage: churn.py BIN CHURN [SECONDS]")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
-from http_response import response  # noqa: E402
+from http_response import free_port, http_get  # noqa: E402
 BIN, CHURN = (os.path.realpath(p) for p in sys.argv[1:3])
 SECONDS = int(sys.argv[3]) if len(sys.argv) == 4 else 30
 GRACE_NS = 1_000_000_000
@@ -41,17 +40,8 @@ def report(ok, desc, detail=""):
     print(("ok - " if ok else "not ok - ") + desc + ("" if ok else f": {detail}"), flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b"".join(iter(lambda: s.recv(1 << 16), b""))
-    status, _, body = response(data)  # ValueError if cut short: a failed scrape
+    status, body = http_get(port, timeout=10)  # ValueError if cut short: a failed scrape
     return status, body.decode()
 
 

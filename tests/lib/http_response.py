@@ -4,8 +4,11 @@
 Large scrapes are streamed (Transfer-Encoding: chunked over HTTP/1.1), so
 a body is only what is left once the chunk framing is taken off; a chunked
 body that is cut short, as a scrape that failed midway is, raises
-ValueError instead of passing for a whole one. Standard library only.
+ValueError instead of passing for a whole one. Also the one client they
+share: a free local port, and a whole GET of /metrics. Standard library
+only.
 """
+import socket
 
 
 def _head(raw, at):
@@ -66,3 +69,22 @@ def response(raw):
     if len(all_) != 1:
         raise ValueError(f"{len(all_)} responses, want 1")
     return all_[0]
+
+
+def free_port():
+    """A local TCP port nobody listens on (for an exporter to start on)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, gz=False, timeout=60):
+    """GET /metrics from 127.0.0.1:port, read to the end: (status, body bytes).
+    ValueError if the body was cut short."""
+    req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    req += b"Accept-Encoding: gzip\r\n\r\n" if gz else b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(req)
+        raw = b"".join(iter(lambda: s.recv(1 << 20), b""))
+    status, _, body = response(raw)
+    return status, body
