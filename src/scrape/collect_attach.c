@@ -294,22 +294,21 @@ static int netns_add_unread(struct netns_list *l, uint32_t pid, uint64_t ino)
 static int netns_tasks(struct netns_list *l)
 {
 	int err = grow_array((void **)&l->pids, &l->cap_pids, l->nr_tasks, sizeof(*l->pids));
-	size_t end;
+	size_t kept = 0, end;
 
-	for (size_t i = 0; !err && i < l->nr_tasks; i++)
-		l->pids[l->nr_pids++] = (struct pid_netns){
-			.pid = l->tasks[i].tid, .tgid = l->tasks[i].tgid, .ino = l->tasks[i].ino};
 	if (err)
 		return err;
-	if (l->nr_pids > 1)
-		qsort(l->pids, l->nr_pids, sizeof(*l->pids), pid_netns_cmp);
+	for (size_t i = 0; i < l->nr_tasks; i++)
+		l->pids[i] = (struct pid_netns){
+			.pid = l->tasks[i].tid, .tgid = l->tasks[i].tgid, .ino = l->tasks[i].ino};
+	if (l->nr_tasks > 1)
+		qsort(l->pids, l->nr_tasks, sizeof(*l->pids), pid_netns_cmp);
 	/* A process whose leader exited came once per live thread: its first will do. */
-	end = 0;
-	for (size_t i = 0; i < l->nr_pids; i++)
-		if (!end || l->pids[i].ino != l->pids[end - 1].ino ||
-		    l->pids[i].tgid != l->pids[end - 1].tgid)
-			l->pids[end++] = l->pids[i];
-	l->nr_pids = end;
+	for (size_t i = 0; i < l->nr_tasks; i++)
+		if (!kept || l->pids[i].ino != l->pids[kept - 1].ino ||
+		    l->pids[i].tgid != l->pids[kept - 1].tgid)
+			l->pids[kept++] = l->pids[i];
+	l->nr_pids = kept;
 	for (size_t i = 0; !err && i < l->nr_pids; i = end) {
 		uint64_t ino = l->pids[i].ino, entered = 0;
 
