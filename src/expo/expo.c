@@ -16,16 +16,30 @@
 #include "expo.h"
 
 #define EXPO_MIN_CAP 4096
+/* ,name=" of a label name, rendered once: names up to NAME_TEXT - 3 bytes. */
+#define NAME_TEXT 32
+/* A label value's bytes copied per check for room; a longer one goes on in put_escaped(). */
+#define VALUE_RUN 256
+#define NAME_SLOTS 128 /* a scrape uses some 40 names */
+#define NAME_PROBES 8
+
+/* A label name already validated, by address, with its text. */
+struct label_name {
+	const char *name;
+	size_t len; /* strlen(name) */
+	size_t text_len; /* of text: 0 when the name is too long for it */
+	char text[NAME_TEXT]; /* ',' name '=' '"', copied whole, so NAME_TEXT bytes */
+};
 
 struct expo {
-	char *buf; /* always NUL-terminated once allocated */
+	char *buf; /* NUL-terminated by expo__data() and expo__steal() only */
 	size_t len;
-	size_t cap;
+	size_t cap; /* always > len once allocated: room for that NUL */
 	int err; /* sticky: first failure, 0 or -errno */
 
-	/* One block: the label array, then the strings it points to. */
-	struct expo_label *const_labels;
-	size_t nr_const;
+	/* The constant labels, rendered once: ,a="x",b="y" (empty: none). */
+	char *const_text;
+	size_t const_len;
 
 	/* Open family; name and help are copied to fam ("name\0help\0"). */
 	char *fam;
@@ -38,10 +52,10 @@ struct expo {
 
 	/*
 	 * Label names already validated, by address: collectors pass the same
-	 * static strings for every sample, so each is checked once, not per line.
+	 * static strings for every sample, so each is checked and rendered
+	 * once, not per line. Open addressing on a hash of the address.
 	 */
-	const char *checked_names[64]; /* direct-mapped by address */
-	size_t checked_lens[64]; /* their lengths, to copy them without strlen */
+	struct label_name names[NAME_SLOTS];
 
 	/* Label sets rendered by expo__labels(), until the next reset. */
 	char *sets;
@@ -88,14 +102,26 @@ nomem:
 	return e->err;
 }
 
+/*
+ * Where the next n bytes go (room for them and a NUL made), or NULL
+ * after an error. The common case, room already there, costs one
+ * comparison; the caller moves e->len past what it wrote.
+ */
+static inline char *room(struct expo *e, size_t n)
+{
+	if ((e->cap - e->len <= n || e->err) && reserve(e, n))
+		return NULL;
+	return e->buf + e->len;
+}
+
 static void put(struct expo *e, const char *s, size_t n)
 {
-	/* The common case, room already there, costs one comparison. */
-	if ((e->len + n >= e->cap || e->err) && reserve(e, n))
+	char *p = room(e, n);
+
+	if (!p)
 		return;
-	memcpy(e->buf + e->len, s, n);
+	memcpy(p, s, n);
 	e->len += n;
-	e->buf[e->len] = '\0';
 }
 
 static void put_str(struct expo *e, const char *s)
@@ -105,10 +131,12 @@ static void put_str(struct expo *e, const char *s)
 
 static void put_char(struct expo *e, char c)
 {
-	if ((e->len + 1 >= e->cap || e->err) && reserve(e, 1))
+	char *p = room(e, 1);
+
+	if (!p)
 		return;
-	e->buf[e->len++] = c;
-	e->buf[e->len] = '\0';
+	*p = c;
+	e->len++;
 }
 
 /* Length of the well-formed UTF-8 sequence at s (Unicode table 3-7), or 0. */
@@ -250,41 +278,58 @@ static bool valid_name(const char *s, bool metric)
 	return true;
 }
 
-static size_t name_slot(const struct expo *e, const char *name)
+/*
+ * Short literals lie a few bytes apart, so the address's low bits alone
+ * would put "id" and "name" in one slot: multiply them into the top bits.
+ */
+static size_t name_slot(const char *name)
 {
-	return ((uintptr_t)name >> 3) % (sizeof(e->checked_names) / sizeof(e->checked_names[0]));
+	return (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull) >> 57);
 }
 
-static bool name_checked(struct expo *e, const char *name)
-{
-	size_t slot = name_slot(e, name);
+_Static_assert(NAME_SLOTS == 128, "name_slot() yields 7 bits");
 
-	if (e->checked_names[slot] == name)
-		return true;
+/* The validated, rendered form of a label name; NULL if it is not a valid one. */
+static const struct label_name *label_name(struct expo *e, const char *name)
+{
+	size_t slot;
+	struct label_name *n;
+
+	if (!name)
+		return NULL;
+	slot = name_slot(name);
+	/* Slots are never emptied, so a search may stop at the first empty one. */
+	for (size_t i = 0; i < NAME_PROBES; i++) {
+		n = &e->names[(slot + i) % NAME_SLOTS];
+		if (n->name == name)
+			return n;
+		if (!n->name)
+			break;
+	}
 	if (!valid_name(name, false))
-		return false;
-	e->checked_names[slot] = name;
-	e->checked_lens[slot] = strlen(name);
-	return true;
+		return NULL;
+	if (n->name)
+		n = &e->names[slot]; /* a crowded neighbourhood: the name takes its own slot */
+	n->name = name;
+	n->len = strlen(name);
+	n->text_len = 0;
+	if (n->len + 3 <= NAME_TEXT) {
+		n->text[0] = ',';
+		memcpy(n->text + 1, name, n->len);
+		n->text[n->len + 1] = '=';
+		n->text[n->len + 2] = '"';
+		n->text_len = n->len + 3;
+	}
+	return n;
 }
 
-static size_t name_len(const struct expo *e, const char *name)
+/* Names that will be copied, not kept by address: each checked afresh. */
+static int check_labels(const struct expo_label *labels, size_t n)
 {
-	size_t slot = name_slot(e, name);
-
-	return e->checked_names[slot] == name ? e->checked_lens[slot] : strlen(name);
-}
-
-/* e NULL: check every name afresh (names that will be copied, not kept by address). */
-static int check_labels(struct expo *e, const struct expo_label *labels, size_t n)
-{
-	size_t i;
-
 	if (n && !labels)
 		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!labels[i].name ||
-		    !(e ? name_checked(e, labels[i].name) : valid_name(labels[i].name, false)))
+	for (size_t i = 0; i < n; i++)
+		if (!labels[i].name || !valid_name(labels[i].name, false))
 			return -EINVAL;
 	return 0;
 }
@@ -299,7 +344,7 @@ void expo__free(struct expo *e)
 	if (!e)
 		return;
 	free(e->buf);
-	free(e->const_labels);
+	free(e->const_text);
 	free(e->fam);
 	free(e->sets);
 	free(e);
@@ -308,58 +353,11 @@ void expo__free(struct expo *e)
 void expo__reset(struct expo *e)
 {
 	e->len = 0;
-	if (e->buf)
-		e->buf[0] = '\0';
 	/* A failed scrape must not poison the next one. */
 	e->err = 0;
 	e->fam_open = false;
 	e->fam_written = false;
 	e->sets_len = 0;
-}
-
-int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size_t n)
-{
-	struct expo_label *copy = NULL;
-	size_t i, size, strs = 0;
-	char *p;
-	int err;
-
-	if (e->err)
-		return e->err;
-	err = check_labels(NULL, labels, n); /* copied below: no caching by address */
-	if (err)
-		goto out;
-	for (i = 0; i < n; i++) {
-		strs += strlen(labels[i].name) + 1;
-		if (labels[i].value)
-			strs += strlen(labels[i].value) + 1;
-	}
-	if (n) {
-		size = n * sizeof(*copy) + strs;
-		copy = malloc(size);
-		if (!copy) {
-			err = -ENOMEM;
-			goto out;
-		}
-		p = (char *)(copy + n);
-		for (i = 0; i < n; i++) {
-			copy[i].name = p;
-			p = stpcpy(p, labels[i].name) + 1;
-			copy[i].value = NULL;
-			if (labels[i].value) {
-				copy[i].value = p;
-				p = stpcpy(p, labels[i].value) + 1;
-			}
-		}
-	}
-	/* Replace only on success, so a failed call keeps the old set. */
-	free(e->const_labels);
-	e->const_labels = copy;
-	e->nr_const = n;
-out:
-	if (err)
-		fail(e, err);
-	return err;
 }
 
 void expo__family(struct expo *e, const char *name, const char *help, enum expo_type type)
@@ -414,50 +412,131 @@ static const char *type_name(enum expo_type type)
 	}
 }
 
-static void put_labels(struct expo *e, const struct expo_label *labels, size_t n, bool *any)
-{
-	size_t i;
+/*
+ * Bytes a label value keeps as they are: printable ASCII but backslash
+ * and double quote. NUL is not one, so a copy stops at a string's end.
+ */
+static const bool plain_byte[256] = {
+	[0x20 ... 0x21] = true, /* '"' is 0x22 */
+	[0x23 ... 0x5b] = true, /* '\\' is 0x5c */
+	[0x5d ... 0x7f] = true,
+};
 
-	for (i = 0; i < n; i++) {
-		/* Prometheus treats an empty label as an absent one. */
-		if (!labels[i].value || !labels[i].value[0])
-			continue;
-		size_t nlen = name_len(e, labels[i].name), vlen = plain_run(labels[i].value, true);
+/*
+ * Copies the plain bytes at the start of s, up to VALUE_RUN of them, to
+ * out; returns how many. Unrolled: most values are a few bytes long, and
+ * the loop's own test would cost as much as the copy.
+ */
+static size_t copy_plain(char *out, const char *s)
+{
+	const unsigned char *in = (const unsigned char *)s;
+	size_t i = 0;
+
+	_Static_assert(VALUE_RUN % 4 == 0, "whole rounds of four");
+	while (i < VALUE_RUN) {
+		/* Each byte is read only once the one before it was no NUL. */
+		if (!plain_byte[in[i]])
+			return i;
+		out[i] = (char)in[i];
+		if (!plain_byte[in[i + 1]])
+			return i + 1;
+		out[i + 1] = (char)in[i + 1];
+		if (!plain_byte[in[i + 2]])
+			return i + 2;
+		out[i + 2] = (char)in[i + 2];
+		if (!plain_byte[in[i + 3]])
+			return i + 3;
+		out[i + 3] = (char)in[i + 3];
+		i += 4;
+	}
+	return i;
+}
+
+/*
+ * ,name="value" for each label with a value ('{' in place of the first
+ * ','; *any says whether one was written). false if a label name is
+ * invalid: the caller undoes the line.
+ */
+static bool put_labels(struct expo *e, const struct expo_label *labels, size_t n, bool *any)
+{
+	if (n && !labels)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct label_name *name = label_name(e, labels[i].name);
+		const char *value = labels[i].value;
+		size_t text_len, k;
 		char *p;
 
-		if (labels[i].value[vlen] || reserve(e, nlen + vlen + 4)) {
-			/* Escaping needed (or out of memory): the general path. */
-			put_char(e, *any ? ',' : '{');
-			put_str(e, labels[i].name);
-			put(e, "=\"", 2);
-			put_escaped(e, labels[i].value, true);
-			put_char(e, '"');
+		if (!name)
+			return false;
+		/* Prometheus treats an empty label as an absent one. */
+		if (!value || !value[0])
+			continue;
+		text_len = name->text_len ? name->text_len : name->len + 3;
+		p = room(e, (text_len > NAME_TEXT ? text_len : NAME_TEXT) + VALUE_RUN + 1);
+		if (!p)
+			return true; /* out of memory: sticky, not the caller's to undo */
+		if (name->text_len) {
+			memcpy(p, name->text, NAME_TEXT); /* a fixed size: a few moves, no call */
 		} else {
-			/* The common case: ,name="value" in one go. */
-			p = e->buf + e->len;
-			*p++ = *any ? ',' : '{';
-			memcpy(p, labels[i].name, nlen);
-			p += nlen;
-			*p++ = '=';
+			p[0] = ',';
+			memcpy(p + 1, name->name, name->len);
+			p[name->len + 1] = '=';
+			p[name->len + 2] = '"';
+		}
+		if (!*any)
+			p[0] = '{';
+		p += text_len;
+		k = copy_plain(p, value);
+		p += k;
+		if (!value[k]) {
 			*p++ = '"';
-			memcpy(p, labels[i].value, vlen);
-			p += vlen;
-			*p++ = '"';
-			*p = '\0';
 			e->len = (size_t)(p - e->buf);
+		} else {
+			/* A byte to escape, or a long value: the rest the general way. */
+			e->len = (size_t)(p - e->buf);
+			put_escaped(e, value + k, true);
+			put_char(e, '"');
 		}
 		*any = true;
 	}
+	return true;
 }
 
-/* A sample's value and the end of its line. */
-static void put_value_u64(struct expo *e, uint64_t value)
+int expo__set_const_labels(struct expo *e, const struct expo_label *labels, size_t n)
 {
-	char num[24];
-	size_t len = expo_format_u64(value, num);
+	struct expo *text;
+	bool any = false;
+	int err;
 
-	num[len++] = '\n';
-	put(e, num, len);
+	if (e->err)
+		return e->err;
+	err = check_labels(labels, n);
+	if (err)
+		goto out;
+	/* Rendered as a sample's labels are, by a writer of its own. */
+	text = expo__new();
+	if (!text) {
+		err = -ENOMEM;
+		goto out;
+	}
+	put_labels(text, labels, n, &any);
+	err = text->err;
+	if (!err) {
+		/* Replace only on success, so a failed call keeps the old set. */
+		free(e->const_text);
+		e->const_text = NULL;
+		e->const_len = 0;
+		if (any) {
+			e->const_text = expo__steal(text, &e->const_len);
+			e->const_text[0] = ','; /* it always follows a '{' or a label */
+		}
+	}
+	expo__free(text);
+out:
+	if (err)
+		fail(e, err);
+	return err;
 }
 
 /* The buffer to the sink, and an empty one from it. */
@@ -471,99 +550,162 @@ static void hand_over(struct expo *e)
 	e->cap = next ? cap : 0;
 	if (!next || !cap) {
 		e->buf = NULL;
+		e->cap = 0;
 		free(next);
 		fail(e, -ENOMEM);
-		return;
 	}
-	e->buf[0] = '\0';
 }
 
-/* HELP/TYPE if still due, then the family name that starts a sample line. */
-static int family_head(struct expo *e)
+/* Where a line began, to take it back whole. */
+struct line_mark {
+	size_t len;
+	bool fam_written;
+};
+
+/*
+ * At a line's start, the only place a streamed buffer may be cut: hand a
+ * full one over, then write the family's HELP/TYPE if still due. false
+ * after an error.
+ */
+static bool line_begin(struct expo *e, struct line_mark *m)
 {
 	if (e->err)
-		return e->err;
-	/* At a line's start: the only place a streamed buffer may be cut. */
+		return false;
 	if (e->sink.take && e->len >= e->sink.chunk) {
 		hand_over(e);
 		if (e->err)
-			return e->err;
+			return false;
 	}
 	if (!e->fam_open) {
 		fail(e, -EINVAL);
-		return e->err;
+		return false;
 	}
+	m->len = e->len;
+	m->fam_written = e->fam_written;
 	if (!e->fam_written) {
 		if (e->fam_help) {
 			put(e, "# HELP ", 7);
-			put_str(e, e->fam);
+			put(e, e->fam, e->fam_len);
 			put_char(e, ' ');
 			put_escaped(e, e->fam_help, false);
 			put_char(e, '\n');
 		}
 		put(e, "# TYPE ", 7);
-		put_str(e, e->fam);
+		put(e, e->fam, e->fam_len);
 		put_char(e, ' ');
 		put_str(e, type_name(e->fam_type));
 		put_char(e, '\n');
 		e->fam_written = true;
 	}
-	put(e, e->fam, e->fam_len);
-	return e->err;
+	return !e->err;
 }
 
-/* {l1="v1",...,const labels} or nothing, at the end of the buffer. */
-static void put_label_set(struct expo *e, const struct expo_label *labels, size_t n)
+/* A line that cannot be written leaves no trace, not even its family's HELP/TYPE. */
+static void line_undo(struct expo *e, const struct line_mark *m, int err)
 {
+	e->len = m->len;
+	e->fam_written = m->fam_written;
+	fail(e, err);
+}
+
+/* The constant labels and the closing brace, after a sample's own labels. */
+static void close_labels(struct expo *e, bool any)
+{
+	char *p = room(e, e->const_len + 2);
+
+	if (!p)
+		return;
+	if (e->const_len) {
+		memcpy(p, e->const_text, e->const_len);
+		if (!any)
+			p[0] = '{';
+		p += e->const_len;
+		any = true;
+	}
+	if (any)
+		*p++ = '}';
+	e->len = (size_t)(p - e->buf);
+}
+
+/* A sample line's start: the family name, its labels and the constant ones. */
+static bool sample_head(struct expo *e, const struct expo_label *labels, size_t n)
+{
+	struct line_mark m;
 	bool any = false;
 
-	put_labels(e, labels, n, &any);
-	put_labels(e, e->const_labels, e->nr_const, &any);
-	if (any)
-		put_char(e, '}');
+	if (!line_begin(e, &m))
+		return false;
+	put(e, e->fam, e->fam_len);
+	if (!put_labels(e, labels, n, &any)) {
+		line_undo(e, &m, -EINVAL);
+		return false;
+	}
+	close_labels(e, any);
+	return !e->err;
 }
 
-/* Everything of a sample line up to the value. */
-static int sample_head(struct expo *e, const struct expo_label *labels, size_t n)
-{
-	int err = e->err ? e->err : check_labels(e, labels, n);
+/* " value\n" and the NUL a formatter adds: the longest fits in VALUE_TEXT. */
+#define VALUE_TEXT 40
 
-	if (err) {
-		fail(e, err);
-		return err;
-	}
-	if (family_head(e))
-		return e->err;
-	put_label_set(e, labels, n);
-	put_char(e, ' ');
-	return e->err;
+static void put_value_u64(struct expo *e, uint64_t value)
+{
+	char *p = room(e, VALUE_TEXT);
+
+	if (!p)
+		return;
+	*p++ = ' ';
+	p += expo_format_u64(value, p);
+	*p++ = '\n';
+	e->len = (size_t)(p - e->buf);
+}
+
+static size_t format_double(double v, char *buf);
+
+static void put_value(struct expo *e, double value)
+{
+	char *p = room(e, VALUE_TEXT);
+
+	if (!p)
+		return;
+	*p++ = ' ';
+	p += format_double(value, p);
+	*p++ = '\n';
+	e->len = (size_t)(p - e->buf);
 }
 
 void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, size_t n,
 			       struct expo_labels set, uint64_t value)
 {
-	int err = e->err ? e->err : check_labels(e, labels, n);
+	struct line_mark m;
 	bool any = false;
+	char *p;
 
-	if (!err && set.offset + set.len > e->sets_len)
-		err = -EINVAL; /* a set from before a reset */
-	if (err) {
-		fail(e, err);
+	if (!line_begin(e, &m))
+		return;
+	if (set.offset + set.len > e->sets_len) { /* a set from before a reset */
+		line_undo(e, &m, -EINVAL);
 		return;
 	}
-	if (family_head(e))
+	put(e, e->fam, e->fam_len);
+	if (!put_labels(e, labels, n, &any)) {
+		line_undo(e, &m, -EINVAL);
 		return;
-	put_labels(e, labels, n, &any);
+	}
+	p = room(e, set.len + 1);
+	if (!p)
+		return;
 	if (set.len && any) {
 		/* The set's own '{' gives way to the comma after these labels. */
-		put_char(e, ',');
-		put(e, e->sets + set.offset + 1, set.len - 1);
+		memcpy(p, e->sets + set.offset, set.len);
+		p[0] = ',';
+		p += set.len;
 	} else if (set.len) {
-		put(e, e->sets + set.offset, set.len);
+		memcpy(p, e->sets + set.offset, set.len);
+		p += set.len;
 	} else if (any) {
-		put_char(e, '}');
+		*p++ = '}';
 	}
-	put_char(e, ' ');
+	e->len = (size_t)(p - e->buf);
 	put_value_u64(e, value);
 }
 
@@ -571,15 +713,18 @@ struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels,
 {
 	struct expo_labels set = {};
 	size_t start = e->len, len;
-	int err = e->err ? e->err : check_labels(e, labels, n);
+	bool any = false;
 	char *p;
 
-	if (err) {
-		fail(e, err);
+	if (e->err)
+		return set;
+	/* Rendered by the same code as any sample, at the buffer's end, then moved aside. */
+	if (!put_labels(e, labels, n, &any)) {
+		e->len = start;
+		fail(e, -EINVAL);
 		return set;
 	}
-	/* Rendered by the same code as any sample, at the buffer's end, then moved aside. */
-	put_label_set(e, labels, n);
+	close_labels(e, any);
 	if (e->err)
 		return set;
 	len = e->len - start;
@@ -601,28 +746,55 @@ struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels,
 	set.len = len;
 	e->sets_len += len;
 	e->len = start;
-	e->buf[start] = '\0';
 	return set;
 }
 
-static int sample_head_set(struct expo *e, struct expo_labels set)
+/*
+ * The family name and a rendered set, with room for the value after
+ * them: one check for room and two copies, as most lines of a scrape are.
+ */
+static bool set_head(struct expo *e, struct expo_labels set)
 {
-	if (family_head(e))
-		return e->err;
+	struct line_mark m;
+	char *p;
+
+	if (!line_begin(e, &m))
+		return false;
 	if (set.offset + set.len > e->sets_len) { /* a set from before a reset */
-		fail(e, -EINVAL);
-		return e->err;
+		line_undo(e, &m, -EINVAL);
+		return false;
 	}
-	put(e, e->sets + set.offset, set.len);
-	put_char(e, ' ');
-	return e->err;
+	p = room(e, e->fam_len + set.len + VALUE_TEXT);
+	if (!p)
+		return false;
+	memcpy(p, e->fam, e->fam_len);
+	memcpy(p + e->fam_len, e->sets + set.offset, set.len);
+	e->len += e->fam_len + set.len;
+	return true;
 }
 
 void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value)
 {
-	if (sample_head_set(e, set))
-		return;
-	put_value_u64(e, value);
+	if (set_head(e, set))
+		put_value_u64(e, value);
+}
+
+void expo__sample_set(struct expo *e, struct expo_labels set, double value)
+{
+	if (set_head(e, set))
+		put_value(e, value);
+}
+
+void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value)
+{
+	if (sample_head(e, labels, n))
+		put_value(e, value);
+}
+
+void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value)
+{
+	if (sample_head(e, labels, n))
+		put_value_u64(e, value);
 }
 
 /* Two digits per division: a scrape formats some 60k numbers per 10k maps. */
@@ -670,17 +842,20 @@ size_t expo_format_hex(uint64_t v, char *buf)
 }
 
 /*
- * Ratios such as 0.37 have a short exact decimal form: find the fewest
- * fraction digits (up to 6) whose value reads back as exactly v, and print
- * them without snprintf. false: no such form, use the general path.
+ * Ratios such as 0.37 and times such as 1796614499.443 have a short exact
+ * decimal form: find the fewest fraction digits (up to 6) whose value
+ * reads back as exactly v, and print them without snprintf; their length,
+ * or 0: no such form, use the general path. Below 2^32 two decimals of
+ * six fraction digits lie further apart than two doubles, so the form
+ * found is the one the general path would print.
  */
-static bool format_short_fraction(double v, char *buf)
+static size_t format_short_fraction(double v, char *buf)
 {
 	static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
 	static const uint64_t iscale[] = {10, 100, 1000, 10000, 100000, 1000000};
 
-	if (!(v > 0 && v < 1e9))
-		return false;
+	if (!(v > 0 && v < 0x1p32))
+		return 0;
 	for (int k = 0; k < 6; k++) {
 		/* v * 10^k may land just beside the integer (0.14 * 100 = 14.000000000000002). */
 		uint64_t digits = (uint64_t)(v * scale[k] + 0.5), frac;
@@ -695,65 +870,44 @@ static bool format_short_fraction(double v, char *buf)
 		for (int d = k; d >= 0; d--, frac /= 10)
 			buf[n + d] = (char)('0' + frac % 10);
 		buf[n + k + 1] = '\0';
-		return true;
+		return n + k + 1;
 	}
-	return false;
+	return 0;
 }
 
-static void format_double(double v, char *buf, size_t size)
-{
-	int prec;
+/* v as Prometheus reads it, into buf (FORMAT_DOUBLE_MAX bytes); returns the length. */
+#define FORMAT_DOUBLE_MAX 32
 
-	if (isnan(v)) {
-		snprintf(buf, size, "%s", "NaN");
-	} else if (isinf(v)) {
-		snprintf(buf, size, "%s", v > 0 ? "+Inf" : "-Inf");
-	} else if (v >= -0x1p63 && v < 0x1p63 && (double)(long long)v == v) {
+static size_t format_double(double v, char *buf)
+{
+	size_t n;
+
+	if (isnan(v))
+		return (size_t)snprintf(buf, FORMAT_DOUBLE_MAX, "%s", "NaN");
+	if (isinf(v))
+		return (size_t)snprintf(buf, FORMAT_DOUBLE_MAX, "%s", v > 0 ? "+Inf" : "-Inf");
+	if (v >= -0x1p63 && v < 0x1p63 && (double)(long long)v == v) {
 		/* Integral and in range: exact, no exponent, no ".0". */
 		long long i = (long long)v;
 
-		if (i < 0)
-			*buf++ = '-';
-		expo_format_u64(i < 0 ? -(uint64_t)i : (uint64_t)i, buf);
-	} else if (!format_short_fraction(v, buf)) {
-		/* Shortest of these that reads back as the same double; %.17g always does. */
-		for (prec = 15; prec < 17; prec++) {
-			snprintf(buf, size, "%.*g", prec, v);
-			if (strtod(buf, NULL) == v)
-				return;
-		}
-		snprintf(buf, size, "%.17g", v);
+		if (i >= 0)
+			return expo_format_u64((uint64_t)i, buf);
+		buf[0] = '-';
+		return 1 + expo_format_u64(-(uint64_t)i, buf + 1);
 	}
+	n = format_short_fraction(v, buf);
+	if (n)
+		return n;
+	/* Shortest of these that reads back as the same double; %.17g always does. */
+	for (int prec = 15; prec < 17; prec++) {
+		n = (size_t)snprintf(buf, FORMAT_DOUBLE_MAX, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return n;
+	}
+	return (size_t)snprintf(buf, FORMAT_DOUBLE_MAX, "%.17g", v);
 }
 
-void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value)
-{
-	char num[32];
-
-	if (sample_head(e, labels, n))
-		return;
-	format_double(value, num, sizeof(num));
-	put_str(e, num);
-	put_char(e, '\n');
-}
-
-void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value)
-{
-	if (sample_head(e, labels, n))
-		return;
-	put_value_u64(e, value);
-}
-
-void expo__sample_set(struct expo *e, struct expo_labels set, double value)
-{
-	char num[32];
-
-	if (sample_head_set(e, set))
-		return;
-	format_double(value, num, sizeof(num));
-	put_str(e, num);
-	put_char(e, '\n');
-}
+_Static_assert(FORMAT_DOUBLE_MAX + 1 <= VALUE_TEXT, "a value fits put_value()'s room");
 
 char *expo__steal(struct expo *e, size_t *len)
 {
@@ -761,6 +915,7 @@ char *expo__steal(struct expo *e, size_t *len)
 
 	if (e->err || !buf)
 		return NULL;
+	buf[e->len] = '\0';
 	*len = e->len;
 	e->buf = NULL;
 	e->len = e->cap = 0;
@@ -791,5 +946,8 @@ const char *expo__data(const struct expo *e, size_t *len)
 {
 	if (len)
 		*len = e->len;
-	return e->buf ? e->buf : "";
+	if (!e->buf)
+		return "";
+	e->buf[e->len] = '\0'; /* there is always room for it: see room() */
+	return e->buf;
 }

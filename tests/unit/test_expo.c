@@ -860,6 +860,100 @@ static void test_stream(void **state)
 	expo__free(ref);
 }
 
+/*
+ * A value is copied in runs of plain bytes and escaped from the first
+ * byte that needs it: every length around a run's end, with one byte to
+ * escape at every place in it, prints what the escaping routine alone
+ * prints.
+ */
+static void test_long_values(void **state)
+{
+	struct expo *e = *state;
+	static char value[700], escaped[2200], want[2400];
+
+	for (size_t len = 1; len < sizeof(value); len += len < 300 ? 1 : 37) {
+		for (size_t bad = 0; bad <= len; bad += bad < 8 || len - bad < 8 ? 1 : 29) {
+			for (size_t i = 0; i < len; i++)
+				value[i] = (char)('a' + i % 26);
+			value[len] = '\0';
+			if (bad < len)
+				value[bad] = bad % 2 ? '"' : '\xff'; /* bad == len: all plain */
+			expo_escape_label_value(value, escaped, sizeof(escaped));
+			snprintf(want, sizeof(want), "# TYPE m gauge\nm{v=\"%s\",w=\"x\"} 1\n",
+				 escaped);
+			expo__reset(e);
+			expo__family(e, "m", NULL, EXPO_GAUGE);
+			expo__sample(e, (const struct expo_label[]){{"v", value}, {"w", "x"}}, 2,
+				     1);
+			assert_int_equal(expo__error(e), 0);
+			if (strcmp(expo__data(e, NULL), want))
+				fail_msg("length %zu, escape at %zu: got %s", len, bad,
+					 expo__data(e, NULL));
+		}
+	}
+}
+
+/*
+ * Label names are checked and rendered once per address: more names
+ * than the writer keeps, and names longer than its rendered form, still
+ * print as they are, each sample alike.
+ */
+static void test_many_and_long_label_names(void **state)
+{
+	struct expo *e = *state;
+	enum { NAMES = 300 };
+	static char names[NAMES][48];
+	struct expo_label l[2];
+	char want[160];
+
+	for (int i = 0; i < NAMES; i++)
+		snprintf(names[i], sizeof(names[i]), i % 3 ? "n%d" : "a_very_long_label_name_%d_x",
+			 i);
+	expo__family(e, "m", NULL, EXPO_GAUGE);
+	expo__sample(e, NULL, 0, 0); /* the HELP/TYPE lines out of the way */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < NAMES; i++) {
+			size_t before, len;
+
+			l[0] = (struct expo_label){names[i], "v"};
+			l[1] = (struct expo_label){names[(i * 7 + 1) % NAMES], "w\"q"};
+			expo__data(e, &before);
+			expo__sample_u64(e, l, 2, (uint64_t)i);
+			snprintf(want, sizeof(want), "m{%s=\"v\",%s=\"w\\\"q\"} %d\n", names[i],
+				 names[(i * 7 + 1) % NAMES], i);
+			assert_int_equal(expo__error(e), 0);
+			expo__data(e, &len);
+			assert_int_equal(len - before, strlen(want));
+			assert_memory_equal(expo__data(e, NULL) + before, want, strlen(want));
+		}
+	}
+}
+
+/* Unix times in seconds with a short fraction take the fast path; it prints what the rule does. */
+static void test_times_match_general_rule(void **state)
+{
+	struct expo *e = *state;
+	static const double bases[] = {1e9, 1796614499, 4294967295.0, 123456.0, 1e11};
+
+	for (size_t b = 0; b < ARRAY_SIZE(bases); b++) {
+		for (unsigned int frac = 0; frac < 1000000; frac += 997) {
+			for (double scale = 1e6; scale >= 1e3; scale /= 1e3) {
+				double v = bases[b] + frac / scale;
+				char want[64], line[128];
+
+				expo__reset(e);
+				expo__family(e, "m", NULL, EXPO_GAUGE);
+				expo__sample(e, NULL, 0, v);
+				reference_double(v, want, sizeof(want));
+				snprintf(line, sizeof(line), "# TYPE m gauge\nm %s\n", want);
+				if (strcmp(expo__data(e, NULL), line))
+					fail_msg("%.17g: got \"%s\", want \"%s\"", v,
+						 expo__data(e, NULL), line);
+			}
+		}
+	}
+}
+
 static void test_escape_truncation(void **state)
 {
 	/* a\"b\\<U+FFFD> : 1 + 2 + 1 + 2 + 3 = 9 bytes */
@@ -933,6 +1027,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ratios_match_general_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_sets, setup, teardown),
 		cmocka_unit_test(test_escape_truncation),
+		cmocka_unit_test_setup_teardown(test_long_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_and_long_label_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_times_match_general_rule, setup, teardown),
 		cmocka_unit_test(test_stream),
 	};
 
