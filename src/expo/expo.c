@@ -567,7 +567,7 @@ struct line_mark {
  * full one over, then write the family's HELP/TYPE if still due. false
  * after an error.
  */
-static bool line_begin(struct expo *e, struct line_mark *m)
+static bool line_begin_slow(struct expo *e, struct line_mark *m)
 {
 	if (e->err)
 		return false;
@@ -598,6 +598,17 @@ static bool line_begin(struct expo *e, struct line_mark *m)
 		e->fam_written = true;
 	}
 	return !e->err;
+}
+
+/* Most lines: no error, nothing to hand over, HELP/TYPE written (so the family is open). */
+static inline bool line_begin(struct expo *e, struct line_mark *m)
+{
+	if (!e->err && e->fam_written && (!e->sink.take || e->len < e->sink.chunk)) {
+		m->len = e->len;
+		m->fam_written = true;
+		return true;
+	}
+	return line_begin_slow(e, m);
 }
 
 /* A line that cannot be written leaves no trace, not even its family's HELP/TYPE. */
@@ -647,12 +658,9 @@ static bool sample_head(struct expo *e, const struct expo_label *labels, size_t 
 /* " value\n" and the NUL a formatter adds: the longest fits in VALUE_TEXT. */
 #define VALUE_TEXT 40
 
-static void put_value_u64(struct expo *e, uint64_t value)
+/* The value and the line's end at p, which has room for VALUE_TEXT bytes. */
+static void end_line_u64(struct expo *e, char *p, uint64_t value)
 {
-	char *p = room(e, VALUE_TEXT);
-
-	if (!p)
-		return;
 	*p++ = ' ';
 	p += expo_format_u64(value, p);
 	*p++ = '\n';
@@ -661,16 +669,28 @@ static void put_value_u64(struct expo *e, uint64_t value)
 
 static size_t format_double(double v, char *buf);
 
-static void put_value(struct expo *e, double value)
+static void end_line(struct expo *e, char *p, double value)
 {
-	char *p = room(e, VALUE_TEXT);
-
-	if (!p)
-		return;
 	*p++ = ' ';
 	p += format_double(value, p);
 	*p++ = '\n';
 	e->len = (size_t)(p - e->buf);
+}
+
+static void put_value_u64(struct expo *e, uint64_t value)
+{
+	char *p = room(e, VALUE_TEXT);
+
+	if (p)
+		end_line_u64(e, p, value);
+}
+
+static void put_value(struct expo *e, double value)
+{
+	char *p = room(e, VALUE_TEXT);
+
+	if (p)
+		end_line(e, p, value);
 }
 
 void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, size_t n,
@@ -711,78 +731,72 @@ void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, 
 
 struct expo_labels expo__labels(struct expo *e, const struct expo_label *labels, size_t n)
 {
-	struct expo_labels set = {};
-	size_t start = e->len, len;
-	bool any = false;
-	char *p;
+	struct expo_labels set = {.offset = e->sets_len};
+	char *buf = e->buf;
+	size_t len = e->len, cap = e->cap;
+	bool valid, any = false;
 
 	if (e->err)
-		return set;
-	/* Rendered by the same code as any sample, at the buffer's end, then moved aside. */
-	if (!put_labels(e, labels, n, &any)) {
-		e->len = start;
+		return (struct expo_labels){};
+	/* Rendered by the same code as a sample's labels, straight into the sets' buffer. */
+	e->buf = e->sets;
+	e->len = e->sets_len;
+	e->cap = e->sets_cap;
+	valid = put_labels(e, labels, n, &any);
+	if (valid)
+		close_labels(e, any);
+	set.len = e->len - set.offset;
+	e->sets = e->buf;
+	e->sets_cap = e->cap;
+	if (valid && !e->err)
+		e->sets_len = e->len;
+	e->buf = buf;
+	e->len = len;
+	e->cap = cap;
+	if (!valid)
 		fail(e, -EINVAL);
-		return set;
-	}
-	close_labels(e, any);
-	if (e->err)
-		return set;
-	len = e->len - start;
-	if (e->sets_len + len > e->sets_cap) {
-		size_t cap = e->sets_cap ? e->sets_cap : EXPO_MIN_CAP;
-
-		while (cap < e->sets_len + len)
-			cap *= 2;
-		p = realloc(e->sets, cap);
-		if (!p) {
-			fail(e, -ENOMEM);
-			return set;
-		}
-		e->sets = p;
-		e->sets_cap = cap;
-	}
-	memcpy(e->sets + e->sets_len, e->buf + start, len);
-	set.offset = e->sets_len;
-	set.len = len;
-	e->sets_len += len;
-	e->len = start;
-	return set;
+	return e->err ? (struct expo_labels){} : set;
 }
 
 /*
- * The family name and a rendered set, with room for the value after
- * them: one check for room and two copies, as most lines of a scrape are.
+ * The family name and a rendered set; where the value goes, with room
+ * for it, or NULL. One check for room and two copies: most lines of a
+ * scrape are these.
  */
-static bool set_head(struct expo *e, struct expo_labels set)
+static char *set_head(struct expo *e, struct expo_labels set)
 {
 	struct line_mark m;
 	char *p;
 
 	if (!line_begin(e, &m))
-		return false;
+		return NULL;
 	if (set.offset + set.len > e->sets_len) { /* a set from before a reset */
 		line_undo(e, &m, -EINVAL);
-		return false;
+		return NULL;
 	}
 	p = room(e, e->fam_len + set.len + VALUE_TEXT);
 	if (!p)
-		return false;
+		return NULL;
 	memcpy(p, e->fam, e->fam_len);
-	memcpy(p + e->fam_len, e->sets + set.offset, set.len);
-	e->len += e->fam_len + set.len;
-	return true;
+	p += e->fam_len;
+	memcpy(p, e->sets + set.offset, set.len);
+	return p + set.len;
 }
 
 void expo__sample_set_u64(struct expo *e, struct expo_labels set, uint64_t value)
 {
-	if (set_head(e, set))
-		put_value_u64(e, value);
+	char *p = set_head(e, set);
+
+	if (p)
+		end_line_u64(e, p, value);
 }
 
 void expo__sample_set(struct expo *e, struct expo_labels set, double value)
 {
-	if (set_head(e, set))
-		put_value(e, value);
+	char *p = set_head(e, set);
+
+	if (p)
+		end_line(e, p, value);
 }
 
 void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value)

@@ -255,18 +255,20 @@ bool label_policy__keep(const struct label_policy *policy, const char *const *va
 size_t label_policy__select(const struct label_policy *policy, enum object_kind kind,
 			    const char *const *values, struct expo_label *out)
 {
+	const char *const *names;
 	size_t n = 0;
 
-	if (!policy)
+	if (!policy || !kind_valid(kind))
 		return 0;
+	/* Once per object per scrape: the schema's table read directly. */
+	names = schemas[kind].names;
 	for (size_t i = 0; i < policy->nr_selected && i < LABELS_MAX; i++) {
 		int slot = policy->selected[i];
-		const char *name = labels_name(kind, slot);
 
-		if (!name)
+		if (slot < 0 || slot >= schemas[kind].count)
 			continue;
-		out[n].name = name;
-		out[n].value = value_of(values, slot);
+		out[n].name = names[slot];
+		out[n].value = values && values[slot] ? values[slot] : "";
 		n++;
 	}
 	return n;
