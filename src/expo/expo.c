@@ -859,9 +859,11 @@ size_t expo_format_hex(uint64_t v, char *buf)
  * Ratios such as 0.37 and times such as 1796614499.443 have a short exact
  * decimal form: find the fewest fraction digits (up to 6) whose value
  * reads back as exactly v, and print them without snprintf; their length,
- * or 0: no such form, use the general path. Below 2^32 two decimals of
- * six fraction digits lie further apart than two doubles, so the form
- * found is the one the general path would print.
+ * or 0: no such form, use the general path. From 1e-4 to 2^32 the form
+ * found is the one the general path would print: there two decimals of
+ * six fraction digits lie further apart than two doubles. Below 1e-4 the
+ * general path would use an exponent (1e-05); the plain form reads back
+ * as the same double all the same.
  */
 static size_t format_short_fraction(double v, char *buf)
 {

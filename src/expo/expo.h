@@ -94,6 +94,11 @@ int expo__flush(struct expo *e);
  * there is nothing or after an error.
  */
 char *expo__steal(struct expo *e, size_t *len);
+/*
+ * The text so far and its length, without handing it over. It writes
+ * the terminating NUL into the buffer (which always has room for it),
+ * so it is a write like any other call, for the writer's one thread.
+ */
 const char *expo__data(const struct expo *e, size_t *len);
 
 /*
