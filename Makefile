@@ -384,16 +384,18 @@ $(FUZZ_DIR)/fuzz_scrape: tests/fuzz/fuzz_scrape.c $(FUZZ_OBJS) $(FUZZ_SCRAPE_OBJ
 	$(CLANG) $(FUZZ_CFLAGS) -Itests/golden -fsanitize=fuzzer $< $(FUZZ_OBJS) $(FUZZ_SCRAPE_OBJS) \
 		-lbpf -lelf $(CORE_LIBS) -o $@
 
-.PHONY: fuzz fuzz-smoke
-fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZERS))
-	@set -e; for f in $(FUZZERS); do \
-		mkdir -p $(FUZZ_DIR)/corpus/$$f; \
-		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
-		$(FUZZ_DIR)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 -artifact_prefix=$(FUZZ_DIR)/fuzz_$$f-  \
-			-print_final_stats=1 $(FUZZ_DIR)/corpus/$$f tests/fuzz/corpus/$$f \
-			2>$(FUZZ_DIR)/fuzz_$$f.log || { tail -40 $(FUZZ_DIR)/fuzz_$$f.log; exit 1; }; \
-		grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_DIR)/fuzz_$$f.log; \
-	done
+# One target per fuzzer, so that `make -j2 fuzz` runs two at a time.
+FUZZ_RUNS := $(addprefix fuzz-run-,$(FUZZERS))
+.PHONY: fuzz fuzz-smoke $(FUZZ_RUNS)
+fuzz: $(FUZZ_RUNS)
+$(FUZZ_RUNS): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/corpus/$*
+	@$(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix=$(FUZZ_DIR)/fuzz_$*- -print_final_stats=1 \
+		$(FUZZ_DIR)/corpus/$* tests/fuzz/corpus/$* 2>$(FUZZ_DIR)/fuzz_$*.log || \
+		{ echo "== fuzz_$* failed:"; tail -40 $(FUZZ_DIR)/fuzz_$*.log; exit 1; }
+	@echo "== fuzz_$* for $(FUZZ_SECONDS) s:" \
+		$$(grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_DIR)/fuzz_$*.log)
 
 fuzz-smoke:
 	$(MAKE) $(JOBS) fuzz FUZZ_SECONDS=10
