@@ -26,8 +26,7 @@
 /* A label name already validated, by address, with its text. */
 struct label_name {
 	const char *name;
-	size_t len; /* strlen(name) */
-	size_t text_len; /* of text: 0 when the name is too long for it */
+	size_t len; /* strlen(name); text holds len + 3 bytes when they fit */
 	char text[NAME_TEXT]; /* ',' name '=' '"', copied whole, so NAME_TEXT bytes */
 };
 
@@ -312,13 +311,11 @@ static const struct label_name *label_name(struct expo *e, const char *name)
 		n = &e->names[slot]; /* a crowded neighbourhood: the name takes its own slot */
 	n->name = name;
 	n->len = strlen(name);
-	n->text_len = 0;
 	if (n->len + 3 <= NAME_TEXT) {
 		n->text[0] = ',';
 		memcpy(n->text + 1, name, n->len);
 		n->text[n->len + 1] = '=';
 		n->text[n->len + 2] = '"';
-		n->text_len = n->len + 3;
 	}
 	return n;
 }
@@ -472,11 +469,11 @@ static bool put_labels(struct expo *e, const struct expo_label *labels, size_t n
 		/* Prometheus treats an empty label as an absent one. */
 		if (!value || !value[0])
 			continue;
-		text_len = name->text_len ? name->text_len : name->len + 3;
+		text_len = name->len + 3;
 		p = room(e, (text_len > NAME_TEXT ? text_len : NAME_TEXT) + VALUE_RUN + 1);
 		if (!p)
 			return true; /* out of memory: sticky, not the caller's to undo */
-		if (name->text_len) {
+		if (text_len <= NAME_TEXT) {
 			memcpy(p, name->text, NAME_TEXT); /* a fixed size: a few moves, no call */
 		} else {
 			p[0] = ',';
@@ -638,21 +635,32 @@ static void close_labels(struct expo *e, bool any)
 	e->len = (size_t)(p - e->buf);
 }
 
-/* A sample line's start: the family name, its labels and the constant ones. */
-static bool sample_head(struct expo *e, const struct expo_label *labels, size_t n)
+/*
+ * A sample line's start: the family name and the sample's own labels,
+ * not closed (*any: whether one was written). A bad label name takes
+ * the line back.
+ */
+static bool labels_head(struct expo *e, const struct expo_label *labels, size_t n, bool *any)
 {
 	struct line_mark m;
-	bool any = false;
 
 	if (!line_begin(e, &m))
 		return false;
 	put(e, e->fam, e->fam_len);
-	if (!put_labels(e, labels, n, &any)) {
+	if (!put_labels(e, labels, n, any)) {
 		line_undo(e, &m, -EINVAL);
 		return false;
 	}
-	close_labels(e, any);
 	return !e->err;
+}
+
+/* A set from before the last reset is an error, not garbage. */
+static bool set_valid(struct expo *e, struct expo_labels set)
+{
+	if (set.offset + set.len <= e->sets_len)
+		return true;
+	fail(e, -EINVAL);
+	return false;
 }
 
 /* " value\n" and the NUL a formatter adds: the longest fits in VALUE_TEXT. */
@@ -696,21 +704,11 @@ static void put_value(struct expo *e, double value)
 void expo__sample_with_set_u64(struct expo *e, const struct expo_label *labels, size_t n,
 			       struct expo_labels set, uint64_t value)
 {
-	struct line_mark m;
 	bool any = false;
 	char *p;
 
-	if (!line_begin(e, &m))
+	if (e->err || !set_valid(e, set) || !labels_head(e, labels, n, &any))
 		return;
-	if (set.offset + set.len > e->sets_len) { /* a set from before a reset */
-		line_undo(e, &m, -EINVAL);
-		return;
-	}
-	put(e, e->fam, e->fam_len);
-	if (!put_labels(e, labels, n, &any)) {
-		line_undo(e, &m, -EINVAL);
-		return;
-	}
 	p = room(e, set.len + 1);
 	if (!p)
 		return;
@@ -768,12 +766,8 @@ static char *set_head(struct expo *e, struct expo_labels set)
 	struct line_mark m;
 	char *p;
 
-	if (!line_begin(e, &m))
+	if (e->err || !set_valid(e, set) || !line_begin(e, &m))
 		return NULL;
-	if (set.offset + set.len > e->sets_len) { /* a set from before a reset */
-		line_undo(e, &m, -EINVAL);
-		return NULL;
-	}
 	p = room(e, e->fam_len + set.len + VALUE_TEXT);
 	if (!p)
 		return NULL;
@@ -801,14 +795,22 @@ void expo__sample_set(struct expo *e, struct expo_labels set, double value)
 
 void expo__sample(struct expo *e, const struct expo_label *labels, size_t n, double value)
 {
-	if (sample_head(e, labels, n))
-		put_value(e, value);
+	bool any = false;
+
+	if (!labels_head(e, labels, n, &any))
+		return;
+	close_labels(e, any);
+	put_value(e, value);
 }
 
 void expo__sample_u64(struct expo *e, const struct expo_label *labels, size_t n, uint64_t value)
 {
-	if (sample_head(e, labels, n))
-		put_value_u64(e, value);
+	bool any = false;
+
+	if (!labels_head(e, labels, n, &any))
+		return;
+	close_labels(e, any);
+	put_value_u64(e, value);
 }
 
 /* Two digits per division: a scrape formats some 60k numbers per 10k maps. */

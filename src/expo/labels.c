@@ -268,7 +268,7 @@ size_t label_policy__select(const struct label_policy *policy, enum object_kind 
 		if (slot < 0 || slot >= schemas[kind].count)
 			continue;
 		out[n].name = names[slot];
-		out[n].value = values && values[slot] ? values[slot] : "";
+		out[n].value = value_of(values, slot);
 		n++;
 	}
 	return n;
